@@ -1,0 +1,174 @@
+"""`grade`: the command line, a thin shell over `grader.pipeline` and `grader.report`.
+
+Exit codes: 0 graded (whatever the score), 1 below --fail-under, 2 usage error,
+3 could not fetch or nothing gradable, 4 this machine cannot grade.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from grader import __version__, assignment, report
+from grader.errors import ExitCode, GraderError, UsageError
+from grader.model import GradeResult, Outcome, Status
+from grader.pipeline import Settings, capabilities, grade
+
+DEFAULTS = Settings()
+EPILOG = """examples:
+  grade .                                   grade the folder you are in
+  grade https://github.com/you/echo_sockets grade a pushed repository
+  grade . --fail-under 100                  exit 1 unless everything passes (for CI)
+  grade --check-sandbox                     what isolation this machine provides
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}; see `grade --help`.")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="grade",
+        description="Grade an echo_sockets submission in a sandbox and write a report.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("source", nargs="?", help="git URL, local clone, or folder (e.g. .)")
+    p.add_argument("--out", type=Path, default=DEFAULTS.out_dir, help="output folder (grades/)")
+    p.add_argument("--assignment", help="bundled assignment name or folder (echo_sockets)")
+    p.add_argument("--python", default=DEFAULTS.python, help="interpreter for student code")
+    p.add_argument("--timeout", type=float, help="seconds per check (default from the rubric)")
+    p.add_argument("--json", action="store_true", help="print results.json to stdout")
+    p.add_argument("--fail-under", type=float, metavar="PCT", help="exit 1 below this percent")
+    p.add_argument("--reveal", action="store_true", help="show and count hidden checks")
+    p.add_argument("--no-sandbox", action="store_true", help="run student code unsandboxed")
+    p.add_argument("--check-sandbox", action="store_true", help="report isolation and exit")
+    p.add_argument("--name", help="name of the submission's output folder")
+    p.add_argument("--version", action="version", version=f"grade {__version__}")
+    return p
+
+
+def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    try:
+        return _main(_parser().parse_args(argv), out)
+    except GraderError as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("grade: interrupted.", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except Exception:
+        traceback.print_exc()
+        print("grade: this is a bug in the grader; please report it.", file=sys.stderr)
+        return int(ExitCode.INFRASTRUCTURE)
+
+
+def _main(args: argparse.Namespace, out: TextIO) -> int:
+    if args.check_sandbox:
+        return _check_sandbox(out)
+    if not args.source:
+        raise UsageError(
+            "give what to grade, e.g. `grade .` or `grade https://github.com/you/echo_sockets`."
+        )
+    if args.timeout is not None and not 0 < args.timeout <= 600:
+        raise UsageError("--timeout must be a number of seconds between 0 and 600.")
+    if args.fail_under is not None and not 0 <= args.fail_under <= 100:
+        raise UsageError("--fail-under must be a percentage between 0 and 100.")
+    python = args.python
+    if not (Path(python).is_file() and os.access(python, os.X_OK)):
+        raise UsageError(
+            f"--python {python} is not an executable file; give a Python 3 interpreter."
+        )
+    spec = assignment.load(args.assignment)
+    settings = Settings(
+        out_dir=args.out,
+        python=python,
+        check_timeout_s=args.timeout,
+        sandbox=not args.no_sandbox,
+        reveal=args.reveal,
+    )
+    result = grade(args.source, spec, settings, student=args.name)
+    folder = report.write(result, spec, settings.out_dir, reveal=settings.reveal)
+    if args.json:
+        print(
+            json.dumps(report.results_json(result, spec, reveal=settings.reveal), indent=2),
+            file=out,
+        )
+    else:
+        _print_summary(result, spec, folder, out, reveal=settings.reveal)
+    if result.status in (Status.FETCH_FAILED, Status.NOT_GRADABLE):
+        print(f"grade: {result.problem}", file=sys.stderr)
+        return int(ExitCode.NOT_GRADABLE)
+    if result.status is Status.INFRA_ERROR:
+        print(f"grade: {result.problem}", file=sys.stderr)
+        return int(ExitCode.INFRASTRUCTURE)
+    if args.fail_under is not None and result.score and result.score.percent < args.fail_under:
+        return int(ExitCode.BELOW_THRESHOLD)
+    return int(ExitCode.OK)
+
+
+def _colour(out: TextIO) -> bool:
+    return out.isatty() and "NO_COLOR" not in os.environ
+
+
+def _print_summary(
+    result: GradeResult, spec: assignment.Assignment, folder: Path, out: TextIO, *, reveal: bool
+) -> None:
+    colour = _colour(out)
+    paint = {
+        Outcome.PASSED: "\033[32m",
+        Outcome.FAILED: "\033[31m",
+        Outcome.TIMEOUT: "\033[35m",
+        Outcome.ERROR: "\033[31m",
+    }
+    for w in result.warnings:
+        print(
+            ("\033[33;1m" if colour else "") + "WARNING: " + w + ("\033[0m" if colour else ""),
+            file=out,
+        )
+    for p in result.file_problems:
+        print(f"! {p.message}", file=out)
+    rows = report.visible_rows(result, spec, reveal=reveal)
+    for row, check in rows:
+        mark = report.MARK[row.outcome]
+        if colour:
+            mark = paint.get(row.outcome, "") + mark + "\033[0m"
+        print(f"{mark:>7}  {row.points:>4g}/{row.max_points:<4g} {row.title}", file=out)
+        if check is not None and row.outcome is not Outcome.PASSED:
+            print(f"         {check.message}", file=out)
+            for d in check.diagnoses[:1]:
+                print(f"         why: {d.text}", file=out)
+            if check.reproduce:
+                print(f"         try: {' ; then '.join(check.reproduce[:2])}", file=out)
+    print(f"{result.student}: {report.summary_line(result)}", file=out)
+    print(f"report: {folder / 'report.html'}", file=out)
+
+
+def _check_sandbox(out: TextIO) -> int:
+    """Say what isolation this machine provides, and how to get what is missing."""
+    caps = capabilities()
+    yes = {True: "yes", False: "NO"}
+    print(
+        f"bubblewrap:          {yes[caps.bwrap_works]} ({caps.bwrap or 'not installed'})", file=out
+    )
+    print(f"network namespaces:  {yes[caps.netns]}", file=out)
+    print(f"cgroup pids limit:   {yes[caps.cgroup_pids is not None]}", file=out)
+    print(f"cgroup memory limit: {yes[caps.cgroup_memory is not None]}", file=out)
+    print(f"running as root:     {yes[caps.is_root]}", file=out)
+    for problem in caps.problems:
+        print(f"- {problem}", file=out)
+    if caps.sandbox:
+        print("Student code will run sandboxed.", file=out)
+        return int(ExitCode.OK)
+    print("Student code would run UNSANDBOXED here.", file=out)
+    return int(ExitCode.INFRASTRUCTURE)

@@ -1,0 +1,51 @@
+"""The grader's own errors: each carries its exit code and reads as one sentence.
+
+    GraderError                 exit 3 unless overridden
+    ├── UsageError              2  bad options, malformed input files
+    │   └── AssignmentError     2  an assignment folder or its assignment.toml is wrong
+    ├── SourceError             3  the submission could not be fetched (bad URL, missing, empty)
+    ├── NotGradableError        3  fetched, but nothing to grade (no expected files)
+    └── InfrastructureError     4  this machine cannot run the grading (sandbox, harness crash)
+
+Third-party errors are translated where they enter (`raise ... from exc`); anything else
+that escapes is a bug and is shown with its traceback.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    BELOW_THRESHOLD = 1
+    USAGE = 2
+    NOT_GRADABLE = 3
+    INFRASTRUCTURE = 4
+    INTERRUPTED = 130
+
+
+class GraderError(Exception):
+    """Base class: the message is one sentence saying what is wrong and how to fix it."""
+
+    exit_code: ExitCode = ExitCode.NOT_GRADABLE
+
+
+class UsageError(GraderError):
+    exit_code = ExitCode.USAGE
+
+
+class AssignmentError(UsageError):
+    pass
+
+
+class SourceError(GraderError):
+    exit_code = ExitCode.NOT_GRADABLE
+
+
+class NotGradableError(GraderError):
+    exit_code = ExitCode.NOT_GRADABLE
+
+
+class InfrastructureError(GraderError):
+    exit_code = ExitCode.INFRASTRUCTURE

@@ -1,0 +1,293 @@
+"""Handles on the student's code, as the trusted checks see it.
+
+`StudentServer` starts `echo_server.py` in the sandbox and finds the port it really
+listens on from /proc. `call_client` runs the student's `client()` in a separate
+sandboxed interpreter and brings back its reply, type and log over a private pipe; the
+trusted process never imports student code.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import select
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+from grader.harness.peers import Traffic
+from grader.model import Captured
+from grader.sandbox import Launcher, StudentProcess
+
+POLL_S = 0.005
+
+# Runs inside the sandbox as `python -c RUNNER RESULT_FD MODULE_FILE`; stdlib only. The
+# reply travels on a pipe fd of its own, so whatever the student prints cannot be taken
+# for it, and the process ends with os._exit so student atexit hooks and stray non-daemon
+# threads cannot hold it open.
+RUNNER = r"""
+import base64, io, json, os, sys, traceback
+channel = os.fdopen(int(sys.argv[1]), "w", encoding="utf-8")
+path = sys.argv[2]
+req = json.loads(sys.stdin.readline())
+log = io.StringIO()
+result = {"schema": 1, "phase": "import"}
+def b64(data):
+    return base64.b64encode(bytes(data)).decode("ascii")
+try:
+    import importlib.util
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    function = getattr(module, req["function"], None)
+    if not callable(function):
+        result["missing"] = True
+    else:
+        result["phase"] = "call"
+        kwargs = {"log_buffer": log}
+        if req.get("port") is not None:
+            kwargs["port"] = req["port"]
+        reply = function(req["msg"], **kwargs)
+        result["type"] = type(reply).__name__
+        if isinstance(reply, str):
+            result["reply"] = b64(reply.encode("utf-8", "surrogatepass"))
+        elif isinstance(reply, (bytes, bytearray)):
+            result["reply"] = b64(reply)
+        else:
+            result["repr"] = repr(reply)[:2000]
+except BaseException as exc:
+    result["exception"] = {
+        "type": type(exc).__name__,
+        "message": str(exc)[:2000],
+        "traceback": "".join(traceback.format_exception(exc))[-8000:],
+    }
+result["log"] = log.getvalue()[-65536:]
+channel.write(json.dumps(result))
+channel.flush()
+channel.close()
+if req.get("linger"):
+    sys.stdin.read()
+os._exit(0)
+"""
+
+
+def _idle(proc: StudentProcess, last_cpu: list[float]) -> bool:
+    """True when the student's processes neither run nor used CPU since the last look."""
+    pids = proc.tree()
+    if not pids:
+        return True
+    cpu = proc.cpu_seconds()
+    busy = cpu - last_cpu[0] > 0.02
+    last_cpu[0] = cpu
+    return not busy
+
+
+class IdleCheck:
+    """Callable idle probe that remembers CPU time between calls."""
+
+    def __init__(self, proc: StudentProcess) -> None:
+        self.proc = proc
+        self._last = [proc.cpu_seconds()]
+        self.busy_seen = False
+
+    def __call__(self) -> bool:
+        idle = _idle(self.proc, self._last)
+        if not idle:
+            self.busy_seen = True
+        return idle
+
+
+@dataclass
+class StudentServer:
+    """A student's server process and the port it was found listening on."""
+
+    proc: StudentProcess
+    requested_port: int
+    port: int | None = None
+    startup_s: float = 0.0
+
+    @classmethod
+    def start(
+        cls, launcher: Launcher, filename: str, port: int, *, timeout_s: float
+    ) -> StudentServer:
+        proc = launcher.spawn(
+            [filename, str(port)], name="your server", env={"ECHO_PORT": str(port)}
+        )
+        server = cls(proc, port)
+        server.wait_listening(timeout_s)
+        return server
+
+    def wait_listening(self, timeout_s: float) -> int | None:
+        """Poll /proc until the server listens, exits, or the time is up."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            ports = self.proc.listening_ports()
+            if ports:
+                self.port = self.requested_port if self.requested_port in ports else ports[0]
+                self.startup_s = time.monotonic() - self.proc.started
+                return self.port
+            if not self.proc.alive():
+                # The process may have printed its last words just now.
+                self.proc.stderr.join(0.2)
+                return None
+            time.sleep(POLL_S)
+        return None
+
+    def outputs(self) -> tuple[Captured, ...]:
+        return (self.proc.stdout.snapshot(), self.proc.stderr.snapshot())
+
+    def stop(self) -> None:
+        self.proc.terminate()
+
+
+@dataclass
+class ClientCall:
+    """What one call of the student's client() did, as observed from outside."""
+
+    ended: str  # "returned", "raised", "exited", "blocked", "timeout", "missing"
+    elapsed_s: float
+    reply: bytes | None = None
+    reply_type: str = ""
+    reply_repr: str = ""
+    log: str = ""
+    exception_type: str = ""
+    exception_message: str = ""
+    traceback: str = ""
+    phase: str = ""
+    outputs: tuple[Captured, ...] = ()
+    busy: bool = False
+
+    @property
+    def text(self) -> str | None:
+        """The reply decoded as UTF-8 if it was a str, else None."""
+        if self.reply is None or self.reply_type != "str":
+            return None
+        return self.reply.decode("utf-8", "surrogatepass")
+
+
+def call_client(
+    launcher: Launcher,
+    filename: str,
+    msg: str,
+    *,
+    port: int | None,
+    timeout_s: float,
+    traffic: Traffic | None = None,
+    quiescence_s: float = 0.5,
+    linger: bool = False,
+    on_returned: object = None,
+) -> ClientCall:
+    """Run client(msg, log_buffer=..., [port=...]) in the sandbox and observe it.
+
+    A call whose process sits idle (no CPU) while no bytes move for `quiescence_s` is
+    declared blocked at once instead of waiting for the full timeout; a busy loop still
+    runs into the timeout. With `linger`, the process stays alive after returning until
+    `on_returned` (a callable) has looked at the wire, e.g. for an unclosed socket.
+    """
+    result_r, result_w = os.pipe()
+    stdin_r, stdin_w = os.pipe()
+    try:
+        proc = launcher.spawn(
+            ["-c", RUNNER, str(result_w), filename],
+            name="your client",
+            pass_fds=(result_w,),
+            stdin=stdin_r,
+        )
+    finally:
+        os.close(result_w)
+        os.close(stdin_r)
+    request = json.dumps({"function": "client", "msg": msg, "port": port, "linger": linger})
+    writer = threading.Thread(target=_write_request, args=(stdin_w, request, linger), daemon=True)
+    writer.start()
+    idle = IdleCheck(proc)
+    raw = bytearray()
+    start = time.monotonic()
+    ended = ""
+    while True:
+        now = time.monotonic()
+        ready, _, _ = select.select([result_r], [], [], 0.02)
+        if ready:
+            chunk = os.read(result_r, 65536)
+            if not chunk:
+                break
+            raw += chunk
+            continue
+        if not proc.alive():
+            continue  # drain: the next select sees EOF
+        if now - start > timeout_s:
+            ended = "timeout"
+            break
+        quiet_since = traffic.last_activity if traffic is not None else start
+        if now - max(quiet_since, start) >= quiescence_s and idle():
+            ended = "blocked"
+            break
+    elapsed = time.monotonic() - start
+    os.close(result_r)
+    if linger and callable(on_returned):
+        on_returned()
+    if linger:
+        os.close(stdin_w)
+    proc.terminate()
+    call = ClientCall(ended or "returned", elapsed, outputs=_outputs(proc), busy=idle.busy_seen)
+    if ended:
+        return call
+    return _parse(bytes(raw), call, proc)
+
+
+def _write_request(fd: int, request: str, keep_open: bool) -> None:
+    with contextlib.suppress(OSError):
+        os.write(fd, (request + "\n").encode("utf-8"))
+    if not keep_open:
+        os.close(fd)
+
+
+def _outputs(proc: StudentProcess) -> tuple[Captured, ...]:
+    return (proc.stdout.snapshot(), proc.stderr.snapshot())
+
+
+def _parse(raw: bytes, call: ClientCall, proc: StudentProcess) -> ClientCall:
+    """Read the runner's JSON strictly; anything malformed counts as the client's failure."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        if not isinstance(data, dict) or data.get("schema") != 1:
+            raise ValueError("bad schema")
+    except (ValueError, UnicodeDecodeError):
+        code = proc.returncode
+        call.ended = "exited"
+        call.exception_message = (
+            f"the client process ended (exit status {code}) without returning from client()"
+        )
+        return call
+    call.phase = str(data.get("phase", ""))
+    call.log = str(data.get("log", ""))
+    exc = data.get("exception")
+    if isinstance(exc, dict):
+        call.ended = "raised"
+        call.exception_type = str(exc.get("type", ""))
+        call.exception_message = str(exc.get("message", ""))
+        call.traceback = str(exc.get("traceback", ""))
+        return call
+    if data.get("missing"):
+        call.ended = "missing"
+        return call
+    call.reply_type = str(data.get("type", ""))
+    reply = data.get("reply")
+    if isinstance(reply, str):
+        try:
+            call.reply = base64.b64decode(reply, validate=True)
+        except ValueError:
+            call.reply = None
+    call.reply_repr = str(data.get("repr", ""))
+    return call
+
+
+def free_port() -> int:
+    """A port nobody listens on now (in the submission's own netns when there is one)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

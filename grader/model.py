@@ -1,0 +1,266 @@
+"""The immutable result model shared by every stage.
+
+Student -> Checkout -> Located -> (FileProblem...) -> RunResult(CheckResult...) -> Score
+-> GradeResult. Every value is a frozen dataclass of tuples, strings, numbers and enums,
+so results pickle, compare, and travel between processes (or cluster workers) unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from pathlib import Path, PurePosixPath
+
+
+class Outcome(Enum):
+    """How one check ended; a timeout is an outcome, not an exception."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    NOT_RUN = "not_run"
+
+
+class Status(Enum):
+    """How grading one submission ended as a whole."""
+
+    GRADED = "graded"
+    NOT_GRADABLE = "not_gradable"
+    FETCH_FAILED = "fetch_failed"
+    INFRA_ERROR = "infra_error"
+    NO_SUBMISSION = "no_submission"
+
+
+class Visibility(Enum):
+    """Who sees a check, using Gradescope's vocabulary."""
+
+    VISIBLE = "visible"
+    HIDDEN = "hidden"
+    AFTER_DUE_DATE = "after_due_date"
+
+
+class Detail(Enum):
+    """How much of a failed check a student may see (hidden checks must not leak answers)."""
+
+    FULL = "full"
+    ACTUAL_ONLY = "actual-only"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class FileSpec:
+    """A file the assignment asks for: its role, canonical name and look-alike patterns."""
+
+    role: str
+    name: str
+    patterns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSpec:
+    """One rubric line: a check id (a test function in the suite) and how it is scored."""
+
+    id: str
+    title: str
+    points: float
+    category: str = ""
+    visibility: Visibility = Visibility.VISIBLE
+    detail: Detail = Detail.FULL
+    needs: tuple[str, ...] = ()
+    timeout_s: float | None = None
+    advice: bool = False
+    extra: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """A declarative assignment: where its checks live and how they are scored."""
+
+    name: str
+    title: str
+    root: Path
+    checks_dir: Path
+    files: tuple[FileSpec, ...]
+    checks: tuple[CheckSpec, ...]
+    default_port: int
+    check_timeout_s: float
+    submission_budget_s: float
+    quiescence_s: float
+    version: str
+    digest: str
+    reference_dir: Path | None = None
+    template_dir: Path | None = None
+
+    def check(self, check_id: str) -> CheckSpec | None:
+        return next((c for c in self.checks if c.id == check_id), None)
+
+    def file(self, role: str) -> FileSpec:
+        return next(f for f in self.files if f.role == role)
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """Where a submission came from and which exact state of it is graded."""
+
+    source: str
+    path: Path
+    kind: str  # "git-url", "git-clone" or "directory"
+    url: str | None = None
+    branch: str | None = None
+    commit: str | None = None
+    commit_time: datetime | None = None
+    dirty: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LocatedFile:
+    role: str
+    path: PurePosixPath
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """Which files were found for which role, and why those."""
+
+    files: tuple[LocatedFile, ...]
+    missing: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+    def get(self, role: str) -> LocatedFile | None:
+        return next((f for f in self.files if f.role == role), None)
+
+
+@dataclass(frozen=True, slots=True)
+class FileProblem:
+    """A located file that cannot run at all (syntax error, Python 2 code)."""
+
+    role: str
+    path: PurePosixPath
+    line: int | None
+    message: str
+    source_line: str = ""
+    python2: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One conversation on the wire: what was sent, what came back, what was expected."""
+
+    label: str
+    sent: bytes | None = None
+    received: bytes | None = None
+    expected: bytes | None = None
+    elapsed_s: float | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    """The capped output of one process: head and tail kept, the middle counted."""
+
+    name: str
+    head: str
+    tail: str = ""
+    total_bytes: int = 0
+    cut_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """A plain-words explanation of an outcome and the evidence that triggered it."""
+
+    code: str
+    text: str
+    evidence: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    check_id: str
+    outcome: Outcome
+    duration_s: float = 0.0
+    message: str = ""
+    exchanges: tuple[Exchange, ...] = ()
+    outputs: tuple[Captured, ...] = ()
+    diagnoses: tuple[Diagnosis, ...] = ()
+    reproduce: tuple[str, ...] = ()
+    hang: str | None = None  # "blocked" or "busy" when the student side stopped progressing
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What the trusted harness reported for one submission."""
+
+    checks: tuple[CheckResult, ...]
+    wall_s: float
+    sandboxed: bool
+    timed_out: bool = False
+    harness_output: Captured | None = None
+    warnings: tuple[str, ...] = ()
+
+    def get(self, check_id: str) -> CheckResult | None:
+        return next((c for c in self.checks if c.check_id == check_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckScore:
+    check_id: str
+    title: str
+    points: float
+    max_points: float
+    outcome: Outcome
+    visibility: Visibility
+    counted: bool = True  # hidden checks count only once revealed
+    extra: bool = False
+    advice: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    points: float
+    max_points: float
+    checks: tuple[CheckScore, ...]
+    hidden_count: int = 0
+    hidden_points: float = 0.0
+    extra_points: float = 0.0
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.points / self.max_points if self.max_points else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class GradeResult:
+    """Everything known about grading one submission; a student's failure is data."""
+
+    student: str
+    status: Status
+    assignment: str
+    assignment_digest: str
+    grader_version: str
+    problem: str = ""
+    checkout: Checkout | None = None
+    located: Located | None = None
+    file_problems: tuple[FileProblem, ...] = ()
+    run: RunResult | None = None
+    score: Score | None = None
+    warnings: tuple[str, ...] = ()
+    started_at: datetime | None = None
+    duration_s: float = 0.0
+
+
+def b64(data: bytes | None) -> str | None:
+    return None if data is None else base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: object) -> bytes | None:
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise ValueError("expected base64 text")
+    return base64.b64decode(text.encode("ascii"), validate=True)

@@ -1,0 +1,149 @@
+"""Compose the stages for one submission: fetch -> locate -> static -> stage -> run -> score.
+
+`grade` turns every student-caused problem into a GradeResult with a Status and a
+one-sentence problem; only the grader's own error types are caught here.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+from grader import __version__
+from grader.errors import InfrastructureError, NotGradableError, SourceError
+from grader.fetch import fetch, is_url
+from grader.locate import locate
+from grader.model import Assignment, GradeResult, Status
+from grader.run import policy_for, run_checks
+from grader.sandbox import Capabilities, Limits, probe
+from grader.score import score
+from grader.stage import stage
+from grader.static import analyse
+
+UNSANDBOXED_WARNING = (
+    "NOT SANDBOXED: this machine lacks bubblewrap or network namespaces, so the student's "
+    "code ran with your user's rights and network. Run `grade --check-sandbox` to see what "
+    "to install."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Options of a grading run; the defaults live here and only here."""
+
+    out_dir: Path = Path("grades")
+    python: str = sys.executable
+    check_timeout_s: float | None = None
+    sandbox: bool = True
+    require_sandbox: bool = False
+    reveal: bool = False
+    limits: Limits = field(default_factory=Limits)
+
+
+@cache
+def capabilities() -> Capabilities:
+    return probe()
+
+
+def student_name(source: str) -> str:
+    """A folder-safe name for a submission: the repo owner for URLs, else the folder."""
+    if is_url(source):
+        parts = [p for p in re.split(r"[/:]", source.removesuffix(".git")) if p]
+        name = parts[-2] if len(parts) >= 2 else parts[-1]
+    else:
+        name = Path(source).expanduser().resolve().name
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "submission"
+
+
+def grade(
+    source: str, assignment: Assignment, settings: Settings, *, student: str | None = None
+) -> GradeResult:
+    """Grade one submission end to end; a student's failure is a result, not an error."""
+    started = datetime.now(UTC)
+    t0 = time.monotonic()
+    name = student or student_name(source)
+    base = GradeResult(
+        student=name,
+        status=Status.GRADED,
+        assignment=assignment.name,
+        assignment_digest=assignment.digest,
+        grader_version=__version__,
+        started_at=started,
+    )
+    scratch = Path(tempfile.mkdtemp(prefix="grader-"))
+    try:
+        return _grade(source, assignment, settings, base, scratch, t0)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _grade(
+    source: str,
+    assignment: Assignment,
+    settings: Settings,
+    base: GradeResult,
+    scratch: Path,
+    t0: float,
+) -> GradeResult:
+    def done(**changes: object) -> GradeResult:
+        return replace(base, duration_s=round(time.monotonic() - t0, 3), **changes)  # type: ignore[arg-type]
+
+    try:
+        checkout = fetch(source, dest=scratch / "checkout")
+    except SourceError as exc:
+        return done(status=Status.FETCH_FAILED, problem=str(exc))
+    located = locate(checkout.path, assignment)
+    if not located.files:
+        wanted = " or ".join(f.name for f in assignment.files)
+        return done(
+            status=Status.NOT_GRADABLE,
+            checkout=checkout,
+            located=located,
+            problem=f"no {wanted} found in {source}; put your files at the root of the "
+            "repository (and commit and push them).",
+        )
+    caps = capabilities()
+    warnings: list[str] = []
+    try:
+        if settings.require_sandbox and not caps.sandbox:
+            raise InfrastructureError(
+                "this machine cannot sandbox student code ("
+                + "; ".join(caps.problems)
+                + ") and batch grading needs it; fix that or pass --no-sandbox."
+            )
+        inspection = analyse(checkout.path, located, settings.python)
+        files = stage(checkout.path, located, scratch / "staged")
+        policy = policy_for(
+            caps, sandbox=settings.sandbox, python=settings.python, limits=settings.limits
+        )
+        if policy.isolation == "none":
+            warnings.append(UNSANDBOXED_WARNING)
+        (scratch / "harness").mkdir()
+        run = run_checks(
+            scratch / "staged",
+            files,
+            inspection,
+            assignment,
+            policy=policy,
+            caps=caps,
+            scratch=scratch / "harness",
+            check_timeout_s=settings.check_timeout_s,
+        )
+    except (InfrastructureError, NotGradableError) as exc:
+        status = Status.INFRA_ERROR if isinstance(exc, InfrastructureError) else Status.NOT_GRADABLE
+        return done(status=status, checkout=checkout, located=located, problem=str(exc))
+    return done(
+        checkout=checkout,
+        located=located,
+        file_problems=inspection.problems,
+        run=run,
+        score=score(run, assignment, reveal=settings.reveal),
+        warnings=tuple(warnings) + run.warnings,
+    )

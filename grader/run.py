@@ -1,0 +1,275 @@
+"""Run the assignment's checks on one staged submission in a trusted pytest process.
+
+The process is started with a pinned configuration (our ini, our rootdir, no plugin
+autoload, `python -I`), inside a private network namespace when the machine allows it,
+with a hard wall-clock budget. It reports one JSON line per check; that file is parsed
+strictly and cross-checked against the rubric, so a missing check scores zero and
+nothing written by student code is ever read as a result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from grader.errors import InfrastructureError
+from grader.harness.config import CONFIG_ENV, SCHEMA, CheckLimits, RunConfig
+from grader.model import (
+    Assignment,
+    Captured,
+    CheckResult,
+    Diagnosis,
+    Exchange,
+    Outcome,
+    RunResult,
+    unb64,
+)
+from grader.sandbox import Capabilities, Limits, Policy, sweep
+from grader.sandbox.capture import OutputCapture
+from grader.sandbox.policy import python_prefixes
+from grader.static import Inspection
+
+GRADER_ROOT = Path(__file__).resolve().parent.parent
+INI = Path(__file__).resolve().parent / "harness" / "pytest.ini"
+# Import the grader from its own folder whether or not it is installed; -I keeps the
+# student's environment variables, user site and current folder out of this process.
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); import pytest; "
+    "sys.exit(pytest.main(sys.argv[1:]))"
+)
+UNSANDBOXED_LOCK = Path(tempfile.gettempdir()) / "grader-unsandboxed.lock"
+
+
+def policy_for(
+    caps: Capabilities, *, sandbox: bool, python: str, limits: Limits | None = None
+) -> Policy:
+    try:
+        prefixes = python_prefixes(python)
+    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        raise InfrastructureError(
+            f"the student interpreter {python} does not run ({exc}); pass a Python 3 "
+            "interpreter with --python."
+        ) from exc
+    isolated = sandbox and caps.sandbox
+    return Policy(
+        isolation="bwrap" if isolated else "none",
+        python=python,
+        python_prefixes=prefixes,
+        job_id=uuid.uuid4().hex[:12],
+        limits=limits or Limits(),
+        cgroup_pids=caps.cgroup_pids,
+        cgroup_memory=caps.cgroup_memory,
+        netns=isolated,
+    )
+
+
+def run_checks(
+    staged: Path,
+    files: dict[str, str],
+    inspection: Inspection,
+    assignment: Assignment,
+    *,
+    policy: Policy,
+    caps: Capabilities,
+    scratch: Path,
+    check_timeout_s: float | None = None,
+) -> RunResult:
+    """Run every check of the assignment against the staged files; never raise for a
+    student's misbehaviour (that is an outcome), only for a broken harness."""
+    results_path = scratch / "results.jsonl"
+    config = RunConfig(
+        staged=str(staged),
+        files=files,
+        file_problems={p.role: p.message for p in inspection.problems},
+        checks={
+            c.id: CheckLimits(check_timeout_s or c.timeout_s or assignment.check_timeout_s, c.needs)
+            for c in assignment.checks
+        },
+        results_path=str(results_path),
+        policy=policy,
+        default_port=assignment.default_port,
+        client_accepts_port=inspection.client_accepts_port,
+        client_port_literal=inspection.client_port_literal,
+        reference_dir=str(assignment.reference_dir) if assignment.reference_dir else None,
+        quiescence_s=assignment.quiescence_s,
+    )
+    config_path = scratch / "run.json"
+    config.dump(config_path)
+    argv = [
+        sys.executable,
+        "-I",
+        "-c",
+        _BOOT,
+        str(GRADER_ROOT),
+        "-c",
+        str(INI),
+        "--rootdir",
+        str(assignment.checks_dir),
+        "--confcutdir",
+        str(assignment.checks_dir),
+        "-p",
+        "pytest_timeout",
+        "-p",
+        "grader.harness.plugin",
+        str(assignment.checks_dir),
+    ]
+    if policy.netns:
+        argv = [*caps.netns_command, *argv]
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        CONFIG_ENV: str(config_path),
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
+    budget = assignment.submission_budget_s
+    with _serialized(not policy.netns):
+        start = time.monotonic()
+        out_r, out_w = os.pipe()
+        proc = subprocess.Popen(
+            argv,
+            cwd=scratch,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out_w,
+            stderr=out_w,
+            start_new_session=True,
+        )
+        os.close(out_w)
+        output = OutputCapture("grader harness", out_r)
+        timed_out = False
+        try:
+            proc.wait(timeout=budget)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            output.join(2.0)
+        escaped = sweep(policy)
+        wall = time.monotonic() - start
+    lines = _read_lines(results_path)
+    session = next((ln for ln in lines if ln.get("kind") == "session"), None)
+    checks = _checks(lines, assignment, timed_out, budget)
+    if not any(c.outcome is not Outcome.NOT_RUN for c in checks) and not timed_out:
+        raise InfrastructureError(
+            "the grader's own check harness failed before running any check (exit status "
+            f"{proc.returncode}); this is a bug or a broken install: {output.text()[-600:]}"
+        )
+    warnings: list[str] = []
+    if session and session.get("escaped") or escaped:
+        warnings.append(
+            "some of your processes tried to outlive the grading (e.g. a daemon that forks "
+            "into the background); they were killed."
+        )
+    return RunResult(
+        checks=checks,
+        wall_s=round(wall, 3),
+        sandboxed=policy.isolation == "bwrap",
+        timed_out=timed_out,
+        harness_output=output.snapshot(),
+        warnings=tuple(warnings),
+    )
+
+
+@contextlib.contextmanager
+def _serialized(needed: bool) -> Any:
+    """Without network namespaces, submissions share the machine's ports (most hard-code
+    10000), so unsandboxed runs take turns."""
+    if not needed:
+        yield
+        return
+    with open(UNSANDBOXED_LOCK, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _read_lines(path: Path) -> list[dict[str, Any]]:
+    """Parse the harness's JSON lines strictly; a torn last line (killed run) is dropped."""
+    if not path.exists():
+        return []
+    lines: list[dict[str, Any]] = []
+    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and data.get("schema") == SCHEMA:
+            lines.append(data)
+    return lines
+
+
+def _checks(
+    lines: list[dict[str, Any]], assignment: Assignment, timed_out: bool, budget: float
+) -> tuple[CheckResult, ...]:
+    by_id = {ln.get("check"): ln for ln in lines if ln.get("kind") == "check"}
+    results: list[CheckResult] = []
+    for spec in assignment.checks:
+        line = by_id.get(spec.id)
+        if line is None:
+            why = (
+                f"this check did not run: grading your submission hit its {budget:g} s budget "
+                "before reaching it."
+                if timed_out
+                else "this check did not report a result (the check harness stopped early)."
+            )
+            results.append(CheckResult(spec.id, Outcome.NOT_RUN, message=why))
+            continue
+        try:
+            results.append(_check(spec.id, line))
+        except (KeyError, TypeError, ValueError):
+            results.append(
+                CheckResult(spec.id, Outcome.ERROR, message="the check's report was malformed.")
+            )
+    return tuple(results)
+
+
+def _check(check_id: str, line: dict[str, Any]) -> CheckResult:
+    return CheckResult(
+        check_id=check_id,
+        outcome=Outcome(line["outcome"]),
+        duration_s=float(line.get("duration_s", 0.0)),
+        message=str(line.get("message", "")),
+        exchanges=tuple(
+            Exchange(
+                label=str(e["label"]),
+                sent=unb64(e.get("sent")),
+                received=unb64(e.get("received")),
+                expected=unb64(e.get("expected")),
+                elapsed_s=e.get("elapsed_s"),
+                note=str(e.get("note", "")),
+            )
+            for e in line.get("exchanges", ())
+        ),
+        outputs=tuple(
+            Captured(
+                name=str(o["name"]),
+                head=str(o["head"]),
+                tail=str(o.get("tail", "")),
+                total_bytes=int(o.get("total_bytes", 0)),
+                cut_bytes=int(o.get("cut_bytes", 0)),
+            )
+            for o in line.get("outputs", ())
+        ),
+        diagnoses=tuple(
+            Diagnosis(str(d["code"]), str(d["text"]), str(d.get("evidence", "")))
+            for d in line.get("diagnoses", ())
+        ),
+        reproduce=tuple(dict.fromkeys(str(r) for r in line.get("reproduce", ()))),
+        hang=line.get("hang"),
+    )

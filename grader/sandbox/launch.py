@@ -1,0 +1,313 @@
+"""Start student processes under a Policy, and make sure none of them outlives the job.
+
+One small interface, two isolations: `bwrap` (new PID, mount, IPC and UTS namespaces, an
+unprivileged uid, read-only system, the staged submission the only writable place) and
+`none` (a plain subprocess with the same limits, for machines without namespaces). The
+network namespace is not made here: the whole trusted harness of a submission already
+runs inside a private one, and student processes share it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from grader.sandbox import procfs
+from grader.sandbox.capture import OutputCapture
+from grader.sandbox.policy import NOBODY, SBIN_PATH, Policy
+
+INSIDE_DIR = "/home/student/submission"
+INSIDE_HOME = "/home/student"
+ETC_FILES = (
+    "hosts",
+    "nsswitch.conf",
+    "services",
+    "protocols",
+    "localtime",
+    "passwd",
+    "group",
+    "host.conf",
+    "gai.conf",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+)
+_PLAIN_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONUNBUFFERED": "1",
+    "PYTHONIOENCODING": "utf-8",
+}
+
+
+class StudentProcess:
+    """A running student process: its captured output and the facts /proc tells about it."""
+
+    def __init__(self, name: str, popen: subprocess.Popen[bytes], stdout: int, stderr: int):
+        self.name = name
+        self.popen = popen
+        self.started = time.monotonic()
+        self.stdout = OutputCapture(f"{name} stdout", stdout)
+        self.stderr = OutputCapture(f"{name} stderr", stderr)
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        return self.popen.poll()
+
+    def tree(self) -> list[int]:
+        return procfs.tree(self.pid)
+
+    def listening_ports(self) -> list[int]:
+        return procfs.listening_ports(self.pid)
+
+    def cpu_seconds(self) -> float:
+        return procfs.cpu_seconds(self.tree())
+
+    def wait(self, timeout_s: float) -> int | None:
+        try:
+            return self.popen.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def terminate(self, grace_s: float = 0.0) -> None:
+        """Stop the whole tree: SIGTERM (optional grace), then SIGKILL everything left."""
+        if grace_s and self.alive():
+            with contextlib.suppress(OSError):
+                os.killpg(self.pid, signal.SIGTERM)
+            self.wait(grace_s)
+        procfs.kill_tree(self.pid)
+        with contextlib.suppress(OSError):
+            os.killpg(self.pid, signal.SIGKILL)
+        self.wait(2.0)
+        self.stdout.join(0.5)
+        self.stderr.join(0.5)
+
+
+class Launcher:
+    """Spawn student processes for one submission; `close` kills and accounts for all."""
+
+    def __init__(self, policy: Policy, staged: Path) -> None:
+        self.policy = policy
+        self.staged = staged
+        self.processes: list[StudentProcess] = []
+        self._cgroups = job_cgroups(policy)
+        for group in self._cgroups:
+            group.mkdir(parents=True, exist_ok=True)
+        self._limit_cgroups()
+        self._bwrap = shutil.which("bwrap", path=SBIN_PATH) if policy.isolation == "bwrap" else None
+        self._drop_uid = policy.isolation == "bwrap" and _really_root()
+        if self._drop_uid:
+            # bwrap enters the folder with all capabilities dropped, before the uid switch.
+            _chown_tree(staged, NOBODY)
+            staged.chmod(0o755)
+
+    @property
+    def workdir(self) -> str:
+        """The submission's directory as student code sees it."""
+        return INSIDE_DIR if self._bwrap else str(self.staged)
+
+    def _limit_cgroups(self) -> None:
+        limits = self.policy.limits
+        for group in self._cgroups:
+            with contextlib.suppress(OSError):
+                if (group / "pids.max").exists():
+                    (group / "pids.max").write_text(str(limits.processes))
+                if (group / "memory.limit_in_bytes").exists():
+                    (group / "memory.limit_in_bytes").write_text(str(limits.memory_bytes))
+
+    def spawn(
+        self,
+        args: Sequence[str],
+        *,
+        name: str,
+        env: Mapping[str, str] | None = None,
+        pass_fds: Sequence[int] = (),
+        stdin: int | None = subprocess.DEVNULL,
+    ) -> StudentProcess:
+        """Run `python ARGS...` as student code; args never go through a shell."""
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        full_env = {**_PLAIN_ENV, "HOME": INSIDE_HOME if self._bwrap else str(self.staged)}
+        full_env.update(env or {})
+        full_env["GRADER_JOB"] = self.policy.job_id
+        argv = self._wrap([self.policy.python, "-E", "-s", "-u", *args])
+        try:
+            popen = subprocess.Popen(
+                argv,
+                cwd=self.staged,
+                env=full_env,
+                stdin=stdin,
+                stdout=out_w,
+                stderr=err_w,
+                pass_fds=tuple(pass_fds),
+                start_new_session=True,
+            )
+        finally:
+            os.close(out_w)
+            os.close(err_w)
+        proc = StudentProcess(name, popen, out_r, err_r)
+        self.processes.append(proc)
+        return proc
+
+    def _wrap(self, inner: list[str]) -> list[str]:
+        limits = self.policy.limits
+        prlimit = [
+            shutil.which("prlimit", path=SBIN_PATH) or "prlimit",
+            f"--cpu={limits.cpu_s}",
+            f"--as={limits.address_space_bytes}",
+            f"--fsize={limits.file_size_bytes}",
+            f"--nofile={limits.open_files}",
+            "--core=0",
+        ]
+        if self.policy.cgroup_pids is None:
+            prlimit.append(f"--nproc={limits.processes}")
+        argv = [*prlimit, "--", *(self._bwrap_args(inner) if self._bwrap else inner)]
+        if self._cgroups:
+            # The shell joins the job's cgroups before exec, so nothing escapes them by
+            # forking early; no preexec_fn (unsafe with the capture threads running).
+            join = " && ".join(f'echo $$ > "${i + 1}"' for i in range(len(self._cgroups)))
+            procs = [str(g / "cgroup.procs") for g in self._cgroups]
+            n = len(procs)
+            argv = ["/bin/sh", "-c", f'{join} && shift {n} && exec "$@"', "sh", *procs, *argv]
+        return argv
+
+    def _bwrap_args(self, inner: list[str]) -> list[str]:
+        assert self._bwrap is not None
+        args = [
+            self._bwrap,
+            "--unshare-pid",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--hostname",
+            "sandbox",
+            "--die-with-parent",
+            "--new-session",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+        ]
+        for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+            host = Path("/") / top
+            if host.is_symlink():
+                args += ["--symlink", os.readlink(host), str(host)]
+            elif host.is_dir():
+                args += ["--ro-bind", str(host), str(host)]
+        args += ["--perms", "0755", "--dir", "/etc"]
+        for name in ETC_FILES:
+            if (Path("/etc") / name).exists():
+                args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+        for prefix in self.policy.python_prefixes:
+            for parent in reversed(Path(prefix).parents[:-1]):
+                args += ["--perms", "0755", "--dir", str(parent)]
+            args += ["--ro-bind", prefix, prefix]
+        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+        args += ["--perms", "0755", "--tmpfs", "/home", "--perms", "0777", "--dir", INSIDE_HOME]
+        args += ["--bind", str(self.staged), INSIDE_DIR, "--chdir", INSIDE_DIR]
+        if self._drop_uid:
+            setpriv = shutil.which("setpriv", path=SBIN_PATH) or "setpriv"
+            drop = [
+                setpriv,
+                f"--reuid={NOBODY}",
+                f"--regid={NOBODY}",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--no-new-privs",
+            ]
+            return [
+                *args,
+                "--cap-drop",
+                "ALL",
+                "--cap-add",
+                "CAP_SETUID",
+                "--cap-add",
+                "CAP_SETGID",
+                "--",
+                *drop,
+                "--",
+                *inner,
+            ]
+        return [*args, "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY), "--", *inner]
+
+    def close(self) -> list[int]:
+        """Kill every process this submission started; return those that had escaped."""
+        for proc in self.processes:
+            proc.terminate()
+        return sweep(self.policy)
+
+
+def job_cgroups(policy: Policy) -> list[Path]:
+    return [
+        Path(root) / "grader" / policy.job_id
+        for root in (policy.cgroup_pids, policy.cgroup_memory)
+        if root
+    ]
+
+
+def survivors(policy: Policy) -> list[int]:
+    """Student processes of a job still alive anywhere: in its cgroups, or by env marker."""
+    pids: set[int] = set()
+    for group in job_cgroups(policy):
+        with contextlib.suppress(OSError):
+            pids.update(int(p) for p in (group / "cgroup.procs").read_text().split())
+    pids.update(procfs.pids_with_env(f"GRADER_JOB={policy.job_id}"))
+    pids.discard(os.getpid())
+    return sorted(pids)
+
+
+def sweep(policy: Policy, settle_s: float = 0.3) -> list[int]:
+    """Kill whatever of a job is still alive; return the processes that had escaped.
+
+    Processes killed a moment ago may still be on their way out (a PID namespace dies
+    with its init), so only what is still there after `settle_s` counts as escaped.
+    """
+    deadline = time.monotonic() + settle_s
+    escaped = survivors(policy)
+    while escaped and time.monotonic() < deadline:
+        time.sleep(0.01)
+        escaped = survivors(policy)
+    left = escaped
+    deadline = time.monotonic() + 3.0
+    while left and time.monotonic() < deadline:
+        for pid in left:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.01)
+        left = survivors(policy)
+    for group in job_cgroups(policy):
+        with contextlib.suppress(OSError):
+            group.rmdir()
+    return escaped
+
+
+def _really_root() -> bool:
+    """Root with real privileges, not root mapped inside an unprivileged user namespace."""
+    if os.geteuid() != 0:
+        return False
+    try:
+        first = Path("/proc/self/uid_map").read_text().split()
+    except OSError:
+        return True
+    return first[:3] == ["0", "0", "4294967295"]
+
+
+def _chown_tree(root: Path, uid: int) -> None:
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in (dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)):
+            with contextlib.suppress(OSError):
+                os.lchown(name, uid, uid)

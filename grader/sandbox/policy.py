@@ -1,0 +1,159 @@
+"""What isolation this machine offers, and the policy one submission runs under.
+
+The policy is plain data (JSON round-trip) because it crosses a process boundary: the
+grader decides it, the trusted harness process of one submission applies it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+CGROUP_V1 = Path("/sys/fs/cgroup")
+NOBODY = 65534
+SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Per-process rlimits and per-submission cgroup caps for student code."""
+
+    cpu_s: int = 20
+    address_space_bytes: int = 1 << 30
+    file_size_bytes: int = 16 << 20
+    open_files: int = 256
+    processes: int = 64
+    memory_bytes: int = 512 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How to launch student processes for one submission."""
+
+    isolation: str  # "bwrap" or "none"
+    python: str
+    python_prefixes: tuple[str, ...]
+    job_id: str
+    limits: Limits = field(default_factory=Limits)
+    cgroup_pids: str | None = None  # a cgroup v1 hierarchy root we may create groups in
+    cgroup_memory: str | None = None
+    netns: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Policy:
+        raw = dict(data)
+        raw["limits"] = Limits(**raw["limits"])  # type: ignore[arg-type]
+        raw["python_prefixes"] = tuple(raw["python_prefixes"])  # type: ignore[arg-type]
+        return cls(**raw)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What this machine can do, as found by probing it (never assumed)."""
+
+    bwrap: str | None
+    bwrap_works: bool
+    netns: bool
+    netns_command: tuple[str, ...]
+    cgroup_pids: str | None
+    cgroup_memory: str | None
+    is_root: bool
+    problems: tuple[str, ...]
+
+    @property
+    def sandbox(self) -> bool:
+        return self.bwrap_works and self.netns
+
+
+def _runs(argv: list[str]) -> bool:
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def _cgroup_v1(controller: str) -> str | None:
+    root = CGROUP_V1 / controller
+    if not (root / "cgroup.procs").exists():
+        return None
+    probe = root / f"grader-probe-{os.getpid()}"
+    try:
+        probe.mkdir()
+        probe.rmdir()
+    except OSError:
+        return None
+    return str(root)
+
+
+def netns_command() -> tuple[str, ...]:
+    """argv prefix that runs a command in a fresh network namespace with only lo, up."""
+    unshare = shutil.which("unshare", path=SBIN_PATH) or "unshare"
+    ip = shutil.which("ip", path=SBIN_PATH) or "ip"
+    flags = ["--net"] if os.geteuid() == 0 else ["--map-root-user", "--net"]
+    return (unshare, *flags, "--", "/bin/sh", "-c", f'{ip} link set lo up && exec "$@"', "sh")
+
+
+def probe() -> Capabilities:
+    """Find out, by trying, which isolation features work here."""
+    problems: list[str] = []
+    bwrap = shutil.which("bwrap", path=SBIN_PATH)
+    bwrap_works = False
+    if bwrap is None:
+        problems.append(
+            "bubblewrap is not installed; install it with `sudo apt-get install bubblewrap` "
+            "(Debian/Ubuntu) or `sudo dnf install bubblewrap` (Fedora)."
+        )
+    else:
+        bwrap_works = _runs([bwrap, "--ro-bind", "/", "/", "--unshare-pid", "true"])
+        if not bwrap_works:
+            problems.append(
+                "bubblewrap is installed but cannot create namespaces here; allow unprivileged "
+                "user namespaces (sysctl kernel.unprivileged_userns_clone=1) or run as root."
+            )
+    if not sys.platform.startswith("linux"):
+        problems.append("sandboxing needs Linux namespaces; this is " + sys.platform + ".")
+    ns = netns_command()
+    netns = _runs([*ns, "true"])
+    if not netns:
+        problems.append(
+            "cannot create a private network namespace (`unshare --net`); install util-linux "
+            "and iproute2, and allow user namespaces."
+        )
+    pids = _cgroup_v1("pids")
+    memory = _cgroup_v1("memory")
+    if pids is None:
+        problems.append(
+            "no writable cgroup v1 pids controller: process counts fall back to RLIMIT_NPROC."
+        )
+    return Capabilities(
+        bwrap=bwrap,
+        bwrap_works=bwrap_works,
+        netns=netns,
+        netns_command=ns,
+        cgroup_pids=pids,
+        cgroup_memory=memory,
+        is_root=os.geteuid() == 0,
+        problems=tuple(problems),
+    )
+
+
+def python_prefixes(python: str) -> tuple[str, ...]:
+    """Install prefixes the student interpreter needs visible (a venv has two)."""
+    code = "import sys, json; print(json.dumps([sys.prefix, sys.base_prefix, sys.executable]))"
+    done = subprocess.run(
+        [python, "-I", "-c", code], capture_output=True, text=True, timeout=20, check=False
+    )
+    if done.returncode != 0:
+        raise OSError(done.stderr.strip() or f"{python} did not run")
+    prefix, base, executable = json.loads(done.stdout)
+    dirs = {prefix, base, str(Path(executable).resolve().parent.parent)}
+    return tuple(sorted(d for d in dirs if not d.startswith("/usr")))

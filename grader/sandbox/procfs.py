@@ -1,0 +1,119 @@
+"""Facts about live processes read from /proc: trees, listening ports, CPU time.
+
+Reading /proc instead of asking the student's code is what lets the grader discover the
+port a server really listens on (almost every real submission hard-codes 10000 and
+ignores the port it is given) and tell a blocked process from a busy one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from pathlib import Path
+
+PROC = Path("/proc")
+_TCP_LISTEN = "0A"
+_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def children(pid: int) -> list[int]:
+    kids: list[int] = []
+    try:
+        for task in (PROC / str(pid) / "task").iterdir():
+            with contextlib.suppress(OSError):
+                kids.extend(int(k) for k in (task / "children").read_text().split())
+    except OSError:
+        pass
+    return kids
+
+
+def tree(pid: int) -> list[int]:
+    """The pid and all its live descendants (a snapshot; processes may come and go)."""
+    seen: list[int] = []
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        if p in seen or not (PROC / str(p)).exists():
+            continue
+        seen.append(p)
+        todo.extend(children(p))
+    return seen
+
+
+def socket_inodes(pids: list[int]) -> set[int]:
+    inodes: set[int] = set()
+    for pid in pids:
+        fd_dir = PROC / str(pid) / "fd"
+        try:
+            entries = list(fd_dir.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                target = os.readlink(entry)
+                if target.startswith("socket:["):
+                    inodes.add(int(target[8:-1]))
+    return inodes
+
+
+def listening_ports(pid: int) -> list[int]:
+    """TCP ports on which the process tree rooted at pid listens, in the tree's own netns."""
+    pids = tree(pid)
+    if not pids:
+        return []
+    inodes = socket_inodes(pids)
+    ports: set[int] = set()
+    for name in ("tcp", "tcp6"):
+        try:
+            lines = (PROC / str(pids[0]) / "net" / name).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == _TCP_LISTEN and int(fields[9]) in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return sorted(ports)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the given processes (not their reaped children)."""
+    total = 0
+    for pid in pids:
+        try:
+            stat = (PROC / str(pid) / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / _CLK_TCK
+
+
+def states(pids: list[int]) -> list[str]:
+    """One-letter scheduler states (R running, S sleeping, Z zombie, ...)."""
+    out: list[str] = []
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            stat = (PROC / str(pid) / "stat").read_text()
+            out.append(stat[stat.rindex(")") + 2])
+    return out
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process tree, children first found while the parent still holds them."""
+    for p in reversed(tree(pid)):
+        with contextlib.suppress(OSError):
+            os.kill(p, signal.SIGKILL)
+
+
+def pids_with_env(marker: str) -> list[int]:
+    """Processes whose initial environment carries marker (KEY=VALUE): escaped daemons."""
+    needle = marker.encode() + b"\0"
+    found: list[int] = []
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if needle in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+    return found
