@@ -91,6 +91,7 @@ def run_checks(
         staged=str(staged),
         files=files,
         file_problems={p.role: p.message for p in inspection.problems},
+        python2_roles=[p.role for p in inspection.problems if p.python2],
         checks={
             c.id: CheckLimits(check_timeout_s or c.timeout_s or assignment.check_timeout_s, c.needs)
             for c in assignment.checks

@@ -30,6 +30,7 @@ class RunConfig:
     staged: str
     files: dict[str, str]  # role -> file name inside the staged folder
     file_problems: dict[str, str]  # role -> why the file cannot run
+    python2_roles: list[str]
     checks: dict[str, CheckLimits]
     results_path: str
     policy: Policy

@@ -109,6 +109,9 @@ def exchange(
                     data = sock.recv(65536)
                 except BlockingIOError:
                     continue
+                except ConnectionResetError:
+                    traffic.eof = True  # closed with our data unread: an abrupt close
+                    return traffic, Waited("eof", time.monotonic() - start)
                 except OSError as exc:
                     traffic.error = f"receiving failed: {exc.strerror or exc}"
                     return traffic, Waited("error", time.monotonic() - start)

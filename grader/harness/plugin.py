@@ -207,6 +207,13 @@ def student_file(run_config: RunConfig, check: Check, role: str, label: str) -> 
     """The staged file for role, or fail the check saying why it cannot run."""
     problem = run_config.file_problems.get(role)
     if problem:
+        if role in run_config.python2_roles:
+            check.diagnose(
+                "python2",
+                "this file is written in Python 2; the grader runs Python 3. The line "
+                "named below is the first that Python 3 rejects.",
+                problem,
+            )
         check.fail(problem)
     name = run_config.files.get(role)
     if not name:
@@ -227,6 +234,7 @@ class Servers:
         self.current: StudentServer | None = None
         self.last_port: int | None = None
         self.started: list[StudentServer] = []
+        self.start_failure: tuple[str, str, str] | None = None  # (message, diagnosis, evidence)
 
     def start(
         self, check: Check, port: int | None = None, *, must_listen: bool = True
@@ -234,6 +242,11 @@ class Servers:
         """A brand-new server process (the caller owns it); fails the check if none listens."""
         name = student_file(self.config, check, "server", "echo_server.py")
         self.discard()  # one student server at a time: most hard-code the same port
+        if self.start_failure and must_listen:
+            # It did not listen before; waiting again would only repeat the same verdict.
+            message, text, evidence = self.start_failure
+            check.diagnose("server_never_listens", text, evidence)
+            check.fail(message + " (as in an earlier check)")
         wanted = port or free_port()
         check.commands(f"python {name}")
         limit = max(check.timeout_s, 2.0)
@@ -244,28 +257,27 @@ class Servers:
             said = last_words(server.proc.stderr.text() or server.proc.stdout.text())
             if server.proc.alive():
                 server.stop()
-                check.diagnose(
-                    "server_never_listens",
+                message = f"your server did not start listening within {limit:g} s."
+                text = (
                     "your server process kept running but never listened on a TCP port: "
-                    "check that it calls bind() and listen() before accept().",
-                    f"printed: {said}" if said else "it printed nothing",
+                    "check that it calls bind() and listen() before accept()."
                 )
-                check.fail(f"your server did not start listening within {limit:g} s.")
-            check.diagnose(
-                "server_never_listens",
-                "your server ended before it listened on a port; its last words are below.",
-                said or "it printed nothing",
-            )
-            check.fail(
-                f"your server exited (status {server.proc.returncode}) before it listened"
-                + (f": {said}" if said else ".")
-            )
+            else:
+                message = f"your server exited (status {server.proc.returncode}) before it " + (
+                    f"listened: {said}" if said else "listened."
+                )
+                text = "your server ended before it listened on a port; its last words are below."
+            evidence = f"printed: {said}" if said else "it printed nothing"
+            self.start_failure = (message, text, evidence)
+            check.diagnose("server_never_listens", text, evidence)
+            check.fail(message)
         self.last_port = server.port or self.last_port
         return server
 
     def shared(self, check: Check) -> StudentServer:
-        if self.current is not None and not self.current.proc.alive():
-            self.current = None
+        current = self.current
+        if current is not None and current.port not in current.proc.listening_ports():
+            self.discard()  # it exited, or is about to: it no longer listens
         if self.current is None:
             self.current = self.start(check)
         return self.current

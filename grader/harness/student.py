@@ -161,6 +161,7 @@ class ClientCall:
     phase: str = ""
     outputs: tuple[Captured, ...] = ()
     busy: bool = False
+    peer_closed: bool = False  # the trusted server had seen the client close, before cleanup
 
     @property
     def text(self) -> str | None:
@@ -227,13 +228,20 @@ def call_client(
             ended = "blocked"
             break
     elapsed = time.monotonic() - start
+    peer_closed = bool(traffic and traffic.eof)  # before the kill below closes everything
     os.close(result_r)
     if linger and callable(on_returned):
         on_returned()
     if linger:
         os.close(stdin_w)
     proc.terminate()
-    call = ClientCall(ended or "returned", elapsed, outputs=_outputs(proc), busy=idle.busy_seen)
+    call = ClientCall(
+        ended or "returned",
+        elapsed,
+        outputs=_outputs(proc),
+        busy=idle.busy_seen,
+        peer_closed=peer_closed,
+    )
     if ended:
         return call
     return _parse(bytes(raw), call, proc)

@@ -157,19 +157,27 @@ def _explain_early_close(check: Check, payload: bytes, got: bytes, pieces: int) 
             "message is complete: keep reading until recv() returns b'' (the client closed).",
             f"the message arrived in {pieces} pieces; the server closed after {n} of {m} bytes",
         )
-    elif tail and n == m - tail and n > 0:
+    elif tail and n == m - tail:
         check.diagnose(
             "server_drops_last_chunk",
             f"your server echoed only the full 16-byte chunks and dropped the last {tail} "
             "bytes: send back every chunk you receive, including a final shorter one.",
             f"echoed {n} of {m} bytes",
         )
-    elif n == CHUNK and m > CHUNK:
+    elif n == CHUNK and m > 2 * CHUNK:
         check.diagnose(
             "server_echoes_first_chunk",
             "your server echoed the first 16-byte chunk and then closed the connection: keep "
             "receiving and echoing in a loop until the client has finished.",
             f"echoed {n} of {m} bytes",
+        )
+    elif 0 < n < m - tail:
+        check.diagnose(
+            "server_stops_on_short_chunk",
+            "your server closed the connection in the middle of the message. A recv(16) may "
+            "return fewer than 16 bytes whenever less has arrived so far, so a short chunk "
+            "does not mean the message is complete: keep reading until recv() returns b''.",
+            f"the server closed after {n} of {m} bytes",
         )
     check.fail(f"your server closed the connection after echoing {n} of {m} bytes.")
 
@@ -242,6 +250,13 @@ def expect_reply(
     if call.ended == "exited":
         check.fail(call.exception_message + " (did it call sys.exit() or os._exit()?).")
     CLIENT_HUNG[len(msg.encode())] = call.ended in ("blocked", "timeout")
+    if traffic is not None and msg and not traffic.received and call.ended == "returned":
+        check.diagnose(
+            "client_sends_nothing",
+            "the server received nothing from your client: it never sent the message. Send "
+            "it with sock.sendall(msg.encode('utf-8')) before receiving.",
+            f"server received 0 of {len(msg.encode())} bytes",
+        )
     if call.ended in ("blocked", "timeout"):
         _explain_client_hang(check, call, msg, traffic)
     if call.reply_type != "str":
@@ -284,7 +299,7 @@ def _explain_client_hang(check: Check, call: ClientCall, msg: str, traffic: Traf
                 "Keep count of the bytes received and stop when you have as many as you sent.",
                 f"the server had sent all {got}; the client sat idle for {check.quiescence_s:g} s",
             )
-        elif not (traffic and traffic.eof):
+        elif not call.peer_closed:
             check.diagnose(
                 "client_waits_for_close",
                 "your client waits for the server to close the connection, while the server "

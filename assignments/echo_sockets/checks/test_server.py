@@ -9,10 +9,12 @@ from echo_helpers import ARBITRARY, LONG, MEBIBYTE, SHORT, SIXTEEN, THIRTY_TWO
 
 from grader.harness.config import RunConfig
 from grader.harness.peers import connect_and_close
-from grader.harness.plugin import Check, Servers
+from grader.harness.plugin import Check, Servers, wait_until
 from grader.harness.student import StudentServer
 
 Echo = Callable[..., None]
+# Three whole 16-byte chunks, so this check is about surviving clients, not partial chunks.
+SEQUENTIAL = ("first client!!!!", "second client!!!", "third client!!!!")
 
 
 def test_server_short_message(student_server: StudentServer, echo: Echo) -> None:
@@ -55,21 +57,43 @@ def test_server_empty_connection(student_server: StudentServer, echo: Echo, chec
     check.exchange("connect, send nothing, close", sent=b"", note=error)
     if error:
         check.fail(error + ".")
-    echo(student_server, SHORT.encode(), "then a normal client")
+    port = student_server.port
+    wait_until(
+        lambda: port in student_server.proc.listening_ports() or not student_server.proc.alive(),
+        1.0,
+    )
+    if port not in student_server.proc.listening_ports():
+        check.diagnose(
+            "server_stops_after_first_client",
+            "your server stopped listening after a client that sent nothing: it treats the "
+            "first connection as the only one. Keep accepting in a loop, and treat an empty "
+            "recv() as the end of that one connection.",
+            "after one empty connection the server no longer listened",
+        )
+        check.fail("your server stopped after a client that connected and sent nothing.")
+    echo(student_server, SIXTEEN.encode(), "then a normal client")
 
 
 def test_server_sequential_clients(servers: Servers, echo: Echo, check: Check) -> None:
     server = servers.start(check)
     try:
-        for i, text in enumerate((SHORT, SIXTEEN, LONG), start=1):
-            if not server.proc.alive():
+        port = server.port
+        for i, text in enumerate(SEQUENTIAL, start=1):
+            wait_until(
+                lambda: port in server.proc.listening_ports() or not server.proc.alive(), 1.0
+            )
+            if port not in server.proc.listening_ports():
                 check.diagnose(
                     "server_stops_after_first_client",
                     "your server exits after its first client. A server keeps accepting new "
                     "connections in a loop (`while True: conn, addr = sock.accept() ...`) and "
                     "closes only the connection, never the listening socket, after each client.",
-                    f"client {i - 1} was served; then the process exited "
-                    f"(status {server.proc.returncode})",
+                    f"client {i - 1} was served; then the server stopped listening"
+                    + (
+                        f" and exited (status {server.proc.returncode})"
+                        if not server.proc.alive()
+                        else ""
+                    ),
                 )
                 check.fail(f"your server was no longer running when client {i} connected.")
             echo(server, text.encode(), f"client {i} of 3")
