@@ -40,8 +40,16 @@ for path in sys.argv[1:]:
         literal = None
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and node.name == "client":
-                names = [a.arg for a in node.args.args + node.args.kwonlyargs]
+                args = node.args.args + node.args.kwonlyargs
+                names = [a.arg for a in args]
                 accepts_port = "port" in names or node.args.kwarg is not None
+                defaults = dict(zip([a.arg for a in node.args.args][::-1],
+                                    node.args.defaults[::-1]))
+                defaults.update(zip([a.arg for a in node.args.kwonlyargs],
+                                    node.args.kw_defaults))
+                d = defaults.get("port")
+                if isinstance(d, ast.Constant) and isinstance(d.value, int):
+                    literal = d.value
         for node in ast.walk(tree):
             found = None
             if isinstance(node, ast.Tuple) and len(node.elts) == 2:
@@ -52,7 +60,8 @@ for path in sys.argv[1:]:
             elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
                 if any(isinstance(t, ast.Name) and "port" in t.id.lower() for t in node.targets):
                     found = node.value.value
-            if isinstance(found, int) and not isinstance(found, bool) and 0 < found < 65536:
+            if literal is None and isinstance(found, int) and not isinstance(found, bool) \
+                    and 0 < found < 65536:
                 literal = found
                 break
         entry["accepts_port"] = accepts_port

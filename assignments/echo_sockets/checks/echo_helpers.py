@@ -273,6 +273,16 @@ def expect_reply(
                 f"client returned {show(reply.encode())}",
             )
             check.fail("client() returned what it sent instead of what the server sent back.")
+        if reply and expected.startswith(reply):
+            check.diagnose(
+                "client_stops_early",
+                f"your client returned only the first {len(reply.encode())} of "
+                f"{len(expected.encode())} bytes: it stopped reading before the whole reply "
+                "had arrived, probably at the first chunk shorter than 16 bytes. A server may "
+                "send the reply in pieces of any size: keep reading until you have as many "
+                "bytes as you sent.",
+                f"returned {show_text(reply)}",
+            )
         check.fail(
             f"client() returned {show_text(reply)}, but the server sent {show_text(expected)}."
         )

@@ -1,0 +1,469 @@
+"""Hostile submissions, graded through the real pipeline and the real sandbox.
+
+Each hostile example (tests/examples/hostile_*) is built as a real git repository and
+graded in the same batch as a correct submission (two gradings at once, as a batch run
+does). For every pair: the grader finishes within its budget, the correct neighbour still
+scores 100%, no student process survives, nothing outside the submission's scratch space
+changed, and the hostile one gets a clear verdict without gaining points.
+
+Skipped where this machine cannot sandbox (no bubblewrap or namespaces); CI installs
+bubblewrap so these run there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import git
+import pytest
+
+import grader.pipeline
+from grader import assignment as assignment_mod
+from grader import cli
+from grader.model import GradeResult, Outcome, Status
+from grader.pipeline import Settings, grade
+from grader.sandbox import probe
+from grader.sandbox.policy import CGROUP_V1
+
+pytestmark = pytest.mark.skipif(
+    not probe().sandbox, reason="this machine cannot sandbox (bubblewrap or namespaces missing)"
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+CORRECT = "passes_all_legacy"
+ACTOR = git.Actor("Student", "student@example.edu")
+BUDGET_S = 60.0
+FILE_LIMIT = 16 << 20
+MARKER = re.compile(rb"(?:^|\0)GRADER_JOB=([^\0]*)")
+
+# Hostile acts that cannot change whether the echo is right: these serve correctly
+# afterwards, so full marks are a fair verdict for them (what they tried is checked below).
+HARMLESS_TO_VERDICT = {
+    "hostile_output_flood",
+    "hostile_daemon",
+    "hostile_kills_parent",
+    "hostile_large_file",
+    "hostile_snoop",
+    "hostile_network",
+}
+
+
+# ---------------------------------------------------------------- building and grading
+
+
+def make_repo(src: Path, dest: Path) -> Path:
+    """Copy an example folder into a fresh git repository with one commit."""
+    shutil.copytree(src, dest)
+    repo = git.Repo.init(dest)
+    names = sorted(
+        str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file() and ".git" not in p.parts
+    )
+    repo.index.add(names)
+    repo.index.commit("homework", author=ACTOR, committer=ACTOR)
+    return dest
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, str]]:
+    """Size and digest of every file under root, git metadata excepted."""
+    seen: dict[str, tuple[int, str]] = {}
+    for path in sorted(root.rglob("*")):
+        if ".git" in path.relative_to(root).parts or not path.is_file():
+            continue
+        data = path.read_bytes()
+        seen[str(path.relative_to(root))] = (len(data), hashlib.sha256(data).hexdigest())
+    return seen
+
+
+def live_jobs() -> dict[int, str]:
+    """pid -> GRADER_JOB value of every process that carries the student marker."""
+    found: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            env = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"GRADER_JOB=" in env:
+            match = MARKER.search(env)
+            found[int(entry.name)] = match.group(1).decode() if match else "?"
+    return found
+
+
+def survivors(jobs: set[str], wait_s: float = 1.0) -> dict[int, str]:
+    """Processes of these jobs still alive after up to wait_s (killed ones need a moment).
+
+    Only the jobs graded here count: other gradings may run on the same machine.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        left = {pid: job for pid, job in live_jobs().items() if job in jobs}
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.05)
+
+
+def describe(pid: int) -> str:
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        cmd = "?"
+    return f"{pid}: {cmd[:200]}"
+
+
+@dataclass
+class Batch:
+    """One batch of two: a hostile submission and a correct one, graded at once."""
+
+    name: str
+    hostile: GradeResult
+    correct: GradeResult
+    jobs: dict[str, list[str]] = field(default_factory=dict)
+    before: dict[str, tuple[int, str]] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+
+@pytest.fixture(scope="module")
+def echo() -> object:
+    return assignment_mod.load()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Repositories live in tmp_path/repos; the grader's scratch goes to tmp_path/scratch,
+    so whatever a submission leaves behind (a big file, say) would show up under tmp_path."""
+    (tmp_path / "repos").mkdir()
+    (tmp_path / "scratch").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "scratch"))
+    yield tmp_path
+
+
+@pytest.fixture
+def grade_pair(
+    workspace: Path, echo: object, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], Batch]:
+    """grade_pair(name) grades the hostile example and the correct one side by side."""
+    label = threading.local()
+    jobs: dict[str, list[str]] = {}
+    real_policy_for = grader.pipeline.policy_for
+
+    def recording_policy_for(*args: object, **kwargs: object) -> object:
+        policy = real_policy_for(*args, **kwargs)  # type: ignore[arg-type]
+        jobs.setdefault(getattr(label, "name", "?"), []).append(policy.job_id)
+        return policy
+
+    monkeypatch.setattr(grader.pipeline, "policy_for", recording_policy_for)
+
+    def run(name: str) -> Batch:
+        repos = workspace / "repos"
+        hostile = make_repo(EXAMPLES / name, repos / name)
+        correct = make_repo(EXAMPLES / CORRECT, repos / CORRECT)
+        before = snapshot(repos)
+
+        def one(which: str, repo: Path) -> GradeResult:
+            label.name = which
+            return grade(str(repo), echo, Settings(reveal=True))  # type: ignore[arg-type]
+
+        start = time.monotonic()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [pool.submit(one, "hostile", hostile), pool.submit(one, "correct", correct)]
+            hostile_result, correct_result = (f.result(timeout=180) for f in futures)
+        return Batch(
+            name, hostile_result, correct_result, jobs, before, time.monotonic() - start
+        )
+
+    return run
+
+
+# ---------------------------------------------------------------- reading results
+
+
+def outputs(result: GradeResult, stream: str) -> str:
+    """Everything kept of one student stream (e.g. 'your server stderr') over all checks."""
+    assert result.run is not None
+    parts: list[str] = []
+    for check in result.run.checks:
+        for out in check.outputs:
+            if out.name == stream:
+                parts.append(out.head + out.tail)
+    return "\n".join(parts)
+
+
+def all_text(result: GradeResult) -> str:
+    assert result.run is not None
+    texts = [result.run.harness_output.head, result.run.harness_output.tail]
+    for check in result.run.checks:
+        texts.append(check.message)
+        texts.extend(out.head + out.tail for out in check.outputs)
+    return "\n".join(texts)
+
+
+def by_id(result: GradeResult) -> dict[str, Outcome]:
+    assert result.run is not None
+    return {c.check_id: c.outcome for c in result.run.checks}
+
+
+def verdicts(result: GradeResult) -> str:
+    assert result.run is not None
+    return "\n".join(
+        f"  {c.check_id}: {c.outcome.value} {c.message[:150]}" for c in result.run.checks
+    )
+
+
+def server_checks(result: GradeResult) -> dict[str, Outcome]:
+    return {k: v for k, v in by_id(result).items() if k.startswith("server_")}
+
+
+def client_checks(result: GradeResult) -> dict[str, Outcome]:
+    return {k: v for k, v in by_id(result).items() if k.startswith("client_")}
+
+
+def not_passed(checks: dict[str, Outcome]) -> list[str]:
+    return [k for k, v in checks.items() if v is not Outcome.PASSED]
+
+
+# ---------------------------------------------------------------- per-case verdicts
+
+
+def server_never_serves(batch: Batch, tmp: Path) -> None:
+    """The server is hostile instead of serving: every server and pairing check fails,
+    while the correct client of the same submission is unharmed by what the server did."""
+    res = batch.hostile
+    servers = server_checks(res)
+    assert servers and not [k for k, v in servers.items() if v is Outcome.PASSED], verdicts(res)
+    assert by_id(res)["pair_short_message"] is not Outcome.PASSED
+    graded_client = {k: v for k, v in client_checks(res).items() if k != "client_non_ascii_split"}
+    assert not not_passed(graded_client), (
+        "the hostile server's leftovers harmed its own (correct) client:\n" + verdicts(res)
+    )
+
+
+def check_fork_bomb(batch: Batch, tmp: Path) -> None:
+    server_never_serves(batch, tmp)
+
+
+def check_memory_bomb(batch: Batch, tmp: Path) -> None:
+    server_never_serves(batch, tmp)
+    said = outputs(batch.hostile, "your server stdout") + outputs(
+        batch.hostile, "your server stderr"
+    )
+    held = [int(n) for n in re.findall(r"holding (\d+) MB", said)]
+    assert held, said[-500:]
+    assert max(held) <= 1100, f"the memory bomb got to {max(held)} MB"
+
+
+def check_sleeps_forever(batch: Batch, tmp: Path) -> None:
+    server_never_serves(batch, tmp)
+    assert "did not start listening" in verdicts(batch.hostile)
+
+
+def check_output_flood(batch: Batch, tmp: Path) -> None:
+    res = batch.hostile
+    assert res.run is not None
+    seen = [o for c in res.run.checks for o in c.outputs if o.name.startswith("your server")]
+    assert {o.name for o in seen} >= {"your server stdout", "your server stderr"}
+    for out in seen:
+        assert len(out.head.encode()) <= 8192 + 16 and len(out.tail.encode()) <= 8192 + 16
+    flooded = max(seen, key=lambda o: o.total_bytes)
+    assert flooded.total_bytes > 1 << 20 and flooded.cut_bytes > 0, flooded.total_bytes
+
+
+def check_daemon(batch: Batch, tmp: Path) -> None:
+    # That the daemon did not outlive the job is checked for every case (survivors).
+    assert batch.hostile.status is Status.GRADED
+
+
+def check_kills_parent(batch: Batch, tmp: Path) -> None:
+    said = outputs(batch.hostile, "your server stderr")
+    assert "KILL parent" in said and "KILL everything" in said, said[:500]
+    assert batch.hostile.status is Status.GRADED
+
+
+def check_large_file(batch: Batch, tmp: Path) -> None:
+    said = outputs(batch.hostile, "your server stderr")
+    stopped = [int(n) for n in re.findall(r"BIGFILE stopped at (\d+) bytes: errno 27", said)]
+    assert stopped, f"the file-size limit did not stop the 1 GB file: {said[:500]}"
+    assert max(stopped) <= FILE_LIMIT
+    assert "NOT STOPPED" not in said
+    big = [
+        (str(p), p.stat().st_size)
+        for p in tmp.rglob("*")
+        if p.is_file() and not p.is_symlink() and p.stat().st_size > FILE_LIMIT
+    ]
+    assert not big, f"large files remain: {big}"
+
+
+def check_snoop(batch: Batch, tmp: Path) -> None:
+    said = outputs(batch.hostile, "your server stderr")
+    for path in (
+        "/work/main/reference/echo_server.py",
+        "/work/main/assignments/echo_sockets/assignment.toml",
+        "/root/.bashrc",
+        "/etc/shadow",
+    ):
+        assert f"SNOOP read {path}: FAILED" in said, f"{path}:\n{said[:2000]}"
+        assert f"SNOOP read {path}: OK" not in said
+    assert "SNOOP write /tmp/../../work/main/PWNED: FAILED" in said, said[:2000]
+    listing = re.search(r"SNOOP list /: OK (\[.*\])", said)
+    if listing:
+        assert "'work'" not in listing.group(1), listing.group(1)
+    home = re.search(r"SNOOP list /home: OK (\[.*\])", said)
+    if home:
+        assert home.group(1) == "['student']", home.group(1)
+
+
+def check_network(batch: Batch, tmp: Path) -> None:
+    said = outputs(batch.hostile, "your server stderr")
+    seen = re.search(r"NET if_nameindex: (\[.*\])", said)
+    assert seen, said[:1000]
+    assert re.findall(r"'([^']*)'", seen.group(1)) == ["lo"], seen.group(1)
+    assert "NET connect 1.1.1.1:53: FAILED" in said, said[:1000]
+
+
+SHORT_CHUNK_BUG = ("client_exactly_16_bytes", "client_exactly_32_bytes", "client_empty_message")
+
+
+def check_hijack(batch: Batch, tmp: Path) -> None:
+    res = batch.hostile
+    got = by_id(res)
+    for cid in SHORT_CHUNK_BUG:
+        assert got[cid] is not Outcome.PASSED, f"{cid} passed:\n{verdicts(res)}"
+    assert server_checks(res) and not not_passed(server_checks(res)), verdicts(res)
+    assert "HIJACK" not in all_text(res), "a hijacking file of the student ran"
+
+
+def check_fake_results(batch: Batch, tmp: Path) -> None:
+    res = batch.hostile
+    got = by_id(res)
+    for cid in (
+        "client_short_message",
+        "client_long_message",
+        "client_exactly_16_bytes",
+        "client_returns_what_server_sent",
+        "pair_short_message",
+        "pair_long_message",
+    ):
+        assert got[cid] is not Outcome.PASSED, f"{cid} passed:\n{verdicts(res)}"
+    assert server_checks(res) and not not_passed(server_checks(res)), verdicts(res)
+
+
+def check_busy_loop(batch: Batch, tmp: Path) -> None:
+    res = batch.hostile
+    assert res.run is not None
+    assert server_checks(res) and not not_passed(server_checks(res)), verdicts(res)
+    clients = [c for c in res.run.checks if c.check_id.startswith(("client_", "pair_"))]
+    assert clients and all(c.outcome is not Outcome.PASSED for c in clients), verdicts(res)
+    # A clear verdict: the client spun on the CPU. Calling it "idle, waiting" (blocked)
+    # would send the student hunting for a missing close() that is not the problem.
+    wrong = [
+        f"{c.check_id}: hang={c.hang} {c.message[:120]}"
+        for c in clients
+        if c.outcome is Outcome.TIMEOUT and c.hang != "busy"
+    ]
+    assert not wrong, (
+        "a client that busy-loops (100% CPU) was reported as idle/blocked; the hang "
+        "detector in grader/harness/student.py (IdleCheck/_idle) compares the CPU used "
+        "between two polls 20 ms apart with a 0.02 s threshold, which one busy thread can "
+        "never exceed, so the second poll always says 'idle':\n" + "\n".join(wrong)
+    )
+
+
+CASES: dict[str, Callable[[Batch, Path], None]] = {
+    "hostile_fork_bomb": check_fork_bomb,
+    "hostile_memory_bomb": check_memory_bomb,
+    "hostile_output_flood": check_output_flood,
+    "hostile_sleeps_forever": check_sleeps_forever,
+    "hostile_daemon": check_daemon,
+    "hostile_kills_parent": check_kills_parent,
+    "hostile_large_file": check_large_file,
+    "hostile_snoop": check_snoop,
+    "hostile_network": check_network,
+    "hostile_hijack": check_hijack,
+    "hostile_fake_results": check_fake_results,
+    "hostile_busy_loop": check_busy_loop,
+}
+
+
+# ---------------------------------------------------------------- the tests
+
+
+def watched_host_files() -> dict[Path, tuple[int, int] | None]:
+    """Places a hostile submission would like to write to on the grading machine."""
+    paths = [ROOT / "PWNED", *(Path(d) / n for d in ("/tmp", Path.home()) for n in (
+        "results.json", "results.jsonl", "PWNED"))]
+    return {p: (p.stat().st_size, p.stat().st_mtime_ns) if p.exists() else None for p in paths}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_hostile_next_to_correct(
+    name: str, grade_pair: Callable[[str], Batch], workspace: Path
+) -> None:
+    repos = workspace / "repos"
+    sentinel = repos / "neighbour-notes.txt"
+    sentinel.write_text("a file next to the repositories; nobody may touch it\n")
+    host_before = watched_host_files()
+    assert not (ROOT / "PWNED").exists()
+
+    batch_ = grade_pair(name)
+    hostile, correct = batch_.hostile, batch_.correct
+
+    # The correct neighbour is untouched by whatever ran next to it.
+    assert correct.status is Status.GRADED, correct.problem
+    assert correct.run is not None and correct.run.sandboxed
+    assert correct.score is not None and correct.score.percent == 100, verdicts(correct)
+
+    # The hostile one finished in time, sandboxed, with a verdict.
+    assert hostile.status is Status.GRADED, hostile.problem
+    assert hostile.run is not None and hostile.run.sandboxed
+    assert not hostile.run.timed_out, "the whole submission hit the grader's budget"
+    assert hostile.duration_s < BUDGET_S, hostile.duration_s
+    assert hostile.score is not None
+    if name not in HARMLESS_TO_VERDICT:
+        assert hostile.score.percent < 100, verdicts(hostile)
+
+    # No process of either submission survives, and their cgroups are gone.
+    ours = {job for jobs in batch_.jobs.values() for job in jobs}
+    assert len(batch_.jobs.get("hostile", [])) == 1 and len(batch_.jobs.get("correct", [])) == 1
+    left = survivors(ours)
+    assert not left, "student processes survived:\n" + "\n".join(describe(p) for p in left)
+    for job in ours:
+        for controller in ("pids", "memory"):
+            assert not (CGROUP_V1 / controller / "grader" / job).exists(), (controller, job)
+
+    # Nothing outside the submission's scratch space changed.
+    assert not (ROOT / "PWNED").exists(), "a submission wrote into the grader's folder"
+    assert sentinel.read_text() == "a file next to the repositories; nobody may touch it\n"
+    assert snapshot(repos) == batch_.before, "a submission changed files of a repository"
+    assert sorted(p.name for p in repos.iterdir()) == sorted(
+        [name, CORRECT, "neighbour-notes.txt"]
+    ), "a submission wrote next to its repository"
+    assert watched_host_files() == host_before
+    scratch_left = list((workspace / "scratch").iterdir())
+    assert not scratch_left, f"the grader left scratch files behind: {scratch_left}"
+
+    CASES[name](batch_, workspace)
+
+
+def test_check_sandbox_reports_ok() -> None:
+    out = io.StringIO()
+    assert cli.main(["--check-sandbox"], stdout=out) == 0, out.getvalue()
+
+
+def test_every_hostile_example_is_covered() -> None:
+    shipped = {p.name for p in EXAMPLES.iterdir() if p.name.startswith("hostile_")}
+    assert shipped == set(CASES)
+    for name in shipped:
+        assert (EXAMPLES / name / "echo_server.py").is_file()
+        assert (EXAMPLES / name / "echo_client.py").is_file()
+
