@@ -17,7 +17,7 @@ from typing import NoReturn, TextIO
 
 from grader import __version__, assignment, report
 from grader.errors import ExitCode, GraderError, UsageError
-from grader.model import GradeResult, Outcome, Status
+from grader.model import Assignment, GradeResult, Outcome, Status
 from grader.pipeline import Settings, capabilities, grade
 
 DEFAULTS = Settings()
@@ -122,7 +122,7 @@ def _colour(out: TextIO) -> bool:
 
 
 def _print_summary(
-    result: GradeResult, spec: assignment.Assignment, folder: Path, out: TextIO, *, reveal: bool
+    result: GradeResult, spec: Assignment, folder: Path, out: TextIO, *, reveal: bool
 ) -> None:
     colour = _colour(out)
     paint = {

@@ -148,7 +148,8 @@ def pytest_runtest_makereport(
             phase.setdefault("message", text[-6000:])
     elif report.skipped and report.when in ("setup", "call"):
         phase.setdefault("outcome", "skipped")
-        phase.setdefault("message", str(report.longrepr[-1]) if report.longrepr else "")
+        why = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        phase.setdefault("message", str(why or ""))
     phase[report.when] = report.duration
     if report.when == "teardown":
         _write_check(item, phase)
