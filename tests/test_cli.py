@@ -8,7 +8,7 @@ from pathlib import Path
 
 import git
 import pytest
-from conftest import EXAMPLES, ROOT, make_repo
+from support import EXAMPLES, ROOT, make_repo
 
 from grader.cli import main
 from grader.errors import ExitCode

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, leftover_student_processes, make_repo
+from support import ROOT, leftover_student_processes, make_repo
 
 from grader.model import Assignment, GradeResult, Outcome, Status
 from grader.pipeline import Settings, grade

@@ -179,9 +179,7 @@ def grade_pair(
         with ThreadPoolExecutor(max_workers=2) as pool:
             futures = [pool.submit(one, "hostile", hostile), pool.submit(one, "correct", correct)]
             hostile_result, correct_result = (f.result(timeout=180) for f in futures)
-        return Batch(
-            name, hostile_result, correct_result, jobs, before, time.monotonic() - start
-        )
+        return Batch(name, hostile_result, correct_result, jobs, before, time.monotonic() - start)
 
     return run
 
@@ -287,6 +285,9 @@ def check_daemon(batch: Batch, tmp: Path) -> None:
 def check_kills_parent(batch: Batch, tmp: Path) -> None:
     said = outputs(batch.hostile, "your server stderr")
     assert "KILL parent" in said and "KILL everything" in said, said[:500]
+    # It ran without root, in a PID namespace of its own (else it refuses kill(-1)).
+    assert "KILL running as uid 65534" in said, said[:500]
+    assert "NOT SENT" not in said, said[:500]
     assert batch.hostile.status is Status.GRADED
 
 
@@ -400,8 +401,14 @@ CASES: dict[str, Callable[[Batch, Path], None]] = {
 
 def watched_host_files() -> dict[Path, tuple[int, int] | None]:
     """Places a hostile submission would like to write to on the grading machine."""
-    paths = [ROOT / "PWNED", *(Path(d) / n for d in ("/tmp", Path.home()) for n in (
-        "results.json", "results.jsonl", "PWNED"))]
+    paths = [
+        ROOT / "PWNED",
+        *(
+            Path(d) / n
+            for d in ("/tmp", Path.home())
+            for n in ("results.json", "results.jsonl", "PWNED")
+        ),
+    ]
     return {p: (p.stat().st_size, p.stat().st_mtime_ns) if p.exists() else None for p in paths}
 
 
@@ -466,4 +473,3 @@ def test_every_hostile_example_is_covered() -> None:
     for name in shipped:
         assert (EXAMPLES / name / "echo_server.py").is_file()
         assert (EXAMPLES / name / "echo_client.py").is_file()
-

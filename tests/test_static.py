@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 from grader.locate import locate
 from grader.model import Assignment
