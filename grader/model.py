@@ -200,6 +200,7 @@ class RunResult:
     wall_s: float
     sandboxed: bool
     timed_out: bool = False
+    job_id: str = ""  # marks every student process of this run (GRADER_JOB=...)
     harness_output: Captured | None = None
     warnings: tuple[str, ...] = ()
 

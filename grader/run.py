@@ -180,6 +180,7 @@ def run_checks(
         wall_s=round(wall, 3),
         sandboxed=policy.isolation == "bwrap",
         timed_out=timed_out,
+        job_id=policy.job_id,
         harness_output=output.snapshot(),
         warnings=tuple(warnings),
     )

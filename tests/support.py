@@ -31,11 +31,12 @@ def make_repo(dest: Path, files: dict[str, str] | Path | None = None) -> Path:
     return dest
 
 
-def leftover_student_processes(timeout_s: float = 2.0) -> list[int]:
-    """Student processes (marked GRADER_JOB=...) still alive after grading, if any."""
+def leftover_student_processes(job_id: str, timeout_s: float = 2.0) -> list[int]:
+    """Processes of one grading job (marked GRADER_JOB=<id>) still alive after it ended."""
+    marker = f"GRADER_JOB={job_id}".encode() + b"\0"
     deadline = time.monotonic() + timeout_s
     while True:
-        left = [pid for pid in _all_pids() if b"GRADER_JOB=" in _environ(pid)]
+        left = [pid for pid in _all_pids() if marker in _environ(pid)]
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.05)

@@ -118,7 +118,7 @@ def test_example_gets_the_teachers_verdict(
         assert result.score is not None and result.score.points == points
     assert result.run is not None and result.run.sandboxed
     assert result.duration_s < echo_assignment.submission_budget_s
-    assert leftover_student_processes() == []
+    assert leftover_student_processes(result.run.job_id) == []
 
 
 def test_every_failed_check_explains_itself(

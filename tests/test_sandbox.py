@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import git
 import pytest
@@ -30,9 +31,10 @@ import pytest
 import grader.pipeline
 from grader import assignment as assignment_mod
 from grader import cli
-from grader.model import GradeResult, Outcome, Status
+from grader.model import Assignment, GradeResult, Outcome, Status
 from grader.pipeline import Settings, grade
-from grader.sandbox import probe
+from grader.run import policy_for as real_policy_for
+from grader.sandbox import Policy, probe
 from grader.sandbox.policy import CGROUP_V1
 
 pytestmark = pytest.mark.skipif(
@@ -135,7 +137,7 @@ class Batch:
 
 
 @pytest.fixture(scope="module")
-def echo() -> object:
+def echo() -> Assignment:
     return assignment_mod.load()
 
 
@@ -151,15 +153,14 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 @pytest.fixture
 def grade_pair(
-    workspace: Path, echo: object, monkeypatch: pytest.MonkeyPatch
+    workspace: Path, echo: Assignment, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[[str], Batch]:
     """grade_pair(name) grades the hostile example and the correct one side by side."""
     label = threading.local()
     jobs: dict[str, list[str]] = {}
-    real_policy_for = grader.pipeline.policy_for
 
-    def recording_policy_for(*args: object, **kwargs: object) -> object:
-        policy = real_policy_for(*args, **kwargs)  # type: ignore[arg-type]
+    def recording_policy_for(*args: Any, **kwargs: Any) -> Policy:
+        policy = real_policy_for(*args, **kwargs)
         jobs.setdefault(getattr(label, "name", "?"), []).append(policy.job_id)
         return policy
 
@@ -173,7 +174,7 @@ def grade_pair(
 
         def one(which: str, repo: Path) -> GradeResult:
             label.name = which
-            return grade(str(repo), echo, Settings(reveal=True))  # type: ignore[arg-type]
+            return grade(str(repo), echo, Settings(reveal=True))
 
         start = time.monotonic()
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -200,7 +201,8 @@ def outputs(result: GradeResult, stream: str) -> str:
 
 def all_text(result: GradeResult) -> str:
     assert result.run is not None
-    texts = [result.run.harness_output.head, result.run.harness_output.tail]
+    harness = result.run.harness_output
+    texts = [harness.head, harness.tail] if harness is not None else []
     for check in result.run.checks:
         texts.append(check.message)
         texts.extend(out.head + out.tail for out in check.outputs)
@@ -357,6 +359,11 @@ def check_fake_results(batch: Batch, tmp: Path) -> None:
     ):
         assert got[cid] is not Outcome.PASSED, f"{cid} passed:\n{verdicts(res)}"
     assert server_checks(res) and not not_passed(server_checks(res)), verdicts(res)
+    # It did write its fake results, inside the sandbox only (the host side is checked
+    # for every case); none of them counted.
+    said = outputs(res, "your client stderr")
+    assert "FAKE wrote /home/student/submission/results.json" in said, said[:1000]
+    assert "FAKE wrote /tmp/results.jsonl" in said, said[:1000]
 
 
 def check_busy_loop(batch: Batch, tmp: Path) -> None:
@@ -412,6 +419,19 @@ def watched_host_files() -> dict[Path, tuple[int, int] | None]:
     return {p: (p.stat().st_size, p.stat().st_mtime_ns) if p.exists() else None for p in paths}
 
 
+def test_check_sandbox_reports_ok() -> None:
+    out = io.StringIO()
+    assert cli.main(["--check-sandbox"], stdout=out) == 0, out.getvalue()
+
+
+def test_every_hostile_example_is_covered() -> None:
+    shipped = {p.name for p in EXAMPLES.iterdir() if p.name.startswith("hostile_")}
+    assert shipped == set(CASES)
+    for name in shipped:
+        assert (EXAMPLES / name / "echo_server.py").is_file()
+        assert (EXAMPLES / name / "echo_client.py").is_file()
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_hostile_next_to_correct(
     name: str, grade_pair: Callable[[str], Batch], workspace: Path
@@ -460,16 +480,3 @@ def test_hostile_next_to_correct(
     assert not scratch_left, f"the grader left scratch files behind: {scratch_left}"
 
     CASES[name](batch_, workspace)
-
-
-def test_check_sandbox_reports_ok() -> None:
-    out = io.StringIO()
-    assert cli.main(["--check-sandbox"], stdout=out) == 0, out.getvalue()
-
-
-def test_every_hostile_example_is_covered() -> None:
-    shipped = {p.name for p in EXAMPLES.iterdir() if p.name.startswith("hostile_")}
-    assert shipped == set(CASES)
-    for name in shipped:
-        assert (EXAMPLES / name / "echo_server.py").is_file()
-        assert (EXAMPLES / name / "echo_client.py").is_file()

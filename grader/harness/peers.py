@@ -120,12 +120,13 @@ def exchange(
                     return traffic, Waited("eof", time.monotonic() - start)
                 traffic.received += data
                 traffic.last_activity = time.monotonic()
+            # idle() is sampled on every round so its verdict covers a whole window
             if (
                 idle is not None
+                and idle()
                 and not pending
                 and not parts
                 and time.monotonic() - traffic.last_activity >= quiescence_s
-                and idle()
             ):
                 return traffic, Waited("blocked", time.monotonic() - start)
 

@@ -9,6 +9,7 @@ trusted process never imports student code.
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import json
 import os
@@ -76,29 +77,40 @@ os._exit(0)
 """
 
 
-def _idle(proc: StudentProcess, last_cpu: list[float]) -> bool:
-    """True when the student's processes neither run nor used CPU since the last look."""
-    pids = proc.tree()
-    if not pids:
-        return True
-    cpu = proc.cpu_seconds()
-    busy = cpu - last_cpu[0] > 0.02
-    last_cpu[0] = cpu
-    return not busy
-
-
 class IdleCheck:
-    """Callable idle probe that remembers CPU time between calls."""
+    """Is the student's process tree idle? Less than 10% of a core over the last window.
 
-    def __init__(self, proc: StudentProcess) -> None:
+    Sampled on every call (at most every 20 ms), so a verdict always covers a whole
+    window: a blocked process reads as idle within about `window_s`, while a busy loop
+    never does and runs into the check's time limit instead.
+    """
+
+    BUSY_SHARE = 0.10
+
+    def __init__(self, proc: StudentProcess, window_s: float = 0.5) -> None:
         self.proc = proc
-        self._last = [proc.cpu_seconds()]
+        self.window_s = window_s
+        self.samples: collections.deque[tuple[float, float]] = collections.deque()
         self.busy_seen = False
+        self._sample()
+
+    def _sample(self) -> None:
+        now = time.monotonic()
+        if self.samples and now - self.samples[-1][0] < 0.02:
+            return
+        self.samples.append((now, self.proc.cpu_seconds()))
+        # keep one sample older than the window, to measure the window against
+        while len(self.samples) > 2 and self.samples[1][0] <= now - self.window_s:
+            self.samples.popleft()
 
     def __call__(self) -> bool:
-        idle = _idle(self.proc, self._last)
-        if not idle:
-            self.busy_seen = True
+        self._sample()
+        now, cpu = self.samples[-1]
+        then, cpu_then = self.samples[0]
+        if now - then < self.window_s:
+            return False  # not watched for a whole window yet
+        idle = (cpu - cpu_then) < self.BUSY_SHARE * (now - then)
+        self.busy_seen = self.busy_seen or not idle
         return idle
 
 
@@ -205,7 +217,7 @@ def call_client(
     request = json.dumps({"function": "client", "msg": msg, "port": port, "linger": linger})
     writer = threading.Thread(target=_write_request, args=(stdin_w, request, linger), daemon=True)
     writer.start()
-    idle = IdleCheck(proc)
+    idle = IdleCheck(proc, quiescence_s)
     raw = bytearray()
     start = time.monotonic()
     ended = ""
@@ -224,7 +236,7 @@ def call_client(
             ended = "timeout"
             break
         quiet_since = traffic.last_activity if traffic is not None else start
-        if now - max(quiet_since, start) >= quiescence_s and idle():
+        if idle() and now - max(quiet_since, start) >= quiescence_s:
             ended = "blocked"
             break
     elapsed = time.monotonic() - start

@@ -88,7 +88,7 @@ def expect_echo(
         server.port,
         payload,
         timeout_s=check.timeout_s,
-        idle=IdleCheck(server.proc),
+        idle=IdleCheck(server.proc, check.quiescence_s),
         quiescence_s=check.quiescence_s,
         pieces=pieces,
         piece_pause_s=piece_pause_s,
