@@ -157,6 +157,10 @@ class Exchange:
     expected: bytes | None = None
     elapsed_s: float | None = None
     note: str = ""
+    # Payloads are kept clipped (head and tail); these are the real sizes on the wire.
+    sent_len: int | None = None
+    received_len: int | None = None
+    expected_len: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,17 +44,21 @@ MARK = {
 }
 
 
-def show_bytes(data: bytes | None, limit: int = SHOW_BYTES) -> str:
-    """Bytes as escaped text, long payloads cut in the middle with a clear marker."""
+def show_bytes(data: bytes | None, limit: int = SHOW_BYTES, total: int | None = None) -> str:
+    """Bytes as escaped text, long payloads cut in the middle with a clear marker.
+
+    `total` is the real size when `data` was already clipped to its head and tail.
+    """
     if data is None:
         return "(nothing)"
-    if not data:
+    size = len(data) if total is None else total
+    if not size:
         return "(0 bytes)"
-    if len(data) > limit:
+    if len(data) > limit or size > len(data):
         head, tail = data[: limit * 2 // 3], data[-(limit // 6) :]
-        cut = len(data) - len(head) - len(tail)
+        cut = size - len(head) - len(tail)
         return (
-            f"{_escape(head)}\n[... {cut:,} bytes not shown; {len(data):,} bytes in all ...]\n"
+            f"{_escape(head)}\n[... {cut:,} bytes not shown; {size:,} bytes in all ...]\n"
             f"{_escape(tail)}"
         )
     return _escape(data)
@@ -99,11 +103,11 @@ def feedback_text(check: CheckResult | None) -> str:
     for ex in check.exchanges:
         lines = [f"[{ex.label}]"]
         if ex.sent is not None:
-            lines.append(f"  sent:     {show_bytes(ex.sent, 200)}")
+            lines.append(f"  sent:     {show_bytes(ex.sent, 200, ex.sent_len)}")
         if ex.received is not None:
-            lines.append(f"  received: {show_bytes(ex.received, 200)}")
+            lines.append(f"  received: {show_bytes(ex.received, 200, ex.received_len)}")
         if ex.expected is not None and ex.expected != ex.received:
-            lines.append(f"  expected: {show_bytes(ex.expected, 200)}")
+            lines.append(f"  expected: {show_bytes(ex.expected, 200, ex.expected_len)}")
         if ex.note:
             lines.append(f"  note:     {ex.note}")
         parts.append("\n".join(lines))

@@ -255,6 +255,9 @@ def _check(check_id: str, line: dict[str, Any]) -> CheckResult:
                 expected=unb64(e.get("expected")),
                 elapsed_s=e.get("elapsed_s"),
                 note=str(e.get("note", "")),
+                sent_len=_int_or_none(e.get("sent_len")),
+                received_len=_int_or_none(e.get("received_len")),
+                expected_len=_int_or_none(e.get("expected_len")),
             )
             for e in line.get("exchanges", ())
         ),
@@ -275,3 +278,7 @@ def _check(check_id: str, line: dict[str, Any]) -> CheckResult:
         reproduce=tuple(dict.fromkeys(str(r) for r in line.get("reproduce", ()))),
         hang=line.get("hang"),
     )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)

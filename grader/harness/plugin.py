@@ -26,6 +26,18 @@ from grader.sandbox import Launcher
 DEFAULT_TIMEOUT_S = 2.0
 
 
+CLIP_HEAD = 2048
+CLIP_TAIL = 512
+
+
+def clip(data: bytes | None) -> bytes | None:
+    """Keep the head and tail of a payload; the report needs no more (and 1 MiB x 3 is
+    too much to carry through results and the gradebook)."""
+    if data is None or len(data) <= CLIP_HEAD + CLIP_TAIL:
+        return data
+    return data[:CLIP_HEAD] + data[-CLIP_TAIL:]
+
+
 class Check:
     """Evidence a check collects for its report: exchanges, outputs, diagnoses, commands."""
 
@@ -52,9 +64,12 @@ class Check:
         self.exchanges.append(
             {
                 "label": label,
-                "sent": b64(sent),
-                "received": b64(received),
-                "expected": b64(expected),
+                "sent": b64(clip(sent)),
+                "received": b64(clip(received)),
+                "expected": b64(clip(expected)),
+                "sent_len": None if sent is None else len(sent),
+                "received_len": None if received is None else len(received),
+                "expected_len": None if expected is None else len(expected),
                 "elapsed_s": elapsed_s,
                 "note": note,
             }
