@@ -57,19 +57,23 @@ def _hints(cls: type) -> dict[str, Any]:
 def _load(tp: Any, data: Any) -> Any:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        options = [a for a in typing.get_args(tp) if a is not type(None)]
         if data is None:
             return None
-        return _load(args[0], data)
+        return _load(options[0], data)
     if origin is tuple:
-        args = typing.get_args(tp)
-        return tuple(_load(args[0], v) for v in data)
+        item = typing.get_args(tp)[0]
+        return tuple(_load(item, v) for v in data)
     if origin is dict:
         _, vt = typing.get_args(tp)
         return {k: _load(vt, v) for k, v in data.items()}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         hints = _hints(tp)
-        kwargs = {f.name: _load(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.name in data}
+        kwargs = {
+            f.name: _load(hints[f.name], data[f.name])
+            for f in dataclasses.fields(tp)
+            if f.name in data
+        }
         return tp(**kwargs)
     if isinstance(tp, type) and issubclass(tp, Enum):
         return tp(data)
