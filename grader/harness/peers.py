@@ -87,7 +87,9 @@ def exchange(
         while True:
             now = time.monotonic()
             if len(traffic.received) >= want and not pending and not parts:
-                return traffic, Waited("done", now - start)
+                done = Waited("done", now - start)
+                _finish(sock, traffic, quiescence_s)
+                return traffic, done
             if now - start > timeout_s:
                 return traffic, Waited("timeout", now - start)
             if not pending and parts and now >= next_send:
@@ -129,6 +131,28 @@ def exchange(
                 and time.monotonic() - traffic.last_activity >= quiescence_s
             ):
                 return traffic, Waited("blocked", time.monotonic() - start)
+
+
+def _finish(sock: socket.socket, traffic: Traffic, wait_s: float) -> None:
+    """Half-close and wait (briefly) for the server to close its side too.
+
+    A server reacts to our close after we return; waiting for its FIN here means the next
+    check meets a server that has finished with this client (and, for a server that
+    serves only one client, one that has already stopped listening).
+    """
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_WR)
+    deadline = time.monotonic() + wait_s
+    sock.setblocking(True)
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            data = sock.recv(65536)
+        except OSError:
+            return
+        if not data:
+            traffic.eof = True
+            return
 
 
 def _split(payload: bytes, pieces: int) -> list[bytes]:

@@ -292,10 +292,16 @@ class Servers:
 
     def shared(self, check: Check) -> StudentServer:
         current = self.current
+        if current is not None:
+            # Let it finish with the last client first: a server that serves one client
+            # closes its listening socket a moment after that client has gone.
+            wait_until(lambda: current.settled(), 0.3)
         if current is not None and current.port not in current.proc.listening_ports():
             self.discard()  # it exited, or is about to: it no longer listens
         if self.current is None:
             self.current = self.start(check)
+        else:
+            self.current.reused = True
         return self.current
 
     def discard(self) -> None:

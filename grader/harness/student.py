@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from grader.harness.peers import Traffic
 from grader.model import Captured
-from grader.sandbox import Launcher, StudentProcess
+from grader.sandbox import Launcher, StudentProcess, procfs
 
 POLL_S = 0.005
 
@@ -110,6 +110,8 @@ class IdleCheck:
         if now - then < self.window_s:
             return False  # not watched for a whole window yet
         idle = (cpu - cpu_then) < self.BUSY_SHARE * (now - then)
+        if idle and "R" in procfs.states(self.proc.tree()):
+            idle = False  # runnable but starved of CPU on a loaded machine is not blocked
         self.busy_seen = self.busy_seen or not idle
         return idle
 
@@ -122,6 +124,7 @@ class StudentServer:
     requested_port: int
     port: int | None = None
     startup_s: float = 0.0
+    reused: bool = False  # handed to a check after serving earlier ones
 
     @classmethod
     def start(
@@ -152,6 +155,10 @@ class StudentServer:
 
     def outputs(self) -> tuple[Captured, ...]:
         return (self.proc.stdout.snapshot(), self.proc.stderr.snapshot())
+
+    def settled(self) -> bool:
+        """Gone, or every process of it asleep (e.g. waiting in accept()), not running."""
+        return not self.proc.alive() or all(s in "SDZ" for s in procfs.states(self.proc.tree()))
 
     def stop(self) -> None:
         self.proc.terminate()
