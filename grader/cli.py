@@ -11,18 +11,24 @@ import json
 import logging
 import os
 import sys
+import threading
 import traceback
+import webbrowser
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from grader import __version__, assignment, report
-from grader.errors import ExitCode, GraderError, UsageError
+from grader import __version__, assignment, batch, progress, report, roster, view
+from grader.errors import ExitCode, GraderError, InfrastructureError, UsageError
 from grader.model import Assignment, GradeResult, Outcome, Status
 from grader.pipeline import Settings, capabilities, grade
 
 DEFAULTS = Settings()
 EPILOG = """examples:
   grade .                                   grade the folder you are in
+  grade --roster roster.csv --repo-template 'https://github.com/{github_username}/echo_sockets' \\
+        --deadline 2026-12-01T23:59:00-08:00 --out grades/
+  grade view grades/                        serve the reports on 127.0.0.1
   grade https://github.com/you/echo_sockets grade a pushed repository
   grade . --fail-under 100                  exit 1 unless everything passes (for CI)
   grade --check-sandbox                     what isolation this machine provides
@@ -52,15 +58,28 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sandbox", action="store_true", help="run student code unsandboxed")
     p.add_argument("--check-sandbox", action="store_true", help="report isolation and exit")
     p.add_argument("--name", help="name of the submission's output folder")
+    b = p.add_argument_group("batch grading (instructors)")
+    b.add_argument(
+        "--roster", type=Path, help="CSV roster: GitHub Classroom export or identifier,repo"
+    )
+    b.add_argument(
+        "--repo-template", help="e.g. 'https://github.com/{github_username}/echo_sockets'"
+    )
+    b.add_argument("--deadline", help="ISO time with zone; grade the last commit at or before it")
+    b.add_argument("--jobs", type=int, help="submissions graded at once (default: 2 per core)")
+    b.add_argument("--regrade", action="store_true", help="grade again even if already graded")
     p.add_argument("--version", action="version", version=f"grade {__version__}")
     return p
 
 
 def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
     out = stdout or sys.stdout
+    args_in = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
-        return _main(_parser().parse_args(argv), out)
+        if args_in[:1] == ["view"]:
+            return _view(args_in[1:], out)
+        return _main(_parser().parse_args(args_in), out)
     except GraderError as exc:
         print(f"grade: {exc}", file=sys.stderr)
         return int(exc.exit_code)
@@ -76,6 +95,10 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
 def _main(args: argparse.Namespace, out: TextIO) -> int:
     if args.check_sandbox:
         return _check_sandbox(out)
+    if args.roster is not None:
+        return _batch(args, out)
+    if args.repo_template or args.jobs or args.regrade:
+        raise UsageError("--repo-template, --jobs and --regrade go with --roster.")
     if not args.source:
         raise UsageError(
             "give what to grade, e.g. `grade .` or `grade https://github.com/you/echo_sockets`."
@@ -97,7 +120,9 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
         sandbox=not args.no_sandbox,
         reveal=args.reveal,
     )
-    result = grade(args.source, spec, settings, student=args.name)
+    result = grade(
+        args.source, spec, settings, student=args.name, deadline=_deadline(args.deadline)
+    )
     folder = report.write(result, spec, settings.out_dir, reveal=settings.reveal)
     if args.json:
         print(
@@ -115,6 +140,14 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
     if args.fail_under is not None and result.score and result.score.percent < args.fail_under:
         return int(ExitCode.BELOW_THRESHOLD)
     return int(ExitCode.OK)
+
+
+def _python(python: str) -> str:
+    if not (Path(python).is_file() and os.access(python, os.X_OK)):
+        raise UsageError(
+            f"--python {python} is not an executable file; give a Python 3 interpreter."
+        )
+    return python
 
 
 def _colour(out: TextIO) -> bool:
@@ -172,3 +205,81 @@ def _check_sandbox(out: TextIO) -> int:
         return int(ExitCode.OK)
     print("Student code would run UNSANDBOXED here.", file=out)
     return int(ExitCode.INFRASTRUCTURE)
+
+
+def _deadline(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UsageError(
+            f"--deadline {text!r} is not an ISO date and time; "
+            "write e.g. 2026-12-01T23:59:00-08:00."
+        ) from exc
+    if when.tzinfo is None:
+        raise UsageError(f"--deadline {text!r} has no time zone; add one, e.g. -08:00 or Z.")
+    return when
+
+
+def _batch(args: argparse.Namespace, out: TextIO) -> int:
+    """Grade a roster; instructors see and count every check."""
+    if args.source:
+        raise UsageError("give either SOURCE or --roster, not both.")
+    if args.jobs is not None and not 1 <= args.jobs <= 256:
+        raise UsageError("--jobs must be a whole number from 1 to 256.")
+    students = roster.read(args.roster, repo_template=args.repo_template)
+    deadline = _deadline(args.deadline)
+    spec = assignment.load(args.assignment)
+    if not args.no_sandbox and not capabilities().sandbox:
+        raise InfrastructureError(
+            "batch grading runs student code only in the sandbox, which this machine lacks ("
+            + "; ".join(capabilities().problems)
+            + "); fix that, or pass --no-sandbox to run it unprotected."
+        )
+    settings = Settings(
+        out_dir=args.out,
+        python=_python(args.python),
+        check_timeout_s=args.timeout,
+        sandbox=not args.no_sandbox,
+        require_sandbox=not args.no_sandbox,
+        reveal=True,
+    )
+    with progress.display(out, total=len(students)) as show:
+        summary = batch.grade_roster(
+            students,
+            spec,
+            settings,
+            out_dir=args.out,
+            jobs=args.jobs,
+            deadline=deadline,
+            regrade=args.regrade,
+            progress=show,
+        )
+    print(
+        f"{summary.graded} graded, {summary.reused} reused from earlier runs, "
+        f"{summary.failures} not graded, of {summary.total} students.",
+        file=out,
+    )
+    if summary.interrupted:
+        print("interrupted: run the same command again to finish.", file=out)
+        return int(ExitCode.INTERRUPTED)
+    print(f"class page: {args.out / 'index.html'}  (grade view {args.out})", file=out)
+    return int(ExitCode.OK)
+
+
+def _view(argv: list[str], out: TextIO) -> int:
+    folder = Path(argv[0] if argv else "grades")
+    if len(argv) > 1 or not folder.is_dir():
+        raise UsageError(f"`grade view` takes one results folder; {folder} is not a folder.")
+    server, url = view.serve(folder)
+    print(f"serving {folder} at {url}  (Ctrl-C to stop)", file=out, flush=True)
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        webbrowser.open(url)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+    return int(ExitCode.OK)

@@ -103,6 +103,17 @@ class Assignment:
 
 
 @dataclass(frozen=True, slots=True)
+class Student:
+    """One roster row: who, and where their submission lives (None: nothing to fetch)."""
+
+    identifier: str
+    repo: str | None
+    name: str = ""
+    line: int = 0
+    extension_hours: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class Checkout:
     """Where a submission came from and which exact state of it is graded."""
 
@@ -114,6 +125,8 @@ class Checkout:
     commit: str | None = None
     commit_time: datetime | None = None
     dirty: bool = False
+    deadline: datetime | None = None  # the rule applied: last commit at or before this
+    late_commits: tuple[str, ...] = ()  # "sha date subject" of commits after the deadline
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
@@ -20,7 +21,7 @@ from grader import __version__
 from grader.errors import InfrastructureError, NotGradableError, SourceError
 from grader.fetch import fetch, is_url
 from grader.locate import locate
-from grader.model import Assignment, GradeResult, Status
+from grader.model import Assignment, Checkout, GradeResult, Status
 from grader.run import policy_for, run_checks
 from grader.sandbox import Capabilities, Limits, probe
 from grader.score import score
@@ -62,10 +63,23 @@ def student_name(source: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "submission"
 
 
+Reuse = Callable[[Checkout], GradeResult | None]
+
+
 def grade(
-    source: str, assignment: Assignment, settings: Settings, *, student: str | None = None
+    source: str,
+    assignment: Assignment,
+    settings: Settings,
+    *,
+    student: str | None = None,
+    deadline: datetime | None = None,
+    reuse: Reuse | None = None,
 ) -> GradeResult:
-    """Grade one submission end to end; a student's failure is a result, not an error."""
+    """Grade one submission end to end; a student's failure is a result, not an error.
+
+    `reuse` is asked, once the exact commit is known, for an earlier result of it (the
+    batch's cache); `deadline` picks the last commit at or before it.
+    """
     started = datetime.now(UTC)
     t0 = time.monotonic()
     name = student or student_name(source)
@@ -79,7 +93,7 @@ def grade(
     )
     scratch = Path(tempfile.mkdtemp(prefix="grader-"))
     try:
-        return _grade(source, assignment, settings, base, scratch, t0)
+        return _grade(source, assignment, settings, base, scratch, t0, deadline, reuse)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -91,14 +105,22 @@ def _grade(
     base: GradeResult,
     scratch: Path,
     t0: float,
+    deadline: datetime | None,
+    reuse: Reuse | None,
 ) -> GradeResult:
     def done(**changes: object) -> GradeResult:
         return replace(base, duration_s=round(time.monotonic() - t0, 3), **changes)  # type: ignore[arg-type]
 
     try:
-        checkout = fetch(source, dest=scratch / "checkout")
+        checkout = fetch(source, dest=scratch / "checkout", deadline=deadline)
     except SourceError as exc:
         return done(status=Status.FETCH_FAILED, problem=str(exc))
+    except NotGradableError as exc:
+        return done(status=Status.NOT_GRADABLE, problem=str(exc))
+    if reuse is not None:
+        earlier = reuse(checkout)
+        if earlier is not None:
+            return earlier
     located = locate(checkout.path, assignment)
     if not located.files:
         wanted = " or ".join(f.name for f in assignment.files)

@@ -13,10 +13,12 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -36,7 +38,7 @@ from grader.model import (
 )
 from grader.sandbox import Capabilities, Limits, Policy, sweep
 from grader.sandbox.capture import OutputCapture
-from grader.sandbox.policy import python_prefixes
+from grader.sandbox.policy import SBIN_PATH, python_prefixes
 from grader.static import Inspection
 
 GRADER_ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +50,19 @@ _BOOT = (
     "sys.exit(pytest.main(sys.argv[1:]))"
 )
 UNSANDBOXED_LOCK = Path(tempfile.gettempdir()) / "grader-unsandboxed.lock"
+# Harness processes now running, so an interrupted batch can kill them all at once.
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def kill_running() -> None:
+    """Kill every harness in flight with its process group (student processes in the
+    sandbox die with it); their submissions end as NOT_RUN and are not recorded."""
+    with _RUNNING_LOCK:
+        procs = list(_RUNNING)
+    for proc in procs:
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def policy_for(
@@ -126,6 +141,10 @@ def run_checks(
     ]
     if policy.netns:
         argv = [*caps.netns_command, *argv]
+    setpriv = shutil.which("setpriv", path=SBIN_PATH)
+    if setpriv:
+        # If the grader itself is killed (even with SIGKILL), the harness dies with it.
+        argv = [setpriv, "--pdeathsig", "KILL", "--", *argv]
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
@@ -148,6 +167,8 @@ def run_checks(
             start_new_session=True,
         )
         os.close(out_w)
+        with _RUNNING_LOCK:
+            _RUNNING.add(proc)
         output = OutputCapture("grader harness", out_r)
         timed_out = False
         try:
@@ -158,6 +179,8 @@ def run_checks(
             with contextlib.suppress(OSError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+            with _RUNNING_LOCK:
+                _RUNNING.discard(proc)
             output.join(2.0)
         escaped = sweep(policy)
         wall = time.monotonic() - start

@@ -9,9 +9,11 @@ GRADER = Path(__file__).resolve().parent.parent / "grader"
 ORDER = [
     "errors",
     "model",
+    "codec",
     "sandbox",
     "harness",
     "assignment",
+    "roster",
     "fetch",
     "locate",
     "static",
@@ -19,7 +21,13 @@ ORDER = [
     "run",
     "score",
     "report",
+    "exports",
+    "classpage",
     "pipeline",
+    "gradebook",
+    "batch",
+    "progress",
+    "view",
     "cli",
 ]
 

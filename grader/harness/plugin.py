@@ -300,8 +300,6 @@ class Servers:
             self.discard()  # it exited, or is about to: it no longer listens
         if self.current is None:
             self.current = self.start(check)
-        else:
-            self.current.reused = True
         return self.current
 
     def discard(self) -> None:

@@ -124,7 +124,6 @@ class StudentServer:
     requested_port: int
     port: int | None = None
     startup_s: float = 0.0
-    reused: bool = False  # handed to a check after serving earlier ones
 
     @classmethod
     def start(

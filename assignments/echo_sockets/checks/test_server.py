@@ -51,27 +51,29 @@ def test_server_message_in_pieces(student_server: StudentServer, echo: Echo) -> 
     )
 
 
-def test_server_empty_connection(student_server: StudentServer, echo: Echo, check: Check) -> None:
-    assert student_server.port is not None
-    error = connect_and_close(student_server.port, check.timeout_s)
-    check.exchange("connect, send nothing, close", sent=b"", note=error)
-    if error:
-        check.fail(error + ".")
-    port = student_server.port
-    wait_until(
-        lambda: port in student_server.proc.listening_ports() or not student_server.proc.alive(),
-        1.0,
-    )
-    if port not in student_server.proc.listening_ports():
-        check.diagnose(
-            "server_stops_after_first_client",
-            "your server stopped listening after a client that sent nothing: it treats the "
-            "first connection as the only one. Keep accepting in a loop, and treat an empty "
-            "recv() as the end of that one connection.",
-            "after one empty connection the server no longer listened",
-        )
-        check.fail("your server stopped after a client that connected and sent nothing.")
-    echo(student_server, SIXTEEN.encode(), "then a normal client")
+def test_server_empty_connection(servers: Servers, echo: Echo, check: Check) -> None:
+    server = servers.start(check)  # a fresh server: this check is about its first client
+    port = server.port
+    assert port is not None
+    try:
+        error = connect_and_close(port, check.timeout_s)
+        check.exchange("connect, send nothing, close", sent=b"", note=error)
+        if error:
+            check.fail(error + ".")
+        wait_until(lambda: port in server.proc.listening_ports() or not server.proc.alive(), 1.0)
+        if port not in server.proc.listening_ports():
+            check.diagnose(
+                "server_stops_after_first_client",
+                "your server stopped listening after a client that sent nothing: it treats "
+                "the first connection as the only one. Keep accepting in a loop, and treat an "
+                "empty recv() as the end of that one connection.",
+                "after one empty connection the server no longer listened",
+            )
+            check.fail("your server stopped after a client that connected and sent nothing.")
+        echo(server, SIXTEEN.encode(), "then a normal client")
+    finally:
+        check.output(*server.outputs())
+        server.stop()
 
 
 def test_server_sequential_clients(servers: Servers, echo: Echo, check: Check) -> None:

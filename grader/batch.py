@@ -1,0 +1,216 @@
+"""Grade a whole roster: bounded parallel jobs, results recorded as they finish,
+resumable, and stoppable with Ctrl-C without losing what is done.
+
+The executor is a parameter (a local thread pool by default; anything with the
+`concurrent.futures.Executor.submit` shape works), so every line of grading code is
+shared between local and distributed runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from grader import __version__, classpage, exports, gradebook, report
+from grader.model import Assignment, Checkout, GradeResult, Status, Student
+from grader.pipeline import Settings, grade
+from grader.run import kill_running
+
+log = logging.getLogger(__name__)
+
+
+def default_jobs() -> int:
+    """Jobs mostly wait on subprocesses and sockets: a few per core is right."""
+    return max(2, 2 * (os.cpu_count() or 1))
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One event for a progress display: `done` of `total`, the latest result."""
+
+    done: int
+    total: int
+    failures: int
+    reused: int
+    result: GradeResult | None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    total: int
+    graded: int  # graded now (not reused)
+    reused: int
+    failures: int  # not graded (fetch, not gradable, infrastructure) or no submission
+    interrupted: bool
+    out_dir: Path
+    results: tuple[GradeResult, ...]
+
+
+def relevant_settings(settings: Settings) -> dict[str, Any]:
+    """The settings that change a verdict, and so belong in the cache key."""
+    return {
+        "check_timeout_s": settings.check_timeout_s,
+        "sandbox": settings.sandbox,
+        "python": settings.python,
+        "reveal": settings.reveal,
+        "limits": [getattr(settings.limits, f) for f in settings.limits.__slots__],
+    }
+
+
+def grade_roster(
+    students: tuple[Student, ...],
+    assignment: Assignment,
+    settings: Settings,
+    *,
+    out_dir: Path,
+    jobs: int | None = None,
+    deadline: datetime | None = None,
+    regrade: bool = False,
+    executor: Executor | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> BatchSummary:
+    """Grade every student; record each result as it finishes; reuse earlier results."""
+    book = gradebook.Gradebook(out_dir)
+    key_settings = relevant_settings(settings)
+    run_id = book.start_run(
+        grader_version=__version__,
+        assignment=assignment.name,
+        digest=assignment.digest,
+        settings={**key_settings, "deadline": deadline.isoformat() if deadline else None},
+    )
+    stopping = threading.Event()
+    results: dict[str, GradeResult] = {}
+    counts = {"reused": 0, "graded": 0, "failures": 0}
+
+    def reuse_for(student: Student) -> Callable[[Checkout], GradeResult | None]:
+        def reuse(checkout: Checkout) -> GradeResult | None:
+            if regrade:
+                return None
+            key = _key(checkout, assignment, key_settings)
+            earlier = gradebook.lookup(book.path, student.identifier, key) if key else None
+            return replace(earlier, student=student.identifier) if earlier else None
+
+        return reuse
+
+    def finish(student: Student, result: GradeResult) -> None:
+        if stopping.is_set():
+            return  # killed mid-run: incomplete, never recorded
+        reused = _is_reused(result, results_started)
+        key = _key(result.checkout, assignment, key_settings)
+        book.record(run_id, result, repo=student.repo, key=key, reused=reused)
+        report.write(result, assignment, out_dir, reveal=settings.reveal)
+        exports.write_junit(result, assignment, out_dir)
+        results[student.identifier] = result
+        if reused:
+            counts["reused"] += 1
+        elif result.status is not Status.NO_SUBMISSION:
+            counts["graded"] += 1
+        if result.status is not Status.GRADED:
+            counts["failures"] += 1
+        if progress:
+            progress(
+                Progress(len(results), len(students), counts["failures"], counts["reused"], result)
+            )
+
+    results_started = time.time()
+    pending: dict[Future[GradeResult], Student] = {}
+    own_pool = executor is None
+    pool = executor or ThreadPoolExecutor(max_workers=jobs or default_jobs())
+    interrupted = False
+    try:
+        for student in students:
+            if student.repo is None:
+                finish(student, _no_submission(student, assignment))
+                continue
+            due = deadline + timedelta(hours=student.extension_hours) if deadline else None
+            future = pool.submit(
+                grade,
+                student.repo,
+                assignment,
+                settings,
+                student=student.identifier,
+                deadline=due,
+                reuse=reuse_for(student),
+            )
+            pending[future] = student
+        while pending:
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in done:
+                student = pending.pop(future)
+                finish(student, _outcome(future, student, assignment))
+    except KeyboardInterrupt:
+        interrupted = True
+        stopping.set()
+        for future in pending:
+            future.cancel()
+        kill_running()
+        log.warning("interrupted: %d results kept, %d not graded", len(results), len(pending))
+    finally:
+        if own_pool:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if not interrupted:
+            ordered = [results[s.identifier] for s in students if s.identifier in results]
+            classpage.write(ordered, students, assignment, out_dir, reveal=settings.reveal)
+            exports.write_grades_csv(ordered, students, out_dir)
+        book.finish_run(run_id, "interrupted" if interrupted else "complete")
+        book.close()
+    ordered_results = tuple(results[s.identifier] for s in students if s.identifier in results)
+    return BatchSummary(
+        total=len(students),
+        graded=counts["graded"],
+        reused=counts["reused"],
+        failures=counts["failures"],
+        interrupted=interrupted,
+        out_dir=out_dir,
+        results=ordered_results,
+    )
+
+
+def _key(checkout: Checkout | None, assignment: Assignment, settings: dict[str, Any]) -> str | None:
+    return gradebook.cache_key(
+        checkout, digest=assignment.digest, version=__version__, settings=settings
+    )
+
+
+def _is_reused(result: GradeResult, since: float) -> bool:
+    """A reused result was started before this batch began."""
+    started = result.started_at.timestamp() if result.started_at else since
+    return started < since - 1.0 and result.status is not Status.NO_SUBMISSION
+
+
+def _outcome(future: Future[GradeResult], student: Student, assignment: Assignment) -> GradeResult:
+    """The job's result; a crash of one job becomes that student's infrastructure error."""
+    exc = future.exception()
+    if exc is None:
+        return future.result()
+    if isinstance(exc, KeyboardInterrupt):
+        raise exc
+    log.error("grading %s crashed: %r", student.identifier, exc)
+    return GradeResult(
+        student=student.identifier,
+        status=Status.INFRA_ERROR,
+        assignment=assignment.name,
+        assignment_digest=assignment.digest,
+        grader_version=__version__,
+        problem=f"the grader crashed on this submission ({type(exc).__name__}: {exc}); "
+        "this is a bug, please report it.",
+    )
+
+
+def _no_submission(student: Student, assignment: Assignment) -> GradeResult:
+    return GradeResult(
+        student=student.identifier,
+        status=Status.NO_SUBMISSION,
+        assignment=assignment.name,
+        assignment_digest=assignment.digest,
+        grader_version=__version__,
+        problem="no repository yet (the student has not accepted the assignment).",
+    )

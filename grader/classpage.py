@@ -1,0 +1,141 @@
+"""The class page (index.html): every student at a glance, the score distribution, and
+which checks the class missed. Rendering is pure; `write` is the only file I/O.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from grader.exports import atomic_write
+from grader.model import Assignment, GradeResult, Outcome, Status, Student
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("grader", "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+BINS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    identifier: str
+    name: str
+    percent: float | None
+    points: str
+    status: str
+    problem: str
+    link: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRate:
+    title: str
+    check_id: str
+    passed: int
+    ran: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.passed / self.ran if self.ran else 0.0
+
+
+def rows(results: list[GradeResult], students: tuple[Student, ...]) -> list[Row]:
+    by_id = {r.student: r for r in results}
+    out = []
+    for s in students:
+        r = by_id.get(s.identifier)
+        score = r.score if r else None
+        out.append(
+            Row(
+                identifier=s.identifier,
+                name=s.name,
+                percent=round(score.percent, 1) if score else None,
+                points=f"{score.points:g} / {score.max_points:g}" if score else "",
+                status=r.status.value if r else "not graded",
+                problem=r.problem if r else "",
+                link=f"{s.identifier}/report.html" if r else None,
+            )
+        )
+    return out
+
+
+def check_rates(results: list[GradeResult], assignment: Assignment) -> list[CheckRate]:
+    rates = []
+    for spec in assignment.checks:
+        outcomes = [
+            c.outcome
+            for r in results
+            if r.run is not None and r.status is Status.GRADED
+            for c in r.run.checks
+            if c.check_id == spec.id
+        ]
+        rates.append(
+            CheckRate(
+                spec.title, spec.id, sum(o is Outcome.PASSED for o in outcomes), len(outcomes)
+            )
+        )
+    return rates
+
+
+def histogram(percents: list[float]) -> list[int]:
+    counts = [0] * BINS
+    for p in percents:
+        counts[min(BINS - 1, int(p // (100 / BINS)))] += 1
+    return counts
+
+
+def render(
+    results: list[GradeResult],
+    students: tuple[Student, ...],
+    assignment: Assignment,
+    *,
+    reveal: bool,
+) -> str:
+    graded = [r for r in results if r.status is Status.GRADED and r.score]
+    percents = [r.score.percent for r in graded if r.score]
+    counts = {
+        "students": len(students),
+        "graded": len(graded),
+        "not submitted": sum(r.status is Status.NO_SUBMISSION for r in results),
+        "could not fetch": sum(r.status is Status.FETCH_FAILED for r in results),
+        "nothing to grade": sum(r.status is Status.NOT_GRADABLE for r in results),
+        "grader errors": sum(r.status is Status.INFRA_ERROR for r in results),
+        "with a hang": sum(
+            any(c.outcome is Outcome.TIMEOUT for c in r.run.checks) for r in graded if r.run
+        ),
+        "with a crash": sum(
+            any(d.code.endswith("crashed") for c in r.run.checks for d in c.diagnoses)
+            for r in graded
+            if r.run
+        ),
+    }
+    return _ENV.get_template("classpage.html").render(
+        a=assignment,
+        rows=rows(results, students),
+        rates=check_rates(results, assignment),
+        hist=histogram(percents),
+        bins=BINS,
+        counts=counts,
+        mean=statistics.fmean(percents) if percents else None,
+        median=statistics.median(percents) if percents else None,
+        reveal=reveal,
+    )
+
+
+def write(
+    results: list[GradeResult],
+    students: tuple[Student, ...],
+    assignment: Assignment,
+    out: Path,
+    *,
+    reveal: bool,
+) -> Path:
+    return atomic_write(out / "index.html", render(results, students, assignment, reveal=reveal))

@@ -1,0 +1,201 @@
+"""The gradebook: one SQLite file (WAL) holding every run and every graded submission.
+
+Each submission is written in one transaction as soon as it is graded, so a batch killed
+at any moment loses at most the submissions in flight. A result is reusable by a later
+run when its cache key (commit, assignment digest, grader version, settings) matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from grader import codec
+from grader.errors import UsageError
+from grader.model import Checkout, GradeResult, Status
+
+FILENAME = "gradebook.sqlite"
+# Only final verdicts are reused; a fetch failure or a broken machine is tried again.
+REUSABLE = (Status.GRADED.value, Status.NOT_GRADABLE.value)
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    grader_version TEXT NOT NULL,
+    assignment TEXT NOT NULL,
+    assignment_digest TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    outcome TEXT
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    identifier TEXT NOT NULL,
+    repo TEXT,
+    commit_sha TEXT,
+    cache_key TEXT,
+    status TEXT NOT NULL,
+    score REAL,
+    max_score REAL,
+    duration_s REAL,
+    reused INTEGER NOT NULL DEFAULT 0,
+    recorded_at TEXT NOT NULL,
+    result TEXT NOT NULL,
+    UNIQUE (run_id, identifier)
+);
+CREATE INDEX IF NOT EXISTS submissions_key ON submissions (identifier, cache_key);
+CREATE TABLE IF NOT EXISTS checks (
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    check_id TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    points REAL NOT NULL,
+    max_points REAL NOT NULL,
+    duration_s REAL
+);
+"""
+
+
+def cache_key(
+    checkout: Checkout | None, *, digest: str, version: str, settings: dict[str, Any]
+) -> str | None:
+    """The key under which a result may be reused; None when it is not reproducible."""
+    if checkout is None or checkout.commit is None or checkout.dirty:
+        return None
+    material = json.dumps([checkout.commit, digest, version, settings], sort_keys=True)
+    return hashlib.sha256(material.encode()).hexdigest()[:24]
+
+
+class Gradebook:
+    """All writes go through one connection, from one thread (the batch's main thread)."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / FILENAME
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise UsageError(
+                f"{self.path} is not a usable gradebook ({exc}); choose another --out folder."
+            ) from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def start_run(
+        self, *, grader_version: str, assignment: str, digest: str, settings: dict[str, Any]
+    ) -> int:
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO runs (started_at, grader_version, assignment, assignment_digest, "
+                "settings) VALUES (?, ?, ?, ?, ?)",
+                (_now(), grader_version, assignment, digest, json.dumps(settings, sort_keys=True)),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, outcome: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE runs SET finished_at = ?, outcome = ? WHERE id = ?",
+                (_now(), outcome, run_id),
+            )
+
+    def record(
+        self, run_id: int, result: GradeResult, *, repo: str | None, key: str | None, reused: bool
+    ) -> None:
+        """Write one submission and its checks atomically."""
+        score = result.score
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT OR REPLACE INTO submissions (run_id, identifier, repo, commit_sha, "
+                "cache_key, status, score, max_score, duration_s, reused, recorded_at, result) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    result.student,
+                    repo,
+                    result.checkout.commit if result.checkout else None,
+                    key,
+                    result.status.value,
+                    score.points if score else None,
+                    score.max_points if score else None,
+                    result.duration_s,
+                    int(reused),
+                    _now(),
+                    json.dumps(codec.dump(result)),
+                ),
+            )
+            sid = cur.lastrowid
+            for row in score.checks if score else ():
+                check = result.run.get(row.check_id) if result.run else None
+                db.execute(
+                    "INSERT INTO checks (submission_id, check_id, outcome, points, max_points, "
+                    "duration_s) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        sid,
+                        row.check_id,
+                        row.outcome.value,
+                        row.points,
+                        row.max_points,
+                        check.duration_s if check else None,
+                    ),
+                )
+
+    def graded_in(self, run_id: int) -> set[str]:
+        rows = self._db.execute("SELECT identifier FROM submissions WHERE run_id = ?", (run_id,))
+        return {r[0] for r in rows}
+
+
+def lookup(path: Path, identifier: str, key: str) -> GradeResult | None:
+    """An earlier final result for this student under this key, read on its own
+    connection so grading threads can ask while the main thread writes (WAL)."""
+    if not path.exists():
+        return None
+    with closing(sqlite3.connect(path)) as db:
+        row = db.execute(
+            "SELECT result FROM submissions WHERE identifier = ? AND cache_key = ? AND "
+            f"status IN ({', '.join('?' for _ in REUSABLE)}) ORDER BY id DESC LIMIT 1",
+            (identifier, key, *REUSABLE),
+        ).fetchone()
+    if row is None:
+        return None
+    try:
+        return codec.load(GradeResult, json.loads(row[0]))
+    except ValueError:
+        return None  # an unreadable old row is regraded, not trusted
+
+
+def latest(path: Path) -> list[dict[str, Any]]:
+    """The submissions of the newest run, one row per student (for tests and exports)."""
+    with closing(sqlite3.connect(path)) as db:
+        db.row_factory = sqlite3.Row
+        run = db.execute("SELECT max(id) FROM runs").fetchone()[0]
+        rows = db.execute(
+            "SELECT identifier, commit_sha, status, score, max_score, reused FROM submissions "
+            "WHERE run_id = ? ORDER BY identifier",
+            (run,),
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
