@@ -194,6 +194,7 @@ class Diagnosis:
     code: str
     text: str
     evidence: str = ""
+    quotes_expected: bool = False  # the evidence shows the expected value: hide it for actual-only
 
 
 @dataclass(frozen=True, slots=True)

@@ -295,7 +295,12 @@ def _check(check_id: str, line: dict[str, Any]) -> CheckResult:
             for o in line.get("outputs", ())
         ),
         diagnoses=tuple(
-            Diagnosis(str(d["code"]), str(d["text"]), str(d.get("evidence", "")))
+            Diagnosis(
+                str(d["code"]),
+                str(d["text"]),
+                str(d.get("evidence", "")),
+                quotes_expected=d.get("quotes_expected") is True,
+            )
             for d in line.get("diagnoses", ())
         ),
         reproduce=tuple(dict.fromkeys(str(r) for r in line.get("reproduce", ()))),
