@@ -170,3 +170,26 @@ def test_template_placeholder_must_be_a_column(
     code = main(["--roster", str(roster), "--repo-template", "https://x/{login}/r"])
     assert code == ExitCode.USAGE
     assert "uses {login} but the roster has no 'login' column" in capsys.readouterr().err
+
+
+def test_view_serves_the_results_folder_on_loopback(tmp_path: Path) -> None:
+    import urllib.request
+
+    from grader import view
+
+    (tmp_path / "index.html").write_text("<!DOCTYPE html><title>class</title>")
+    server, url = view.serve(tmp_path)
+    try:
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url + "index.html", timeout=5) as page:
+            assert b"<title>class</title>" in page.read()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_view_of_a_missing_folder_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["view", str(tmp_path / "nope")]) == ExitCode.USAGE
+    assert "is not a folder" in capsys.readouterr().err
