@@ -271,6 +271,7 @@ class GradeResult:
     warnings: tuple[str, ...] = ()
     started_at: datetime | None = None
     duration_s: float = 0.0
+    cache_hit: str | None = None  # set instead of grading: the gradebook holds this key
 
 
 def b64(data: bytes | None) -> str | None:
