@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -65,6 +64,48 @@ def relevant_settings(settings: Settings) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class KnownKeys:
+    """The reuse test a grading job runs once it knows the exact commit: small and
+    picklable, so it travels to cluster workers (the gradebook stays here)."""
+
+    keys: frozenset[str]
+    digest: str
+    settings: dict[str, Any]
+    version: str = __version__  # the submitting side's grader version
+
+    def __call__(self, checkout: Checkout) -> GradeResult | None:
+        key = gradebook.cache_key(
+            checkout, digest=self.digest, version=self.version, settings=self.settings
+        )
+        if key is None or key not in self.keys:
+            return None
+        return GradeResult(
+            student="",
+            status=Status.GRADED,
+            assignment="",
+            assignment_digest=self.digest,
+            grader_version=self.version,
+            checkout=checkout,
+            cache_hit=key,
+        )
+
+
+Task = Callable[..., GradeResult]
+
+
+def local_task(
+    repo: str,
+    assignment: Assignment,
+    settings: Settings,
+    student: str,
+    deadline: datetime | None,
+    reuse: KnownKeys,
+) -> GradeResult:
+    """One grading job: the same call locally and (wrapped) on a cluster worker."""
+    return grade(repo, assignment, settings, student=student, deadline=deadline, reuse=reuse)
+
+
 def grade_roster(
     students: tuple[Student, ...],
     assignment: Assignment,
@@ -75,6 +116,7 @@ def grade_roster(
     deadline: datetime | None = None,
     regrade: bool = False,
     executor: Executor | None = None,
+    task: Task = local_task,
     progress: Callable[[Progress], None] | None = None,
 ) -> BatchSummary:
     """Grade every student; record each result as it finishes; reuse earlier results."""
@@ -90,20 +132,15 @@ def grade_roster(
     results: dict[str, GradeResult] = {}
     counts = {"reused": 0, "graded": 0, "failures": 0}
 
-    def reuse_for(student: Student) -> Callable[[Checkout], GradeResult | None]:
-        def reuse(checkout: Checkout) -> GradeResult | None:
-            if regrade:
-                return None
-            key = _key(checkout, assignment, key_settings)
-            earlier = gradebook.lookup(book.path, student.identifier, key) if key else None
-            return replace(earlier, student=student.identifier) if earlier else None
-
-        return reuse
-
     def finish(student: Student, result: GradeResult) -> None:
         if stopping.is_set():
             return  # killed mid-run: incomplete, never recorded
-        reused = _is_reused(result, results_started)
+        reused = result.cache_hit is not None
+        if result.cache_hit is not None:
+            stored = book.stored(student.identifier, result.cache_hit)
+            if stored is None:  # vanished meanwhile: keep the stub's verdict honest
+                stored = _infra(student, assignment, "its cached result was lost; regrade it.")
+            result = replace(stored, student=student.identifier)
         key = _key(result.checkout, assignment, key_settings)
         book.record(run_id, result, repo=student.repo, key=key, reused=reused)
         report.write(result, assignment, out_dir, reveal=settings.reveal)
@@ -120,7 +157,7 @@ def grade_roster(
                 Progress(len(results), len(students), counts["failures"], counts["reused"], result)
             )
 
-    results_started = time.time()
+    known = {} if regrade else book.known_keys()
     pending: dict[Future[GradeResult], Student] = {}
     own_pool = executor is None
     pool = executor or ThreadPoolExecutor(max_workers=jobs or default_jobs())
@@ -131,14 +168,13 @@ def grade_roster(
                 finish(student, _no_submission(student, assignment))
                 continue
             due = deadline + timedelta(hours=student.extension_hours) if deadline else None
+            reuse = KnownKeys(
+                known.get(student.identifier, frozenset()),
+                assignment.digest,
+                key_settings,
+            )
             future = pool.submit(
-                grade,
-                student.repo,
-                assignment,
-                settings,
-                student=student.identifier,
-                deadline=due,
-                reuse=reuse_for(student),
+                task, student.repo, assignment, settings, student.identifier, due, reuse
             )
             pending[future] = student
         while pending:
@@ -180,12 +216,6 @@ def _key(checkout: Checkout | None, assignment: Assignment, settings: dict[str, 
     )
 
 
-def _is_reused(result: GradeResult, since: float) -> bool:
-    """A reused result was started before this batch began."""
-    started = result.started_at.timestamp() if result.started_at else since
-    return started < since - 1.0 and result.status is not Status.NO_SUBMISSION
-
-
 def _outcome(future: Future[GradeResult], student: Student, assignment: Assignment) -> GradeResult:
     """The job's result; a crash of one job becomes that student's infrastructure error."""
     exc = future.exception()
@@ -193,15 +223,31 @@ def _outcome(future: Future[GradeResult], student: Student, assignment: Assignme
         return future.result()
     if isinstance(exc, KeyboardInterrupt):
         raise exc
+    if type(exc).__name__ == "KilledWorker":  # distributed's, without importing it here
+        return _infra(
+            student,
+            assignment,
+            "the cluster lost the worker grading this submission several times (a machine "
+            "died or ran out of memory); recorded as an infrastructure error, not a zero. "
+            "Regrade it later.",
+        )
     log.error("grading %s crashed: %r", student.identifier, exc)
+    return _infra(
+        student,
+        assignment,
+        f"the grader crashed on this submission ({type(exc).__name__}: {exc}); this is a "
+        "bug, please report it.",
+    )
+
+
+def _infra(student: Student, assignment: Assignment, problem: str) -> GradeResult:
     return GradeResult(
         student=student.identifier,
         status=Status.INFRA_ERROR,
         assignment=assignment.name,
         assignment_digest=assignment.digest,
         grader_version=__version__,
-        problem=f"the grader crashed on this submission ({type(exc).__name__}: {exc}); "
-        "this is a bug, please report it.",
+        problem=problem,
     )
 
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from grader import __version__, assignment, batch, progress, report, roster, view
+from grader import __version__, assignment, batch, cluster, progress, report, roster, view
 from grader.errors import ExitCode, GraderError, InfrastructureError, UsageError
 from grader.model import Assignment, GradeResult, Outcome, Status
 from grader.pipeline import Settings, capabilities, grade
@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--deadline", help="ISO time with zone; grade the last commit at or before it")
     b.add_argument("--jobs", type=int, help="submissions graded at once (default: 2 per core)")
     b.add_argument("--regrade", action="store_true", help="grade again even if already graded")
+    b.add_argument(
+        "--cluster",
+        default=os.environ.get("GRADER_CLUSTER"),
+        help="Dask scheduler address, e.g. tcp://head:8786 (or $GRADER_CLUSTER)",
+    )
     p.add_argument("--version", action="version", version=f"grade {__version__}")
     return p
 
@@ -231,7 +236,7 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
     students = roster.read(args.roster, repo_template=args.repo_template)
     deadline = _deadline(args.deadline)
     spec = assignment.load(args.assignment)
-    if not args.no_sandbox and not capabilities().sandbox:
+    if not args.cluster and not args.no_sandbox and not capabilities().sandbox:
         raise InfrastructureError(
             "batch grading runs student code only in the sandbox, which this machine lacks ("
             + "; ".join(capabilities().problems)
@@ -245,17 +250,24 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
         require_sandbox=not args.no_sandbox,
         reveal=True,
     )
-    with progress.display(out, total=len(students)) as show:
-        summary = batch.grade_roster(
-            students,
-            spec,
-            settings,
-            out_dir=args.out,
-            jobs=args.jobs,
-            deadline=deadline,
-            regrade=args.regrade,
-            progress=show,
-        )
+    remote = cluster.Cluster(args.cluster, spec) if args.cluster else None
+    try:
+        with progress.display(out, total=len(students)) as show:
+            summary = batch.grade_roster(
+                students,
+                spec,
+                settings,
+                out_dir=args.out,
+                jobs=args.jobs,
+                deadline=deadline,
+                regrade=args.regrade,
+                progress=show,
+                executor=remote.executor() if remote else None,
+                task=cluster.worker_task if remote else batch.local_task,
+            )
+    finally:
+        if remote:
+            remote.close()
     print(
         f"{summary.graded} graded, {summary.reused} reused from earlier runs, "
         f"{summary.failures} not graded, of {summary.total} students.",

@@ -1,5 +1,8 @@
 """The gradebook: one SQLite file (WAL) holding every run and every graded submission.
 
+Only the process that runs the batch touches it, from one thread: grading jobs (local
+threads or cluster workers) learn which results exist through `known_keys`.
+
 Each submission is written in one transaction as soon as it is graded, so a batch killed
 at any moment loses at most the submissions in flight. A result is reusable by a later
 run when its cache key (commit, assignment digest, grader version, settings) matches.
@@ -160,28 +163,35 @@ class Gradebook:
                     ),
                 )
 
-    def graded_in(self, run_id: int) -> set[str]:
-        rows = self._db.execute("SELECT identifier FROM submissions WHERE run_id = ?", (run_id,))
-        return {r[0] for r in rows}
+    def known_keys(self) -> dict[str, frozenset[str]]:
+        """Per student, the cache keys of final results already in the gradebook."""
+        rows = self._db.execute(
+            "SELECT identifier, cache_key FROM submissions WHERE cache_key IS NOT NULL AND "
+            f"status IN ({', '.join('?' for _ in REUSABLE)})",
+            REUSABLE,
+        )
+        keys: dict[str, set[str]] = {}
+        for ident, key in rows:
+            keys.setdefault(ident, set()).add(key)
+        return {ident: frozenset(k) for ident, k in keys.items()}
 
-
-def lookup(path: Path, identifier: str, key: str) -> GradeResult | None:
-    """An earlier final result for this student under this key, read on its own
-    connection so grading threads can ask while the main thread writes (WAL)."""
-    if not path.exists():
-        return None
-    with closing(sqlite3.connect(path)) as db:
-        row = db.execute(
+    def stored(self, identifier: str, key: str) -> GradeResult | None:
+        """The newest final result of this student under this key."""
+        row = self._db.execute(
             "SELECT result FROM submissions WHERE identifier = ? AND cache_key = ? AND "
             f"status IN ({', '.join('?' for _ in REUSABLE)}) ORDER BY id DESC LIMIT 1",
             (identifier, key, *REUSABLE),
         ).fetchone()
-    if row is None:
-        return None
-    try:
-        return codec.load(GradeResult, json.loads(row[0]))
-    except ValueError:
-        return None  # an unreadable old row is regraded, not trusted
+        if row is None:
+            return None
+        try:
+            return codec.load(GradeResult, json.loads(row[0]))
+        except ValueError:
+            return None  # an unreadable old row is regraded, not trusted
+
+    def graded_in(self, run_id: int) -> set[str]:
+        rows = self._db.execute("SELECT identifier FROM submissions WHERE run_id = ?", (run_id,))
+        return {r[0] for r in rows}
 
 
 def latest(path: Path) -> list[dict[str, Any]]:

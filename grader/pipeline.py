@@ -117,11 +117,15 @@ def _grade(
         return done(status=Status.FETCH_FAILED, problem=str(exc))
     except NotGradableError as exc:
         return done(status=Status.NOT_GRADABLE, problem=str(exc))
+    work = checkout.path
+    if work.is_relative_to(scratch):
+        # A result carries no path that exists only on the machine that graded it.
+        checkout = replace(checkout, path=Path())
     if reuse is not None:
         earlier = reuse(checkout)
         if earlier is not None:
-            return earlier
-    located = locate(checkout.path, assignment)
+            return replace(earlier, student=base.student)
+    located = locate(work, assignment)
     if not located.files:
         wanted = " or ".join(f.name for f in assignment.files)
         return done(
@@ -140,8 +144,8 @@ def _grade(
                 + "; ".join(caps.problems)
                 + ") and batch grading needs it; fix that or pass --no-sandbox."
             )
-        inspection = analyse(checkout.path, located, settings.python)
-        files = stage(checkout.path, located, scratch / "staged")
+        inspection = analyse(work, located, settings.python)
+        files = stage(work, located, scratch / "staged")
         policy = policy_for(
             caps, sandbox=settings.sandbox, python=settings.python, limits=settings.limits
         )

@@ -1,0 +1,121 @@
+"""Run a batch's grading jobs on a Dask cluster (`pip install 'grader[cluster]'`).
+
+Only the executor changes: each job is the same `batch.local_task` call, made on a
+worker. The gradebook, the cache and the reports stay on this machine. Workers are
+checked first (sandbox, grader and assignment versions) and a job re-checks on arrival,
+so a worker that joins late with another version refuses rather than mis-grades.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import Executor
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import grader
+from grader import __version__
+from grader import assignment as assignment_mod
+from grader.batch import KnownKeys, local_task
+from grader.errors import GraderError, InfrastructureError, UsageError
+from grader.model import Assignment, GradeResult, Status
+from grader.pipeline import Settings, capabilities
+
+RETRIES = 2  # a job whose worker died is retried elsewhere this many times
+
+
+def _load_here(name: str, root: str) -> Assignment:
+    """The assignment as installed on this machine: same folder if present, else by name."""
+    return assignment_mod.load(root if Path(root, "assignment.toml").is_file() else name)
+
+
+def worker_problem(version: str, digest: str, name: str, root: str) -> str | None:
+    """Run on a worker: why it cannot grade this batch, in one sentence, or None."""
+    host = os.uname().nodename
+    here = grader.__version__  # read at call time: the worker's own installed version
+    if here != version:
+        return (
+            f"worker {host} has grader {here} but the batch needs {version}; install the "
+            "same grader version on every worker."
+        )
+    try:
+        found = _load_here(name, root)
+    except GraderError as exc:
+        return f"worker {host} cannot load assignment {name!r}: {exc}"
+    if found.digest != digest:
+        return (
+            f"worker {host} has a different version of assignment {found.name} "
+            f"({found.digest}, batch {digest}); install the same assignments on every worker."
+        )
+    if not capabilities().sandbox:
+        return f"worker {host} cannot sandbox student code: {'; '.join(capabilities().problems)}"
+    return None
+
+
+def worker_task(
+    repo: str,
+    assignment: Assignment,
+    settings: Settings,
+    student: str,
+    deadline: datetime | None,
+    reuse: KnownKeys,
+) -> GradeResult:
+    """One grading job on a worker: re-check the worker, use its own paths, grade."""
+    problem = worker_problem(
+        reuse.version, assignment.digest, assignment.name, str(assignment.root)
+    )
+    if problem:
+        return GradeResult(
+            student=student,
+            status=Status.INFRA_ERROR,
+            assignment=assignment.name,
+            assignment_digest=assignment.digest,
+            grader_version=__version__,
+            problem=problem,
+        )
+    local = _load_here(assignment.name, str(assignment.root))
+    if not Path(settings.python).exists():  # the client's interpreter path: use ours
+        settings = replace(settings, python=sys.executable)
+    return local_task(repo, local, settings, student, deadline, reuse)
+
+
+class Cluster:
+    """A connection to a Dask scheduler, checked, and its executor for the batch."""
+
+    def __init__(self, address: str, assignment: Assignment) -> None:
+        try:
+            import distributed
+        except ImportError as exc:
+            raise UsageError(
+                "--cluster needs Dask distributed; install it with `pip install 'grader[cluster]'`."
+            ) from exc
+        try:
+            connect: Any = distributed.Client
+            self.client: Any = connect(address, timeout="15s")
+        except (OSError, TimeoutError) as exc:
+            raise UsageError(
+                f"cannot reach the Dask scheduler at {address} ({exc}); start it with "
+                "`dask scheduler` and check the address."
+            ) from exc
+        answers = self.client.run(
+            worker_problem, __version__, assignment.digest, assignment.name, str(assignment.root)
+        )
+        if not answers:
+            self.close()
+            raise InfrastructureError(f"the Dask scheduler at {address} has no workers.")
+        refused = sorted(a for a in answers.values() if a)
+        if refused:
+            self.close()
+            raise InfrastructureError(refused[0])
+
+    def executor(self) -> Executor:
+        # pure=False: Dask would otherwise merge jobs with equal arguments into one task
+        # (two byte-identical submissions would be graded once).
+        executor: Executor = self.client.get_executor(pure=False, retries=RETRIES)
+        return executor
+
+    def close(self) -> None:
+        self.client.close()
