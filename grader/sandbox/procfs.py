@@ -99,6 +99,21 @@ def states(pids: list[int]) -> list[str]:
     return out
 
 
+def timed_sleep(pids: list[int]) -> bool:
+    """True if any thread of these processes is in a timed sleep (time.sleep()): a
+    process that chose to wait is slow, not blocked waiting for bytes that never come."""
+    for pid in pids:
+        try:
+            tasks = list((PROC / str(pid) / "task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            with contextlib.suppress(OSError):
+                if "nanosleep" in (task / "wchan").read_text():
+                    return True
+    return False
+
+
 def kill_tree(pid: int) -> None:
     """SIGKILL a process tree, children first found while the parent still holds them."""
     for p in reversed(tree(pid)):
