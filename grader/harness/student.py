@@ -78,7 +78,8 @@ os._exit(0)
 
 
 class IdleCheck:
-    """Is the student's process tree idle? Less than 10% of a core over the last window.
+    """Is the student's process tree blocked? Less than 10% of a core over the last window,
+    nothing runnable, and no thread in a timed sleep.
 
     Sampled on every call (at most every 20 ms), so a verdict always covers a whole
     window: a blocked process reads as idle within about `window_s`, while a busy loop
@@ -110,8 +111,11 @@ class IdleCheck:
         if now - then < self.window_s:
             return False  # not watched for a whole window yet
         idle = (cpu - cpu_then) < self.BUSY_SHARE * (now - then)
-        if idle and "R" in procfs.states(self.proc.tree()):
-            idle = False  # runnable but starved of CPU on a loaded machine is not blocked
+        if idle:
+            pids = self.proc.tree()
+            # Runnable but starved of CPU (a loaded machine), or asleep by choice
+            # (time.sleep: slow, not stuck): neither is blocked.
+            idle = "R" not in procfs.states(pids) and not procfs.timed_sleep(pids)
         self.busy_seen = self.busy_seen or not idle
         return idle
 
