@@ -12,10 +12,10 @@ bubblewrap so these run there.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import re
-import shutil
 import tempfile
 import threading
 import time
@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import git
 import pytest
+from support import EXAMPLES, ROOT, make_repo
 
 import grader.pipeline
 from grader import assignment as assignment_mod
@@ -41,10 +41,7 @@ pytestmark = pytest.mark.skipif(
     not probe().sandbox, reason="this machine cannot sandbox (bubblewrap or namespaces missing)"
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = Path(__file__).resolve().parent / "examples"
 CORRECT = "passes_all_legacy"
-ACTOR = git.Actor("Student", "student@example.edu")
 BUDGET_S = 60.0
 FILE_LIMIT = 16 << 20
 MARKER = re.compile(rb"(?:^|\0)GRADER_JOB=([^\0]*)")
@@ -56,24 +53,13 @@ HARMLESS_TO_VERDICT = {
     "hostile_daemon",
     "hostile_kills_parent",
     "hostile_large_file",
+    "hostile_disk_fill",
     "hostile_snoop",
     "hostile_network",
 }
 
 
 # ---------------------------------------------------------------- building and grading
-
-
-def make_repo(src: Path, dest: Path) -> Path:
-    """Copy an example folder into a fresh git repository with one commit."""
-    shutil.copytree(src, dest)
-    repo = git.Repo.init(dest)
-    names = sorted(
-        str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file() and ".git" not in p.parts
-    )
-    repo.index.add(names)
-    repo.index.commit("homework", author=ACTOR, committer=ACTOR)
-    return dest
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, str]]:
@@ -168,8 +154,8 @@ def grade_pair(
 
     def run(name: str) -> Batch:
         repos = workspace / "repos"
-        hostile = make_repo(EXAMPLES / name, repos / name)
-        correct = make_repo(EXAMPLES / CORRECT, repos / CORRECT)
+        hostile = make_repo(repos / name, EXAMPLES / name)
+        correct = make_repo(repos / CORRECT, EXAMPLES / CORRECT)
         before = snapshot(repos)
 
         def one(which: str, repo: Path) -> GradeResult:
@@ -334,6 +320,13 @@ def check_network(batch: Batch, tmp: Path) -> None:
     assert "NET connect 1.1.1.1:53: FAILED" in said, said[:1000]
 
 
+def check_disk_fill(batch: Batch, tmp: Path) -> None:
+    said = outputs(batch.hostile, "your server stderr")
+    seen = re.search(r"DISKFILL stopped at (\d+) bytes: errno (\d+)", said)
+    assert seen, said[:1000]
+    assert int(seen.group(1)) <= 64 << 20 and int(seen.group(2)) == errno.ENOSPC, seen.group(0)
+
+
 SHORT_CHUNK_BUG = ("client_exactly_16_bytes", "client_exactly_32_bytes", "client_empty_message")
 
 
@@ -395,6 +388,7 @@ CASES: dict[str, Callable[[Batch, Path], None]] = {
     "hostile_daemon": check_daemon,
     "hostile_kills_parent": check_kills_parent,
     "hostile_large_file": check_large_file,
+    "hostile_disk_fill": check_disk_fill,
     "hostile_snoop": check_snoop,
     "hostile_network": check_network,
     "hostile_hijack": check_hijack,

@@ -112,9 +112,7 @@ class Launcher:
         self._bwrap = shutil.which("bwrap", path=SBIN_PATH) if policy.isolation == "bwrap" else None
         self._drop_uid = policy.isolation == "bwrap" and _really_root()
         if self._drop_uid:
-            # bwrap enters the folder with all capabilities dropped, before the uid switch.
-            _chown_tree(staged, NOBODY)
-            staged.chmod(0o755)
+            _readable_tree(staged)  # the student's uid reads the graded files, never writes
 
     @property
     def workdir(self) -> str:
@@ -218,7 +216,14 @@ class Launcher:
             args += ["--ro-bind", prefix, prefix]
         args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
         args += ["--perms", "0755", "--tmpfs", "/home", "--perms", "0777", "--dir", INSIDE_HOME]
-        args += ["--bind", str(self.staged), INSIDE_DIR, "--chdir", INSIDE_DIR]
+        # The submission folder is a size-capped tmpfs (charged to the job's memory cgroup)
+        # with the graded files bound read-only into it: student code may write there,
+        # but cannot fill the host's disk nor change the files being graded.
+        args += ["--perms", "0777", "--size", str(self.policy.limits.scratch_bytes)]
+        args += ["--tmpfs", INSIDE_DIR]
+        for path in sorted(self.staged.iterdir()):
+            args += ["--ro-bind", str(path), f"{INSIDE_DIR}/{path.name}"]
+        args += ["--chdir", INSIDE_DIR]
         if self._drop_uid:
             setpriv = shutil.which("setpriv", path=SBIN_PATH) or "setpriv"
             drop = [
@@ -306,8 +311,8 @@ def _really_root() -> bool:
     return first[:3] == ["0", "0", "4294967295"]
 
 
-def _chown_tree(root: Path, uid: int) -> None:
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in (dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)):
-            with contextlib.suppress(OSError):
-                os.lchown(name, uid, uid)
+def _readable_tree(root: Path) -> None:
+    for dirpath, _dirnames, filenames in os.walk(root):
+        os.chmod(dirpath, 0o755)
+        for name in filenames:
+            os.chmod(os.path.join(dirpath, name), 0o644)

@@ -29,6 +29,7 @@ class Limits:
     open_files: int = 256
     processes: int = 64
     memory_bytes: int = 512 << 20
+    scratch_bytes: int = 64 << 20  # the writable submission folder inside the sandbox
 
 
 @dataclass(frozen=True, slots=True)
