@@ -48,6 +48,24 @@ _PLAIN_ENV = {
 }
 
 
+# -S skips `site`: no site-packages .pth processing (about 50 ms of every start here, and
+# third-party hooks have no business in student processes); -E ignores PYTHON* variables;
+# -B writes no bytecode; -u keeps output unbuffered so a killed process still said it.
+PYTHON_FLAGS = ("-E", "-S", "-B", "-u")
+# What `site` would have given student code and it commonly uses: exit() and quit().
+PRELUDE = "import builtins, sys; builtins.exit = builtins.quit = sys.exit\n"
+RUN_SCRIPT = (
+    "import runpy; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
+def _with_prelude(args: Sequence[str]) -> list[str]:
+    """`python -c CODE ...` or `python SCRIPT ...`, with the prelude run first."""
+    if args and args[0] == "-c":
+        return ["-c", PRELUDE + args[1], *args[2:]]
+    return ["-c", PRELUDE + RUN_SCRIPT, *args]
+
+
 class StudentProcess:
     """A running student process: its captured output and the facts /proc tells about it."""
 
@@ -137,13 +155,14 @@ class Launcher:
         pass_fds: Sequence[int] = (),
         stdin: int | None = subprocess.DEVNULL,
     ) -> StudentProcess:
-        """Run `python ARGS...` as student code; args never go through a shell."""
+        """Run `python ARGS...` (a script and its arguments, or -c CODE ...) as student
+        code; args never go through a shell."""
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         full_env = {**_PLAIN_ENV, "HOME": INSIDE_HOME if self._bwrap else str(self.staged)}
         full_env.update(env or {})
         full_env["GRADER_JOB"] = self.policy.job_id
-        argv = self._wrap([self.policy.python, "-E", "-s", "-u", *args])
+        argv = self._wrap([self.policy.python, *PYTHON_FLAGS, *_with_prelude(args)])
         try:
             popen = subprocess.Popen(
                 argv,
