@@ -60,25 +60,29 @@ def fetch(
     return _local(source, path.resolve())
 
 
-def _clone(url: str, dest: Path, timeout_s: float) -> Checkout:
-    env = {**os.environ, **_GIT_ENV}
+def _git_clone(url: str, source: str, dest: Path, timeout_s: float, *options: str) -> git.Repo:
+    """Clone without ever prompting; a repository without commits is the student's problem."""
     try:
         repo = git.Repo.clone_from(
             url,
             dest,
-            multi_options=["--depth=1", "--no-tags", "--quiet"],
-            env=env,
+            multi_options=["--no-tags", "--quiet", *options],
+            env={**os.environ, **_GIT_ENV},
             kill_after_timeout=timeout_s,
         )
     except git.GitCommandError as exc:
-        raise SourceError(_clone_problem(url, exc)) from exc
-    try:
-        head = repo.head.commit
-    except ValueError as exc:
+        raise SourceError(_clone_problem(source, exc)) from exc
+    if not repo.head.is_valid():
         raise SourceError(
-            f"the repository {url} has no commits yet; commit and push your files, then "
+            f"the repository {source} has no commits yet; commit and push your files, then "
             "grade again."
-        ) from exc
+        )
+    return repo
+
+
+def _clone(url: str, dest: Path, timeout_s: float) -> Checkout:
+    repo = _git_clone(url, url, dest, timeout_s, "--depth=1")
+    head = repo.head.commit
     return Checkout(
         source=url,
         path=dest,
@@ -91,19 +95,8 @@ def _clone(url: str, dest: Path, timeout_s: float) -> Checkout:
 
 
 def _clone_at(url: str, source: str, dest: Path, timeout_s: float, deadline: datetime) -> Checkout:
-    env = {**os.environ, **_GIT_ENV}
+    repo = _git_clone(url, source, dest, timeout_s, "--no-checkout")
     try:
-        repo = git.Repo.clone_from(
-            url,
-            dest,
-            multi_options=["--no-tags", "--quiet", "--no-checkout"],
-            env=env,
-            kill_after_timeout=timeout_s,
-        )
-        if not repo.head.is_valid():
-            raise SourceError(
-                f"the repository {source} has no commits yet; commit and push your files."
-            )
         branch = _branch(repo)
         when = deadline.isoformat()
         sha = repo.git.rev_list("-1", f"--before={when}", "HEAD").strip()
