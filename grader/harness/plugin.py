@@ -18,6 +18,7 @@ from typing import IO, Any, NoReturn
 import pytest
 
 from grader.harness.config import CONFIG_ENV, SCHEMA, CheckLimits, RunConfig
+from grader.harness.diagnosis import HARNESS, Catalogue, student_traceback
 from grader.harness.peers import Traffic, TrustedServer
 from grader.harness.student import ClientCall, StudentServer, call_client, free_port
 from grader.model import Captured, b64
@@ -41,13 +42,20 @@ def clip(data: bytes | None) -> bytes | None:
 class Check:
     """Evidence a check collects for its report: exchanges, outputs, diagnoses, commands."""
 
-    def __init__(self, check_id: str, limits: CheckLimits, quiescence_s: float) -> None:
+    def __init__(
+        self,
+        check_id: str,
+        limits: CheckLimits,
+        quiescence_s: float,
+        catalogue: Catalogue | None = None,
+    ) -> None:
         self.id = check_id
+        self.catalogue = catalogue if catalogue is not None else Catalogue(*HARNESS)
         self.timeout_s = limits.timeout_s
         self.quiescence_s = quiescence_s
         self.exchanges: list[dict[str, Any]] = []
         self.outputs: list[Captured] = []
-        self.diagnoses: list[dict[str, str]] = []
+        self.diagnoses: list[dict[str, Any]] = []
         self.reproduce: list[str] = []
         self.hang: str | None = None
 
@@ -78,8 +86,25 @@ class Check:
     def output(self, *captured: Captured) -> None:
         self.outputs.extend(c for c in captured if c.total_bytes)
 
-    def diagnose(self, code: str, text: str, evidence: str = "") -> None:
-        self.diagnoses.append({"code": code, "text": text, "evidence": evidence})
+    def explain(self, code: str, evidence: str = "", **fields: object) -> None:
+        """Record a diagnosis from the catalogue: its words, filled with `fields`."""
+        try:
+            entry = self.catalogue[code]
+            text = entry.render(**fields)
+        except KeyError as exc:
+            raise HarnessError(f"diagnosis {code!r}: {exc}; add it to the catalogue") from exc
+        if not any(d["code"] == code for d in self.diagnoses):
+            self.diagnoses.append(
+                {
+                    "code": code,
+                    "text": text,
+                    "evidence": evidence,
+                    "quotes_expected": entry.quotes_expected,
+                }
+            )
+
+    def diagnosed(self, *codes: str) -> bool:
+        return any(d["code"] in codes for d in self.diagnoses) if codes else bool(self.diagnoses)
 
     def commands(self, *lines: str) -> None:
         self.reproduce.extend(lines)
@@ -211,10 +236,16 @@ def launcher(run_config: RunConfig) -> Iterator[Launcher]:
 
 
 @pytest.fixture
-def check(request: pytest.FixtureRequest, run_config: RunConfig) -> Check:
+def catalogue() -> Catalogue:
+    """The assignment's diagnoses; its conftest overrides this with its own catalogue."""
+    return Catalogue(*HARNESS)
+
+
+@pytest.fixture
+def check(request: pytest.FixtureRequest, run_config: RunConfig, catalogue: Catalogue) -> Check:
     cid = check_id(request.node)
     limits = run_config.checks.get(cid, CheckLimits(DEFAULT_TIMEOUT_S))
-    made = Check(cid, limits, run_config.quiescence_s)
+    made = Check(cid, limits, run_config.quiescence_s, catalogue)
     _state().checks[request.node.nodeid] = made
     return made
 
@@ -224,15 +255,12 @@ def student_file(run_config: RunConfig, check: Check, role: str, label: str) -> 
     problem = run_config.file_problems.get(role)
     if problem:
         if role in run_config.python2_roles:
-            check.diagnose(
-                "python2",
-                "this file is written in Python 2; the grader runs Python 3. The line "
-                "named below is the first that Python 3 rejects.",
-                problem,
-            )
+            check.explain("python2", problem)
+        check.commands(f"python3 -m py_compile {run_config.files.get(role, '')}".rstrip())
         check.fail(problem)
     name = run_config.files.get(role)
     if not name:
+        check.commands("git ls-files   # the files your repository holds (commit and push yours)")
         check.fail(f"{label} was not found in your repository, so this check could not run.")
     return name
 
@@ -250,7 +278,8 @@ class Servers:
         self.current: StudentServer | None = None
         self.last_port: int | None = None
         self.started: list[StudentServer] = []
-        self.start_failure: tuple[str, str, str] | None = None  # (message, diagnosis, evidence)
+        # (message, how, evidence, outputs) of a server that did not listen
+        self.start_failure: tuple[str, str, str, tuple[Captured, ...]] | None = None
 
     def start(
         self, check: Check, port: int | None = None, *, must_listen: bool = True
@@ -260,32 +289,40 @@ class Servers:
         self.discard()  # one student server at a time: most hard-code the same port
         if self.start_failure and must_listen:
             # It did not listen before; waiting again would only repeat the same verdict.
-            message, text, evidence = self.start_failure
-            check.diagnose("server_never_listens", text, evidence)
+            message, how, evidence, outputs = self.start_failure
+            check.commands(f"python {name}   # terminal 1: your server")
+            check.output(*outputs)
+            check.explain("server_never_listens", evidence, how=how)
             check.fail(message + " (as in an earlier check)")
         wanted = port or free_port()
-        check.commands(f"python {name}")
+        check.commands(f"python {name}   # terminal 1: your server")
         limit = max(check.timeout_s, 2.0)
         server = StudentServer.start(self.launcher, name, wanted, timeout_s=limit)
         self.started.append(server)
         if server.port is None and must_listen:
-            check.output(*server.outputs())
-            said = last_words(server.proc.stderr.text() or server.proc.stdout.text())
-            if server.proc.alive():
+            alive = server.proc.alive()
+            if alive:
                 server.stop()
+            outputs = server.outputs()
+            check.output(*outputs)
+            stderr = server.proc.stderr.text()
+            said = last_words(stderr or server.proc.stdout.text())
+            if alive:
                 message = f"your server did not start listening within {limit:g} s."
-                text = (
-                    "your server process kept running but never listened on a TCP port: "
-                    "check that it calls bind() and listen() before accept()."
+                how = (
+                    f"it kept running for {limit:g} s without a listening socket; check that "
+                    "it calls bind() and listen() before accept()"
                 )
             else:
                 message = f"your server exited (status {server.proc.returncode}) before it " + (
                     f"listened: {said}" if said else "listened."
                 )
-                text = "your server ended before it listened on a port; its last words are below."
-            evidence = f"printed: {said}" if said else "it printed nothing"
-            self.start_failure = (message, text, evidence)
-            check.diagnose("server_never_listens", text, evidence)
+                how = f"it exited (status {server.proc.returncode}) before it listened"
+            evidence = student_traceback(stderr, self.launcher.workdir) or (
+                f"it printed: {said}" if said else "it printed nothing"
+            )
+            self.start_failure = (message, how, evidence, outputs)
+            check.explain("server_never_listens", evidence, how=how)
             check.fail(message)
         self.last_port = server.port or self.last_port
         return server

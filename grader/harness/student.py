@@ -128,6 +128,7 @@ class StudentServer:
     requested_port: int
     port: int | None = None
     startup_s: float = 0.0
+    workdir: str = ""  # the submission's folder as the student's code sees it
 
     @classmethod
     def start(
@@ -136,7 +137,7 @@ class StudentServer:
         proc = launcher.spawn(
             [filename, str(port)], name="your server", env={"ECHO_PORT": str(port)}
         )
-        server = cls(proc, port)
+        server = cls(proc, port, workdir=launcher.workdir)
         server.wait_listening(timeout_s)
         return server
 
@@ -160,8 +161,9 @@ class StudentServer:
         return (self.proc.stdout.snapshot(), self.proc.stderr.snapshot())
 
     def settled(self) -> bool:
-        """Gone, or every process of it asleep (e.g. waiting in accept()), not running."""
-        return not self.proc.alive() or all(s in "SDZ" for s in procfs.states(self.proc.tree()))
+        """Gone, or every process of it asleep (e.g. waiting in accept()): not running, and
+        not half-way out (a zombie in the tree means a process of it is just ending)."""
+        return not self.proc.alive() or all(s in "SD" for s in procfs.states(self.proc.tree()))
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -184,6 +186,7 @@ class ClientCall:
     outputs: tuple[Captured, ...] = ()
     busy: bool = False
     peer_closed: bool = False  # the trusted server had seen the client close, before cleanup
+    workdir: str = ""  # the submission's folder as the student's code sees it
 
     @property
     def text(self) -> str | None:
@@ -260,6 +263,7 @@ def call_client(
     call = ClientCall(
         ended or "returned",
         elapsed,
+        workdir=launcher.workdir,
         outputs=_outputs(proc),
         busy=idle.busy_seen,
         peer_closed=peer_closed,

@@ -13,13 +13,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from diagnoses import CATALOGUE
 from echo_helpers import expect_echo
 
 from grader.harness.config import RunConfig
+from grader.harness.diagnosis import Catalogue
 from grader.harness.peers import Traffic, TrustedServer
 from grader.harness.plugin import Check, HarnessError, wait_until
 from grader.harness.student import StudentServer
 from grader.sandbox import procfs
+
+
+@pytest.fixture
+def catalogue() -> Catalogue:
+    """Every diagnosis of this assignment (diagnoses.py); the harness looks codes up here."""
+    return CATALOGUE
 
 
 @pytest.fixture

@@ -1,15 +1,24 @@
 """Messages of the echo_sockets checks, and the helpers that turn what happened on the
-wire into a verdict a student can act on (what was sent, what came back, what it means).
+wire into a verdict a student can act on: what was sent, what came back, what it means
+(a code from diagnoses.py, with the evidence), and how to see it at home.
+
+Failure messages describe what the student's code did and never quote the expected
+reply (sizes only): the expected side lives in the transcript, which a check with
+`detail = "actual-only"` hides.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.harness.config import RunConfig
+from grader.harness.diagnosis import student_traceback
 from grader.harness.peers import Traffic, exchange
-from grader.harness.plugin import Check
+from grader.harness.plugin import Check, wait_until
 from grader.harness.student import ClientCall, IdleCheck, StudentServer
 
 CHUNK = 16
@@ -23,17 +32,13 @@ ARBITRARY = bytes([0xFF, 0xFE, 0x00, 0x80, 0xC3, 0x28, 0xA0, 0xA1]) * 5 + b"\x00
 assert (len(SIXTEEN), len(THIRTY_TWO), len(LONG), len(MEBIBYTE)) == (16, 32, 52, 1 << 20)
 assert len(NON_ASCII_SPLIT[:15].encode()) == 15
 
+# Short Python expressions for the payloads that are not text (double quotes only, so the
+# commands can sit in single shell quotes).
 EXPRESSIONS = {
-    MEBIBYTE: "b''.join(b'%015d\\n' % i for i in range(65536))",
-    ARBITRARY: "bytes([0xFF, 0xFE, 0x00, 0x80, 0xC3, 0x28, 0xA0, 0xA1]) * 5 + b'\\x00end'",
+    MEBIBYTE: 'b"".join(b"%015d\\n" % i for i in range(65536))',
+    ARBITRARY: 'bytes([0xFF, 0xFE, 0x00, 0x80, 0xC3, 0x28, 0xA0, 0xA1]) * 5 + b"\\x00end"',
 }
-
-
-def literal(data: bytes | str) -> str:
-    """A short Python expression for a message, for the reproduce commands."""
-    if isinstance(data, bytes) and data in EXPRESSIONS:
-        return EXPRESSIONS[data]
-    return repr(data)
+PEER = "grade-peer"  # the grader's client and servers as a command (grader/harness/repro.py)
 
 
 def show(data: bytes | None, limit: int = 120) -> str:
@@ -55,23 +60,76 @@ def show_text(text: str, limit: int = 120) -> str:
     )
 
 
+# ---------------------------------------------------------------- reproduce at home
+# Commands for a POSIX shell, in the student's repository, two terminals. The student's
+# programs run without arguments, as the template's contract has it (port 10000 unless
+# their code says otherwise).
+
+
+def _port_option(port: int, config: RunConfig) -> str:
+    return "" if port == config.default_port else f" --port {port}"
+
+
+def repro_send(
+    port: int, payload: bytes, config: RunConfig, *, pieces: int = 1, pause_s: float = 0.0
+) -> str:
+    """The grader's client sending payload, as a command."""
+    options = _port_option(port, config)
+    if pieces > 1:
+        options += f" --pieces {pieces} --pause {pause_s:g}"
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and payload not in EXPRESSIONS:
+        return f"{PEER} send{options} {shlex.quote(text)}   # terminal 2: the grader's client"
+    expression = EXPRESSIONS.get(payload, repr(payload).replace("'", '"'))
+    writer = shlex.quote(f"import sys; sys.stdout.buffer.write({expression})")
+    return f"python -c {writer} | {PEER} send{options} -   # terminal 2: the grader's client"
+
+
+def repro_server_port(server: StudentServer, config: RunConfig) -> int:
+    """The port the student's server uses at home, started without arguments."""
+    return server.port if server.port not in (None, server.requested_port) else config.default_port
+
+
+def repro_serve(
+    config: RunConfig, *, shift: int = 0, trickle: int = 0, pause_s: float = 0.0
+) -> str:
+    """The grader's server for the student's client, as a command."""
+    port = config.client_port_literal or config.default_port
+    options = _port_option(port, config)
+    if shift:
+        options += f" --shift {shift}"
+    if trickle:
+        options += f" --trickle {trickle} --pause {pause_s:g}"
+    return f"{PEER} serve{options}   # terminal 1: the grader's server (Ctrl-C stops it)"
+
+
+def repro_client(msg: str, filename: str, note: str = "terminal 2: your client") -> str:
+    module = Path(filename).stem
+    literal = json.dumps(msg, ensure_ascii=False)  # a Python str literal in double quotes
+    code = f"from {module} import client; print(repr(client({literal})))"
+    return f"python -c {shlex.quote(code)}   # {note}"
+
+
+def repro_server(config: RunConfig) -> str:
+    return f"python {config.files.get('server', 'echo_server.py')}   # terminal 1: your server"
+
+
 # ---------------------------------------------------------------- the server side
 
 
-def repro_port(server: StudentServer, config: RunConfig) -> int:
-    """The port the student's server uses on their own machine when started without args."""
-    return server.port if server.port != server.requested_port else config.default_port
+@dataclass(frozen=True)
+class Echo:
+    """How one exchange with the student's server went; failed ones say how to fail."""
+
+    ok: bool
+    hang: str = ""  # "blocked" or "busy" when the server stopped making progress
+    message: str = ""
 
 
-def repro_send(port: int, payload: bytes) -> str:
-    return (
-        "python -c \"import socket; s = socket.create_connection(('127.0.0.1', "
-        f"{port})); s.sendall({literal(payload)}); s.settimeout(5); "
-        'print(s.recv(65536)); s.close()"'
-    )
-
-
-def expect_echo(
+def probe_echo(
     check: Check,
     server: StudentServer,
     payload: bytes,
@@ -80,10 +138,20 @@ def expect_echo(
     config: RunConfig,
     pieces: int = 1,
     piece_pause_s: float = 0.0,
-) -> None:
-    """Drive the student's server with a trusted client; fail with an explanation."""
+) -> Echo:
+    """Drive the student's server with the grader's client; record the transcript and
+    any diagnosis, and say how it went (the caller decides whether that fails the check)."""
     assert server.port is not None
-    check.commands(repro_send(repro_port(server, config), payload))
+    check.commands(
+        repro_server(config),
+        repro_send(
+            repro_server_port(server, config),
+            payload,
+            config,
+            pieces=pieces,
+            pause_s=piece_pause_s,
+        ),
+    )
     traffic, waited = exchange(
         server.port,
         payload,
@@ -106,39 +174,43 @@ def expect_echo(
     if waited.ended == "done":
         if got[:m] != payload:
             first = next(i for i in range(min(n, m)) if got[i] != payload[i])
-            check.fail(
-                f"your server sent back different bytes from byte {first} on: expected "
-                f"{show(payload[first : first + 16])}, got {show(got[first : first + 16])}."
+            return Echo(
+                False,
+                message=f"your server sent back different bytes from byte {first} on "
+                f"({show(got[first : first + 16])}...): it must send back exactly what it "
+                "received.",
             )
-        return
-    died = not server.proc.alive()
+        return Echo(True)
+    if waited.ended in ("eof", "error"):
+        # A server that crashed closed the connection on its way out: let it finish dying.
+        wait_until(lambda: not server.proc.alive() or server.settled(), 0.3)
+    if not server.proc.alive():
+        explain_crash(check, server)
+        return Echo(False, message=f"your server crashed after echoing {n} of {m} bytes.")
     if waited.ended == "error":
-        check.fail(f"{traffic.error}.")
-    if died:
-        check.diagnose(
-            "server_crashed",
-            "your server process ended during this exchange; its output below shows why.",
-            f"exit status {server.proc.returncode}",
-        )
-        check.fail(f"your server crashed after echoing {n} of {m} bytes.")
+        return Echo(False, message=f"{traffic.error}.")
     if waited.ended == "eof":
         _explain_early_close(check, payload, got, pieces)
-    if waited.ended == "blocked":
-        if n == 0 and m > 0:
-            check.diagnose(
-                "server_waits_for_close",
-                "your server echoed nothing while the client waited for the echo: it seems to "
-                "wait for the client to close (or for more data) before it sends anything, "
-                "while the client waits for the echo before it closes. Both wait forever: a "
-                "deadlock. Send each chunk back as soon as you receive it.",
-                f"sent {m} bytes, received 0; server idle for {check.quiescence_s:g} s",
-            )
-        check.hung(
-            "blocked",
-            f"your server echoed {n} of {m} bytes and then stopped: for {check.quiescence_s:g} s "
-            "it used no CPU and sent nothing, so it is waiting for something that will not come.",
+        return Echo(
+            False, message=f"your server closed the connection after echoing {n} of {m} bytes."
         )
-    check.hung(
+    if waited.ended == "blocked":
+        _explain_first_chunk(check, n, m, pieces)
+        if n == 0 and m > 0:
+            check.explain(
+                "server_waits_for_close",
+                f"sent {m} bytes, received 0; the server then sat idle for "
+                f"{check.quiescence_s:g} s",
+            )
+        return Echo(
+            False,
+            "blocked",
+            f"your server echoed {n} of {m} bytes and then stopped: for {check.quiescence_s:g} "
+            "s it used no CPU and sent nothing, so it is waiting for something that will not "
+            "come.",
+        )
+    return Echo(
+        False,
         "busy",
         f"your server echoed {n} of {m} bytes in {check.timeout_s:g} s and was still busy "
         "(using CPU) at the limit: look for a loop that never waits, e.g. one that keeps "
@@ -146,66 +218,66 @@ def expect_echo(
     )
 
 
+def expect_echo(
+    check: Check,
+    server: StudentServer,
+    payload: bytes,
+    label: str,
+    *,
+    config: RunConfig,
+    pieces: int = 1,
+    piece_pause_s: float = 0.0,
+) -> None:
+    """Drive the student's server with the grader's client; fail with an explanation."""
+    echo = probe_echo(
+        check, server, payload, label, config=config, pieces=pieces, piece_pause_s=piece_pause_s
+    )
+    if echo.hang:
+        check.hung(echo.hang, echo.message)
+    if not echo.ok:
+        check.fail(echo.message)
+
+
+def explain_crash(check: Check, server: StudentServer) -> None:
+    server.proc.stderr.join(0.2)  # its last words may still be on their way
+    status = server.proc.returncode
+    frames = student_traceback(server.proc.stderr.text(), server.workdir)
+    check.explain("server_crashed", frames or f"exit status {status}, no traceback printed")
+
+
+# Server diagnoses given earlier in this run (checks run in file order, the whole-message
+# ones first): a message in pieces cut short after one piece is the same bug as the long
+# message cut after its first chunk, not a new one.
+SERVER_SEEN: set[str] = set()
+
+
+def _explain_first_chunk(check: Check, n: int, m: int, pieces: int) -> bool:
+    first_only = n == CHUNK < m or (
+        pieces > 1 and 0 < n <= CHUNK and "server_echoes_first_chunk" in SERVER_SEEN
+    )
+    if first_only:
+        SERVER_SEEN.add("server_echoes_first_chunk")
+        check.explain("server_echoes_first_chunk", f"echoed {n} of {m} bytes")
+    return first_only
+
+
 def _explain_early_close(check: Check, payload: bytes, got: bytes, pieces: int) -> None:
     n, m = len(got), len(payload)
     tail = m % CHUNK
-    if pieces > 1 and n < m:
-        check.diagnose(
+    if tail and n == m - tail and pieces == 1:
+        check.explain("server_drops_last_chunk", f"echoed {n} of {m} bytes", tail=tail)
+    elif _explain_first_chunk(check, n, m, pieces):
+        pass
+    elif pieces > 1 and n < m:
+        check.explain(
             "server_stops_on_short_chunk",
-            "your server ended the message when a recv() returned fewer than 16 bytes. TCP "
-            "may deliver a message in pieces of any size, so a short chunk does not mean the "
-            "message is complete: keep reading until recv() returns b'' (the client closed).",
             f"the message arrived in {pieces} pieces; the server closed after {n} of {m} bytes",
         )
-    elif tail and n == m - tail:
-        check.diagnose(
-            "server_drops_last_chunk",
-            f"your server echoed only the full 16-byte chunks and dropped the last {tail} "
-            "bytes: send back every chunk you receive, including a final shorter one.",
-            f"echoed {n} of {m} bytes",
-        )
-    elif n == CHUNK and m > 2 * CHUNK:
-        check.diagnose(
-            "server_echoes_first_chunk",
-            "your server echoed the first 16-byte chunk and then closed the connection: keep "
-            "receiving and echoing in a loop until the client has finished.",
-            f"echoed {n} of {m} bytes",
-        )
     elif 0 < n < m - tail:
-        check.diagnose(
-            "server_stops_on_short_chunk",
-            "your server closed the connection in the middle of the message. A recv(16) may "
-            "return fewer than 16 bytes whenever less has arrived so far, so a short chunk "
-            "does not mean the message is complete: keep reading until recv() returns b''.",
-            f"the server closed after {n} of {m} bytes",
-        )
-    check.fail(f"your server closed the connection after echoing {n} of {m} bytes.")
+        check.explain("server_stops_on_short_chunk", f"the server closed after {n} of {m} bytes")
 
 
 # ---------------------------------------------------------------- the client side
-
-
-def student_frames(traceback: str) -> str:
-    """Keep the frames of the student's code (and what it called), drop the grader's."""
-    lines = traceback.splitlines()
-    out: list[str] = []
-    skip = False
-    for line in lines:
-        if line.startswith('  File "<string>"') or line.startswith('  File "<frozen'):
-            skip = True
-            continue
-        if skip and line.startswith("    "):
-            continue
-        skip = False
-        out.append(line)
-    return "\n".join(out)
-
-
-def repro_client(msg: str, filename: str, port_note: str = "") -> str:
-    module = Path(filename).stem
-    return f'python -c "from {module} import client; print(repr(client({literal(msg)})))"' + (
-        f"   # {port_note}" if port_note else ""
-    )
 
 
 def expect_reply(
@@ -217,29 +289,66 @@ def expect_reply(
     label: str,
     traffic: Traffic | None,
     filename: str,
-    server_note: str = "start your server first: python echo_server.py",
+    serve: str,
+    guess: bool = True,
 ) -> str:
-    """Judge one client() call; return its reply when it is the expected str."""
-    check.commands(server_note, repro_client(msg, filename))
+    """Judge one client() call; return its reply when it is the expected str.
+
+    `serve` is the command that starts the server it met; `guess` allows the diagnoses
+    that infer the client's bug from the wire (off when the server is the student's own
+    and may be the one at fault).
+    """
+    record_reply(check, call, msg, expected, label=label, traffic=traffic)
+    return judge_reply(
+        check, call, msg, expected, traffic=traffic, filename=filename, serve=serve, guess=guess
+    )
+
+
+def record_reply(
+    check: Check,
+    call: ClientCall,
+    msg: str,
+    expected: str,
+    *,
+    label: str,
+    traffic: Traffic | None,
+) -> None:
+    """The transcript of one client() call: what it sent, what it returned, the timing."""
     sent = bytes(traffic.received) if traffic is not None else msg.encode()
-    echoed = bytes(traffic.sent) if traffic is not None else None
+    echoed = len(traffic.sent) if traffic is not None else None
     check.exchange(
         label,
         sent=sent,
         received=call.reply,
         expected=expected.encode(),
         elapsed_s=round(call.elapsed_s, 3),
-        note=f"the server sent back {show(echoed)}" if echoed is not None else "",
+        note=f"the server sent back {echoed} bytes" if echoed is not None else "",
     )
+
+
+def judge_reply(
+    check: Check,
+    call: ClientCall,
+    msg: str,
+    expected: str,
+    *,
+    traffic: Traffic | None,
+    filename: str,
+    serve: str,
+    guess: bool = True,
+) -> str:
+    check.commands(serve, repro_client(msg, filename))
     if call.ended == "missing":
         check.fail(f"{filename} has no function named client(msg, log_buffer=...).")
     if call.ended == "raised":
         where = "importing your client module" if call.phase == "import" else "client()"
-        check.diagnose(
-            "client_crashed",
-            f"{where} raised {call.exception_type}; the traceback below shows your code's frames.",
-            student_frames(call.traceback),
-        )
+        if not check.diagnosed():  # a more specific diagnosis already explains it
+            check.explain(
+                "client_crashed",
+                student_traceback(call.traceback, call.workdir),
+                where=where,
+                exception=call.exception_type,
+            )
         if call.phase == "import":
             check.fail(
                 f"importing {filename} raised {call.exception_type}: {call.exception_message}. "
@@ -249,42 +358,33 @@ def expect_reply(
         check.fail(f"client() raised {call.exception_type}: {call.exception_message}")
     if call.ended == "exited":
         check.fail(call.exception_message + " (did it call sys.exit() or os._exit()?).")
-    CLIENT_HUNG[len(msg.encode())] = call.ended in ("blocked", "timeout")
+    if guess:
+        CLIENT_HUNG[len(msg.encode())] = call.ended in ("blocked", "timeout")
     if traffic is not None and msg and not traffic.received and call.ended == "returned":
-        check.diagnose(
-            "client_sends_nothing",
-            "the server received nothing from your client: it never sent the message. Send "
-            "it with sock.sendall(msg.encode('utf-8')) before receiving.",
-            f"server received 0 of {len(msg.encode())} bytes",
-        )
+        check.explain("client_sends_nothing", f"server received 0 of {len(msg.encode())} bytes")
     if call.ended in ("blocked", "timeout"):
-        _explain_client_hang(check, call, msg, traffic)
+        _explain_client_hang(check, call, msg, traffic, guess=guess)
     if call.reply_type != "str":
         _explain_wrong_type(check, call)
     reply = call.text or ""
     if reply != expected:
         if reply == msg and msg != expected:
-            check.diagnose(
+            check.explain(
                 "client_returns_what_it_sent",
-                "your client returned the message it sent, not what the server sent back. "
-                "This server changes the letters it echoes, so only a client that returns the "
-                "received bytes passes: build the reply from the chunks you recv().",
                 f"sent {show(msg.encode())}, server replied {show(expected.encode())}, "
                 f"client returned {show(reply.encode())}",
             )
             check.fail("client() returned what it sent instead of what the server sent back.")
-        if reply and expected.startswith(reply):
-            check.diagnose(
+        if guess and reply and expected.startswith(reply):
+            check.explain(
                 "client_stops_early",
-                f"your client returned only the first {len(reply.encode())} of "
-                f"{len(expected.encode())} bytes: it stopped reading before the whole reply "
-                "had arrived, probably at the first chunk shorter than 16 bytes. A server may "
-                "send the reply in pieces of any size: keep reading until you have as many "
-                "bytes as you sent.",
                 f"returned {show_text(reply)}",
+                got=len(reply.encode()),
+                total=len(expected.encode()),
             )
         check.fail(
-            f"client() returned {show_text(reply)}, but the server sent {show_text(expected)}."
+            f"client() returned {show_text(reply)} ({len(reply.encode())} bytes), not the "
+            f"{len(expected.encode())}-byte reply the server sent back."
         )
     return reply
 
@@ -295,32 +395,29 @@ def expect_reply(
 CLIENT_HUNG: dict[int, bool] = {}
 
 
-def _explain_client_hang(check: Check, call: ClientCall, msg: str, traffic: Traffic | None) -> None:
+def _explain_client_hang(
+    check: Check, call: ClientCall, msg: str, traffic: Traffic | None, *, guess: bool
+) -> None:
     size = len(msg.encode())
-    got = f"{len(traffic.sent)} bytes" if traffic is not None else "the reply"
+    got = f"{len(traffic.sent)} bytes" if traffic is not None else "its reply"
     waits_for_close = any(hung for n, hung in CLIENT_HUNG.items() if n % CHUNK)
     if call.ended == "blocked":
-        if size % CHUNK == 0 and not waits_for_close:
-            check.diagnose(
+        if guess and size % CHUNK == 0 and not waits_for_close:
+            check.explain(
                 "client_stops_on_short_chunk",
-                "your client stops reading only when a chunk is shorter than 16 bytes, so a "
-                f"message whose length is a multiple of 16 (this one is {size} bytes) never "
-                "ends: after the last full chunk it waits for more data that never comes. "
-                "Keep count of the bytes received and stop when you have as many as you sent.",
                 f"the server had sent all {got}; the client sat idle for {check.quiescence_s:g} s",
+                size=size,
             )
-        elif not call.peer_closed:
-            check.diagnose(
+        elif guess and not call.peer_closed:
+            check.explain(
                 "client_waits_for_close",
-                "your client waits for the server to close the connection, while the server "
-                "waits for your client to close it first: both wait forever (a deadlock). "
-                "Stop reading when you have received as many bytes as you sent.",
                 f"the server had echoed {got} and was waiting for the client to close",
             )
         check.hung(
             "blocked",
-            f"client() did not return: it was sent {got} and then waited idle (no CPU, "
-            f"no bytes) for {check.quiescence_s:g} s.",
+            "client() did not return: "
+            + (f"it was sent {got} and then " if traffic is not None else "it ")
+            + f"waited idle (no CPU, no bytes) for {check.quiescence_s:g} s.",
         )
     check.hung(
         "busy",
@@ -331,20 +428,10 @@ def _explain_client_hang(check: Check, call: ClientCall, msg: str, traffic: Traf
 
 def _explain_wrong_type(check: Check, call: ClientCall) -> None:
     if call.reply_type in ("bytes", "bytearray"):
-        check.diagnose(
-            "client_returns_bytes",
-            "client() must return a str, but it returned bytes: decode the complete reply "
-            "once at the end with .decode('utf-8').",
-            f"returned {show(call.reply)}",
-        )
+        check.explain("client_returns_bytes", f"returned {show(call.reply)}")
         check.fail(f"client() returned bytes {show(call.reply)}, not a str.")
     if call.reply_type == "NoneType":
-        check.diagnose(
-            "client_returns_none",
-            "client() returned None: it has no `return` statement for the reply (or returns "
-            "before receiving).",
-            "returned None",
-        )
+        check.explain("client_returns_none", "returned None")
         check.fail("client() returned None instead of the reply.")
     check.fail(f"client() returned a {call.reply_type} ({call.reply_repr}), not a str.")
 

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable
 
-from echo_helpers import ARBITRARY, LONG, MEBIBYTE, SHORT, SIXTEEN, THIRTY_TWO
+from echo_helpers import (
+    ARBITRARY,
+    LONG,
+    MEBIBYTE,
+    SHORT,
+    SIXTEEN,
+    THIRTY_TWO,
+    repro_send,
+    repro_server_port,
+)
 
 from grader.harness.config import RunConfig
+from grader.harness.diagnosis import student_traceback
 from grader.harness.peers import connect_and_close
 from grader.harness.plugin import Check, Servers, wait_until
 from grader.harness.student import StudentServer
@@ -51,23 +62,30 @@ def test_server_message_in_pieces(student_server: StudentServer, echo: Echo) -> 
     )
 
 
-def test_server_empty_connection(servers: Servers, echo: Echo, check: Check) -> None:
+def test_server_empty_connection(
+    servers: Servers, echo: Echo, check: Check, run_config: RunConfig
+) -> None:
     server = servers.start(check)  # a fresh server: this check is about its first client
     port = server.port
     assert port is not None
     try:
+        check.commands(repro_send(repro_server_port(server, run_config), b"", run_config))
+        started = time.monotonic()
         error = connect_and_close(port, check.timeout_s)
-        check.exchange("connect, send nothing, close", sent=b"", note=error)
+        check.exchange(
+            "connect, send nothing, close",
+            sent=b"",
+            elapsed_s=round(time.monotonic() - started, 3),
+            note=error,
+        )
         if error:
             check.fail(error + ".")
         wait_until(lambda: port in server.proc.listening_ports() or not server.proc.alive(), 1.0)
         if port not in server.proc.listening_ports():
-            check.diagnose(
+            check.explain(
                 "server_stops_after_first_client",
-                "your server stopped listening after a client that sent nothing: it treats "
-                "the first connection as the only one. Keep accepting in a loop, and treat an "
-                "empty recv() as the end of that one connection.",
-                "after one empty connection the server no longer listened",
+                "after one client that connected and sent nothing, the server no longer "
+                "listened" + ("" if server.proc.alive() else " (it had exited)"),
             )
             check.fail("your server stopped after a client that connected and sent nothing.")
         echo(server, SIXTEEN.encode(), "then a normal client")
@@ -85,11 +103,8 @@ def test_server_sequential_clients(servers: Servers, echo: Echo, check: Check) -
                 lambda: port in server.proc.listening_ports() or not server.proc.alive(), 1.0
             )
             if port not in server.proc.listening_ports():
-                check.diagnose(
+                check.explain(
                     "server_stops_after_first_client",
-                    "your server exits after its first client. A server keeps accepting new "
-                    "connections in a loop (`while True: conn, addr = sock.accept() ...`) and "
-                    "closes only the connection, never the listening socket, after each client.",
                     f"client {i - 1} was served; then the server stopped listening"
                     + (
                         f" and exited (status {server.proc.returncode})"
@@ -110,14 +125,35 @@ def test_server_restart_same_port(servers: Servers, check: Check, run_config: Ru
     assert port is not None
     # A connection still open when the server dies leaves the server's side of it in
     # TIME_WAIT; only a server that sets SO_REUSEADDR can bind the port again at once.
+    check.commands(
+        repro_send(repro_server_port(first, run_config), SHORT.encode(), run_config).replace(
+            " send ", " send --stay 30 ", 1
+        ),
+        "# terminal 1: stop your server (Ctrl-C) while terminal 2 is still connected; then:",
+        f"python {run_config.files['server']}   # terminal 1 again, at once: it must start",
+    )
+    started = time.monotonic()
     conn = socket.create_connection(("127.0.0.1", port), timeout=check.timeout_s)
     conn.sendall(SHORT.encode())
-    conn.recv(64)
+    conn.settimeout(min(check.timeout_s, 1.0))
+    try:
+        echoed: bytes | None = conn.recv(64)
+    except OSError:
+        echoed = None  # no echo: other checks judge that; this one is about the restart
     first.stop()
     conn.close()
     check.exchange(
-        "start, serve a client, kill the server with the client still connected, restart",
-        note=f"first run listened on port {port}",
+        "start your server, connect a client, stop the server while the client is still "
+        "connected, start it again",
+        sent=SHORT.encode(),
+        received=echoed,
+        elapsed_s=round(time.monotonic() - started, 3),
+        note=f"the first run listened on port {port}"
+        + (
+            f" (the grader had asked for {first.requested_port}; ignoring that is fine)"
+            if port != first.requested_port
+            else ""
+        ),
     )
     second = servers.start(check, port=first.requested_port, must_listen=False)
     try:
@@ -125,13 +161,10 @@ def test_server_restart_same_port(servers: Servers, check: Check, run_config: Ru
         if second.port is None:
             said = second.proc.stderr.text() + second.proc.stdout.text()
             if "Address already in use" in said or "Errno 98" in said:
-                check.diagnose(
+                check.explain(
                     "address_in_use",
-                    "your server could not bind its port again right after a restart "
-                    '("Address already in use"): the old connection still holds it for a '
-                    "minute. Set SO_REUSEADDR before bind(): "
-                    "sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1).",
-                    "the restarted server printed 'Address already in use'",
+                    student_traceback(second.proc.stderr.text(), second.workdir)
+                    or "the restarted server printed 'Address already in use'",
                 )
                 check.fail(f"the restarted server could not bind port {port}: address in use.")
             check.fail("the restarted server did not listen again; see its output below.")

@@ -1,0 +1,128 @@
+"""`grade-peer`: the grader's own client and servers, to reproduce a check at home.
+
+    grade-peer send 'Hello, sockets'              what your server on port 10000 echoes
+    grade-peer send --pieces 4 --pause 0.15 MSG   the message in 4 pieces, 0.15 s apart
+    grade-peer send --stay 30 MSG                 stay connected 30 s after the echo
+    cat big.bin | grade-peer send -               bytes from standard input
+    grade-peer serve                              an echo server for your client
+    grade-peer serve --shift 3                    one that shifts the letters it echoes
+    grade-peer serve --trickle 3 --pause 0.04     one that replies 3 bytes at a time
+
+The report's "See it on your machine" commands use these; they run the same code as
+the checks (grader.harness.peers), so what you see is what the grader saw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+import time
+
+from grader.harness.peers import HOST, Mutation, TrustedServer, exchange
+
+DEFAULT_PORT = 10000
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="grade-peer",
+        description="The grader's client and servers, to reproduce a check on your machine.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    send = sub.add_parser("send", help="send a message to a server and show what comes back")
+    send.add_argument("message", help="the message (UTF-8), or - to read bytes from stdin")
+    send.add_argument("--port", type=int, default=DEFAULT_PORT)
+    send.add_argument("--pieces", type=int, default=1, help="send it in this many pieces")
+    send.add_argument("--pause", type=float, default=0.0, help="seconds between pieces")
+    send.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the echo")
+    send.add_argument("--stay", type=float, default=0.0, help="stay connected this long after")
+    serve = sub.add_parser("serve", help="run an echo server for your client (Ctrl-C stops)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--shift", type=int, default=0, help="shift letters by this much")
+    serve.add_argument("--trickle", type=int, default=0, help="reply this many bytes at a time")
+    serve.add_argument("--pause", type=float, default=0.0, help="seconds between those pieces")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "send":
+            return _send(args)
+        return _serve(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _send(args: argparse.Namespace) -> int:
+    payload = sys.stdin.buffer.read() if args.message == "-" else args.message.encode()
+    if args.stay:
+        return _send_and_stay(args.port, payload, args.stay)
+    traffic, waited = exchange(
+        args.port, payload, timeout_s=args.timeout, pieces=args.pieces, piece_pause_s=args.pause
+    )
+    if traffic.error:
+        print(f"error: {traffic.error}")
+        return 1
+    print(f"sent     {len(traffic.sent)} bytes: {_show(bytes(traffic.sent))}")
+    print(f"received {len(traffic.received)} bytes: {_show(bytes(traffic.received))}")
+    how = {
+        "done": "the whole echo came back",
+        "eof": "the server closed the connection before the whole echo came back",
+        "timeout": f"no complete echo within {args.timeout:g} s",
+    }
+    print(f"after {waited.elapsed_s:.3f} s: {how.get(waited.ended, waited.ended)}")
+    return 0 if waited.ended == "done" and bytes(traffic.received) == payload else 1
+
+
+def _send_and_stay(port: int, payload: bytes, stay_s: float) -> int:
+    with socket.create_connection((HOST, port), timeout=5) as sock:
+        sock.sendall(payload)
+        got = b""
+        while len(got) < len(payload):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        print(f"received {len(got)} bytes: {_show(got)}; staying connected {stay_s:g} s")
+        time.sleep(stay_s)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    mutation = Mutation()
+    if args.shift:
+        mutation.shift = args.shift % 26
+    server = TrustedServer(
+        args.port,
+        transform=mutation.apply if args.shift else bytes,
+        trickle=args.trickle,
+        trickle_pause_s=args.pause,
+    )
+    if server.bind_error:
+        print(f"error: {server.bind_error}")
+        return 1
+    print(f"echo server on {HOST}:{args.port}; Ctrl-C stops it")
+    seen = (0, 0)
+    with server:
+        while True:
+            time.sleep(0.1)
+            now = (len(server.traffic.received), len(server.traffic.sent))
+            if now != seen:
+                got = bytes(server.traffic.received[seen[0] :])
+                sent = bytes(server.traffic.sent[seen[1] :])
+                if got:
+                    print(f"received {len(got)} bytes: {_show(got)}")
+                if sent:
+                    print(f"sent     {len(sent)} bytes: {_show(sent)}")
+                seen = now
+
+
+def _show(data: bytes, limit: int = 200) -> str:
+    text = repr(data)
+    return text if len(text) <= limit else f"{text[: limit - 30]} ... {text[-20:]}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
