@@ -1,15 +1,24 @@
-"""Example submissions, built as real git repos, get the verdict a teacher would give."""
+"""Example submissions, built as real git repos, get the verdict a teacher would give,
+and every diagnosis of the catalogue has an example whose report shows it (and no other).
+"""
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import markupsafe
 import pytest
-from support import ROOT, leftover_student_processes, make_repo
+from support import EXAMPLES, ROOT, leftover_student_processes, make_repo
 
 from grader.model import Assignment, GradeResult, Outcome, Status
 from grader.pipeline import Settings, grade
+from grader.report import render_html
+
+sys.path.insert(0, str(ROOT / "assignments" / "echo_sockets" / "checks"))
+from diagnoses import CATALOGUE  # noqa: E402
 
 SETTINGS = Settings(reveal=True)
 CLIENT = {
@@ -38,9 +47,10 @@ SERVER = {
 }
 PAIR = {"pair_short_message", "pair_long_message"}
 
-# example -> (checks that must fail, diagnoses that must appear among them, score)
-EXPECTED: dict[str, tuple[set[str], set[str], float]] = {
+# example -> (checks that must fail, exactly the diagnoses its report gives, score)
+EXPECTED: dict[str, tuple[set[str], set[str], float | None]] = {
     "passes_all_legacy": (set(), set(), 100),
+    "slow_but_correct": (set(), set(), 100),
     "passes_all_port_arg": (set(), set(), 100),
     "passes_all_send": (set(), set(), 100),
     "legacy_port_12000": (set(), set(), 100),
@@ -92,6 +102,54 @@ EXPECTED: dict[str, tuple[set[str], set[str], float]] = {
     ),
     "server_never_listens": (SERVER | PAIR, {"server_never_listens"}, 40),
     "server_no_reuseaddr": ({"server_restart_same_port"}, {"address_in_use"}, 95),
+    "client_returns_none": (CLIENT | PAIR, {"client_returns_none"}, 50),
+    "client_sends_nothing": (
+        CLIENT - {"client_empty_message"} | PAIR,
+        {"client_sends_nothing"},
+        53,
+    ),
+    "client_server_ports_differ": (PAIR, {"server_other_port"}, 90),
+    "server_crashes": (SERVER - {"server_restart_same_port"} | PAIR, {"server_crashed"}, 45),
+    "server_echoes_first_chunk": (
+        {
+            "server_long_message",
+            "server_exactly_32_bytes",
+            "server_one_mebibyte",
+            "server_arbitrary_bytes",
+            "server_message_in_pieces",
+            "pair_long_message",
+        },
+        {"server_echoes_first_chunk"},
+        71,
+    ),
+    "server_waits_for_close": (
+        SERVER - {"server_restart_same_port"} | PAIR,
+        {"server_waits_for_close"},
+        45,
+    ),
+}
+
+# The example that shows each diagnosis (its report has that one and only related ones).
+SHOWN_BY = {
+    "python2": "python2",
+    "server_never_listens": "server_never_listens",
+    "server_drops_last_chunk": "server_drops_last_partial_chunk",
+    "server_echoes_first_chunk": "server_echoes_first_chunk",
+    "server_stops_on_short_chunk": "server_stops_on_short_chunk",
+    "server_waits_for_close": "server_waits_for_close",
+    "server_stops_after_first_client": "server_serves_one_client",
+    "server_crashed": "server_crashes",
+    "server_other_port": "client_server_ports_differ",
+    "address_in_use": "server_no_reuseaddr",
+    "client_stops_on_short_chunk": "client_stops_on_short_chunk",
+    "client_stops_early": "client_stops_on_short_chunk",
+    "client_waits_for_close": "deadlock",
+    "client_sends_nothing": "client_sends_nothing",
+    "client_returns_what_it_sent": "client_returns_what_it_sent",
+    "client_returns_bytes": "client_returns_bytes",
+    "client_returns_none": "client_returns_none",
+    "client_crashed": "client_crashes",
+    "unicode_split": "client_unicode_split",
 }
 
 
@@ -105,15 +163,31 @@ def diagnoses(result: GradeResult) -> set[str]:
     return {d.code for c in result.run.checks for d in c.diagnoses}
 
 
+@pytest.fixture(scope="module")
+def graded(
+    tmp_path_factory: pytest.TempPathFactory, echo_assignment: Assignment
+) -> Callable[[str], GradeResult]:
+    """Grade an example once per module (a real repo in tmp), as instructors see it."""
+    cache: dict[str, GradeResult] = {}
+
+    def get(name: str) -> GradeResult:
+        if name not in cache:
+            repo = make_repo(tmp_path_factory.mktemp("examples") / name, EXAMPLES / name)
+            cache[name] = grade(str(repo), echo_assignment, SETTINGS)
+        return cache[name]
+
+    return get
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_gets_the_teachers_verdict(
-    name: str, example_repo: Callable[[str], Path], echo_assignment: Assignment
+    name: str, graded: Callable[[str], GradeResult], echo_assignment: Assignment
 ) -> None:
     must_fail, must_diagnose, points = EXPECTED[name]
-    result = grade(str(example_repo(name)), echo_assignment, SETTINGS)
+    result = graded(name)
     assert result.status is Status.GRADED, result.problem
     assert failed(result) == must_fail
-    assert must_diagnose <= diagnoses(result)
+    assert diagnoses(result) == must_diagnose
     if points is not None:
         assert result.score is not None and result.score.points == points
     assert result.run is not None and result.run.sandboxed
@@ -121,26 +195,55 @@ def test_example_gets_the_teachers_verdict(
     assert leftover_student_processes(result.run.job_id) == []
 
 
-def test_every_failed_check_explains_itself(
-    example_repo: Callable[[str], Path], echo_assignment: Assignment
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_each_diagnosis_has_an_example_whose_report_shows_it(
+    code: str, graded: Callable[[str], GradeResult], echo_assignment: Assignment
 ) -> None:
-    result = grade(str(example_repo("client_stops_on_short_chunk")), echo_assignment, SETTINGS)
+    name = SHOWN_BY[code]
+    result = graded(name)
+    assert code in diagnoses(result) == EXPECTED[name][1]
+    page = render_html(result, echo_assignment, reveal=True)
+    words = next(d.text for c in result.run.checks for d in c.diagnoses if d.code == code)  # type: ignore[union-attr]
+    assert str(markupsafe.escape(words)) in page
+
+
+def test_the_catalogue_lists_exactly_the_codes_the_checks_emit() -> None:
+    sources = [
+        *(ROOT / "assignments" / "echo_sockets" / "checks").glob("*.py"),
+        *(ROOT / "grader" / "harness").glob("*.py"),
+    ]
+    emitted = {m for path in sources for m in re.findall(r'explain\(\s*"(\w+)"', path.read_text())}
+    assert emitted == set(CATALOGUE)
+    assert set(SHOWN_BY) == set(CATALOGUE)
+
+
+FILE_PROBLEMS = ("was not found", "does not compile", "is Python 2 code", "did not start listening")
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in EXPECTED.items() if e[0]))
+def test_every_failed_check_explains_itself(
+    name: str, graded: Callable[[str], GradeResult]
+) -> None:
+    """A message, a transcript with timing (unless nothing could run), and commands to see
+    it at home that use the student's own port (10000 in every example that fails)."""
+    result = graded(name)
     assert result.run is not None
     for check in result.run.checks:
         if check.outcome is Outcome.PASSED:
             continue
         assert check.message, check.check_id
+        assert check.reproduce, check.check_id
+        # every failing example hard-codes 10000, the default: no port to pass anywhere
+        assert not [c for c in check.reproduce if re.search(r"--port|echo_server\.py +\d", c)]
+        if any(p in check.message for p in FILE_PROBLEMS):
+            continue
         assert check.exchanges, check.check_id
-        assert any("from echo_client import client" in c for c in check.reproduce)
-    sixteen = result.run.get("client_exactly_16_bytes")
-    assert sixteen is not None and sixteen.hang == "blocked"
-
-
-def test_correct_submissions_get_no_diagnosis(
-    example_repo: Callable[[str], Path], echo_assignment: Assignment
-) -> None:
-    result = grade(str(example_repo("passes_all_legacy")), echo_assignment, SETTINGS)
-    assert diagnoses(result) == set()
+        assert any(e.elapsed_s is not None for e in check.exchanges), check.check_id
+        if check.check_id.startswith("client_") or check.check_id.startswith("pair_"):
+            assert any("from echo_client import client" in c for c in check.reproduce)
+    if name == "client_stops_on_short_chunk":
+        sixteen = result.run.get("client_exactly_16_bytes")
+        assert sixteen is not None and sixteen.hang == "blocked"
 
 
 def test_reference_scores_full_marks(echo_assignment: Assignment, tmp_path: Path) -> None:
