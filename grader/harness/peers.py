@@ -216,6 +216,7 @@ class TrustedServer:
         self.connections = 0
         self.bind_error = ""
         self._stop = threading.Event()
+        self._conn: socket.socket | None = None
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -246,6 +247,7 @@ class TrustedServer:
             except OSError:
                 return
             self.connections += 1
+            self._conn = conn
             with conn:
                 self._handle(conn)
 
@@ -284,6 +286,12 @@ class TrustedServer:
     def close(self) -> None:
         self._stop.set()
         if not self.bind_error:
+            # shutdown() wakes a thread blocked in accept() or recv() at once, instead of
+            # letting it notice the stop flag at its next poll.
+            for sock in (self._sock, self._conn):
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 self._sock.close()
             self._thread.join(2.0)

@@ -143,13 +143,13 @@ def test_client_slow_server(
 ) -> None:
     _echo_check(
         LONG,
-        "the long message echoed 3 bytes at a time, 40 ms apart",
+        "the long message echoed 4 bytes at a time, 10 ms apart",
         run_client,
         echo_with,
         check,
         run_config,
-        trickle=3,
-        trickle_pause_s=0.04,
+        trickle=4,
+        trickle_pause_s=0.01,
     )
 
 

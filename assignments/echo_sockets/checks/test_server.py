@@ -58,7 +58,7 @@ def test_server_message_in_pieces(student_server: StudentServer, echo: Echo) -> 
         LONG.encode(),
         "the long message sent in 4 pieces",
         pieces=4,
-        piece_pause_s=0.15,
+        piece_pause_s=0.05,
     )
 
 
