@@ -11,7 +11,7 @@ def client(msg, log_buffer=sys.stderr):
         data = msg.encode("utf-8")
         print(f'sending "{msg}"', file=log_buffer)
         sock.sendall(data)
-        time.sleep(0.2)  # slow, but never longer than the check allows
+        time.sleep(0.15)  # slow, but never longer than the check allows
         reply = b""
         while len(reply) < len(data):
             chunk = sock.recv(16)
