@@ -315,14 +315,23 @@ def record_reply(
 ) -> None:
     """The transcript of one client() call: what it sent, what it returned, the timing."""
     sent = bytes(traffic.received) if traffic is not None else msg.encode()
-    echoed = len(traffic.sent) if traffic is not None else None
+    notes = {
+        "blocked": "client() did not return (it waited, idle)",
+        "timeout": "client() did not return in time",
+        "raised": f"client() raised {call.exception_type}",
+        "exited": "the client process ended without returning",
+        "missing": "there is no client() to call",
+    }
+    note = notes.get(call.ended, "")
+    if traffic is not None:
+        note += ("; " if note else "") + f"the server sent back {len(traffic.sent)} bytes"
     check.exchange(
         label,
         sent=sent,
         received=call.reply,
         expected=expected.encode(),
         elapsed_s=round(call.elapsed_s, 3),
-        note=f"the server sent back {echoed} bytes" if echoed is not None else "",
+        note=note,
     )
 
 
