@@ -20,7 +20,7 @@ from typing import NoReturn, TextIO
 
 from grader import __version__, assignment, batch, cluster, progress, report, roster, view
 from grader.errors import ExitCode, GraderError, InfrastructureError, UsageError
-from grader.model import Assignment, GradeResult, Outcome, Status
+from grader.model import Assignment, Detail, GradeResult, Outcome, Status, Visibility
 from grader.pipeline import Settings, capabilities, grade
 
 DEFAULTS = Settings()
@@ -65,7 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--repo-template", help="e.g. 'https://github.com/{github_username}/echo_sockets'"
     )
-    b.add_argument("--deadline", help="ISO time with zone; grade the last commit at or before it")
+    b.add_argument(
+        "--deadline",
+        help="ISO time with zone: grade the last commit at or before it; once it has "
+        "passed, hidden checks are shown and counted",
+    )
     b.add_argument("--jobs", type=int, help="submissions graded at once (default: 2 per core)")
     b.add_argument("--regrade", action="store_true", help="grade again even if already graded")
     b.add_argument(
@@ -176,18 +180,20 @@ def _print_summary(
         )
     for p in result.file_problems:
         print(f"! {p.message}", file=out)
-    rows = report.visible_rows(result, spec, reveal=reveal)
-    for row, check in rows:
-        mark = report.MARK[row.outcome]
+    for shown in report.visible_rows(result, spec, reveal=reveal):
+        row, check = shown.row, shown.check
+        mark = f"{report.MARK[row.outcome]:>7}"
         if colour:
             mark = paint.get(row.outcome, "") + mark + "\033[0m"
-        print(f"{mark:>7}  {row.points:>4g}/{row.max_points:<4g} {row.title}", file=out)
-        if check is not None and row.outcome is not Outcome.PASSED:
-            print(f"         {check.message}", file=out)
-            for d in check.diagnoses[:1]:
-                print(f"         why: {d.text}", file=out)
-            if check.reproduce:
-                print(f"         try: {' ; then '.join(check.reproduce[:2])}", file=out)
+        hidden = "" if row.visibility is Visibility.VISIBLE else f" ({row.visibility.value})"
+        print(f"{mark}  {row.points:>4g}/{row.max_points:<4g} {row.title}{hidden}", file=out)
+        if check is None or row.outcome is Outcome.PASSED or shown.detail is Detail.NONE:
+            continue
+        print(f"         {check.message}", file=out)
+        for d in check.diagnoses[:1]:
+            print(f"         why: {d.text}", file=out)
+        for i, command in enumerate(check.reproduce[:3]):
+            print(f"         {'try:' if i == 0 else '    '} {command}", file=out)
     print(f"{result.student}: {report.summary_line(result)}", file=out)
     print(f"report: {folder / 'report.html'}", file=out)
 

@@ -78,7 +78,9 @@ def grade(
     """Grade one submission end to end; a student's failure is a result, not an error.
 
     `reuse` is asked, once the exact commit is known, for an earlier result of it (the
-    batch's cache); `deadline` picks the last commit at or before it.
+    batch's cache); `deadline` picks the last commit at or before it, and once it has
+    passed, hidden checks are shown and counted as if revealed (their failure detail
+    still follows the rubric; only `settings.reveal` shows everything in full).
     """
     started = datetime.now(UTC)
     t0 = time.monotonic()
@@ -170,6 +172,10 @@ def _grade(
         located=located,
         file_problems=inspection.problems,
         run=run,
-        score=score(run, assignment, reveal=settings.reveal),
+        score=score(run, assignment, reveal=settings.reveal or _past(deadline, base.started_at)),
         warnings=tuple(warnings) + run.warnings,
     )
+
+
+def _past(deadline: datetime | None, now: datetime | None) -> bool:
+    return deadline is not None and now is not None and now >= deadline

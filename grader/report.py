@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,14 @@ from grader.model import (
     Captured,
     CheckResult,
     CheckScore,
+    Detail,
     GradeResult,
     Outcome,
     Status,
     Visibility,
 )
 
-SHOW_BYTES = 600
+SHOW_BYTES = 360  # about 18 short lines: enough to see where it goes wrong
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("grader", "templates"),
     autoescape=jinja2.select_autoescape(["html"]),
@@ -41,6 +43,14 @@ MARK = {
     Outcome.ERROR: "ERROR",
     Outcome.SKIPPED: "SKIP",
     Outcome.NOT_RUN: "NOT RUN",
+}
+OUTCOME_WORDS = {
+    Outcome.PASSED: "Passed",
+    Outcome.FAILED: "Failed",
+    Outcome.TIMEOUT: "Did not finish (hung)",
+    Outcome.ERROR: "Could not be checked (error)",
+    Outcome.SKIPPED: "Skipped",
+    Outcome.NOT_RUN: "Did not run",
 }
 
 
@@ -77,49 +87,122 @@ def show_output(captured: Captured) -> str:
     )
 
 
-def visible_rows(
-    result: GradeResult, assignment: Assignment, *, reveal: bool
-) -> list[tuple[CheckScore, CheckResult | None]]:
-    """The rows a reader may see: everything for instructors, visible checks for students."""
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """One check as a reader may see it: its score row, its result cut to `detail`."""
+
+    row: CheckScore
+    check: CheckResult | None
+    detail: Detail
+    category: str = ""
+
+
+def visible_rows(result: GradeResult, assignment: Assignment, *, reveal: bool) -> list[Shown]:
+    """The checks a reader may see, each with the detail they may see.
+
+    Instructors (`reveal`) see every check in full. Students see the checks that count
+    for them (visible ones, and hidden ones once the deadline has passed: the score says
+    which), each cut to its rubric `detail`.
+    """
     if result.score is None:
         return []
     rows = []
     for row in result.score.checks:
-        if not reveal and row.visibility is not Visibility.VISIBLE:
+        if not (reveal or row.counted):
             continue
-        rows.append((row, result.run.get(row.check_id) if result.run else None))
+        spec = assignment.check(row.check_id)
+        detail = Detail.FULL if reveal or spec is None else spec.detail
+        check = result.run.get(row.check_id) if result.run else None
+        rows.append(
+            Shown(row, redact(check, detail), detail, spec.category if spec is not None else "")
+        )
     return rows
 
 
-def feedback_text(check: CheckResult | None) -> str:
-    """The plain-text feedback of one check: message, diagnoses, transcript, commands."""
+def redact(check: CheckResult | None, detail: Detail) -> CheckResult | None:
+    """A check's result cut to what `detail` allows.
+
+    `actual-only` drops the expected side of every exchange and the evidence of the
+    diagnoses that quote it (messages and diagnosis words never quote it); `none` keeps
+    only the outcome.
+    """
+    if check is None or detail is Detail.FULL:
+        return check
+    if detail is Detail.NONE:
+        return CheckResult(check.check_id, check.outcome, check.duration_s)
+    return replace(
+        check,
+        exchanges=tuple(replace(e, expected=None, expected_len=None) for e in check.exchanges),
+        diagnoses=tuple(
+            replace(d, evidence="") if d.quotes_expected else d for d in check.diagnoses
+        ),
+    )
+
+
+DETAIL_NOTE = {
+    Detail.FULL: "",
+    Detail.ACTUAL_ONLY: "What this check expected is not shown; what your code did is.",
+    Detail.NONE: "The details of this check are not shown, only whether it passed.",
+}
+
+
+def feedback_text(check: CheckResult | None, detail: Detail = Detail.FULL) -> str:
+    """The plain-text feedback of one check: message, diagnoses, transcript, output,
+    commands (the same content as the HTML page, for results.json)."""
     if check is None:
         return "This check did not run."
     if check.outcome is Outcome.PASSED:
         return "Passed."
+    if detail is Detail.NONE:
+        return f"{OUTCOME_WORDS[check.outcome]}. {DETAIL_NOTE[detail]}"
     parts = [check.message]
+    if check.hang:
+        parts.append(f"Hang: {HANG[check.hang]}.")
     for d in check.diagnoses:
-        parts.append(f"Why: {d.text}" + (f"\n  Evidence: {d.evidence}" if d.evidence else ""))
+        parts.append(
+            f"Why: {d.text}" + (f"\n  Evidence: {_indent(d.evidence)}" if d.evidence else "")
+        )
     for ex in check.exchanges:
-        lines = [f"[{ex.label}]"]
+        timing = f" ({ex.elapsed_s:.3f} s)" if ex.elapsed_s is not None else ""
+        lines = [f"[{ex.label}]{timing}"]
         if ex.sent is not None:
-            lines.append(f"  sent:     {show_bytes(ex.sent, 200, ex.sent_len)}")
+            lines.append(f"  sent:     {_indent(show_bytes(ex.sent, 200, ex.sent_len))}")
         if ex.received is not None:
-            lines.append(f"  received: {show_bytes(ex.received, 200, ex.received_len)}")
+            lines.append(f"  received: {_indent(show_bytes(ex.received, 200, ex.received_len))}")
         if ex.expected is not None and ex.expected != ex.received:
-            lines.append(f"  expected: {show_bytes(ex.expected, 200, ex.expected_len)}")
+            lines.append(f"  expected: {_indent(show_bytes(ex.expected, 200, ex.expected_len))}")
         if ex.note:
             lines.append(f"  note:     {ex.note}")
         parts.append("\n".join(lines))
+    for o in check.outputs:
+        parts.append(f"{output_heading(o)}:\n  {_indent(show_output(o))}")
     if check.reproduce:
-        parts.append("Reproduce it:\n" + "\n".join(f"  {c}" for c in check.reproduce))
+        parts.append("See it on your machine:\n" + "\n".join(f"  {c}" for c in check.reproduce))
+    if DETAIL_NOTE[detail]:
+        parts.append(DETAIL_NOTE[detail])
     return "\n".join(p for p in parts if p)
+
+
+HANG = {
+    "blocked": "blocked (waiting: no CPU used, no bytes moving)",
+    "busy": "busy (still using CPU at the time limit)",
+}
+
+
+def output_heading(o: Captured) -> str:
+    cut = f", {o.cut_bytes:,} cut from the middle" if o.cut_bytes else ""
+    return f"Output of {o.name} ({o.total_bytes:,} bytes{cut})"
+
+
+def _indent(text: str) -> str:
+    return text.rstrip("\n").replace("\n", "\n  ")
 
 
 def results_json(result: GradeResult, assignment: Assignment, *, reveal: bool) -> dict[str, Any]:
     """The Gradescope autograder schema, with provenance in extra_data."""
     tests = []
-    for n, (row, check) in enumerate(visible_rows(result, assignment, reveal=reveal), start=1):
+    for n, shown in enumerate(visible_rows(result, assignment, reveal=reveal), start=1):
+        row = shown.row
         tests.append(
             {
                 "name": row.title,
@@ -127,12 +210,10 @@ def results_json(result: GradeResult, assignment: Assignment, *, reveal: bool) -
                 "score": row.points,
                 "max_score": row.max_points,
                 "status": "passed" if row.outcome is Outcome.PASSED else "failed",
-                "output": feedback_text(check),
+                "output": feedback_text(shown.check, shown.detail),
+                # our vocabulary is Gradescope's: visible, hidden, after_due_date
                 "visibility": row.visibility.value,
-                "tags": [
-                    row.check_id,
-                    *([c.category] if (c := assignment.check(row.check_id)) and c.category else []),
-                ],
+                "tags": [row.check_id, *([shown.category] if shown.category else [])],
             }
         )
     score = result.score
@@ -184,18 +265,40 @@ def summary_line(result: GradeResult) -> str:
     return line
 
 
+CATEGORY_TITLES = {
+    "server": "Your server",
+    "client": "Your client",
+    "pairing": "Your client with your server",
+    "advice": "Advice (no points)",
+}
+
+
 def render_html(result: GradeResult, assignment: Assignment, *, reveal: bool) -> str:
+    """The report page: a pure function of its arguments (no clock, no environment)."""
     rows = visible_rows(result, assignment, reveal=reveal)
+    groups: dict[str, list[Shown]] = {}
+    for shown in rows:
+        groups.setdefault(shown.category, []).append(shown)
     return _ENV.get_template("report.html").render(
         r=result,
         a=assignment,
         rows=rows,
+        groups=[
+            (CATEGORY_TITLES.get(name, name.capitalize() or "Checks"), name or "checks", group)
+            for name, group in groups.items()
+        ],
         summary=summary_line(result),
         mark=MARK,
+        words=OUTCOME_WORDS,
         Outcome=Outcome,
+        Detail=Detail,
+        detail_note=DETAIL_NOTE,
+        hang_text=HANG,
         show_bytes=show_bytes,
         show_output=show_output,
-        failed=sum(1 for row, _ in rows if row.outcome is not Outcome.PASSED),
+        output_heading=output_heading,
+        failed=[s for s in rows if s.row.outcome is not Outcome.PASSED],
+        after_deadline=not reveal and any(s.row.visibility is not Visibility.VISIBLE for s in rows),
         reveal=reveal,
     )
 
