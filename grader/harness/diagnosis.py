@@ -63,8 +63,9 @@ class Catalogue(Mapping[str, Explanation]):
 HARNESS = (
     Explanation(
         "python2",
-        "this file is written in Python 2; the grader runs Python 3. The line named below is "
-        "the first that Python 3 rejects, with what to write instead.",
+        "this file is written in Python 2; the grader runs Python 3. The evidence is the "
+        "first line Python 3 rejects; the message above says what to write instead, and "
+        "every line like it needs the same change.",
         "the file does not compile under Python 3 and its first rejected line is Python 2 "
         "syntax (print >>f, print x, except E, e:, <>, ...)",
     ),

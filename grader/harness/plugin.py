@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict
@@ -255,7 +256,8 @@ def student_file(run_config: RunConfig, check: Check, role: str, label: str) -> 
     problem = run_config.file_problems.get(role)
     if problem:
         if role in run_config.python2_roles:
-            check.explain("python2", problem)
+            line = re.search(r"line \d+ `[^`]*`", problem)
+            check.explain("python2", line.group(0) if line else problem)
         check.commands(f"python3 -m py_compile {run_config.files.get(role, '')}".rstrip())
         check.fail(problem)
     name = run_config.files.get(role)

@@ -36,11 +36,17 @@ def _pair(
         record_reply(check, call, msg, msg, label=label, traffic=None)
         check.commands(repro_server(cfg), repro_client(msg, cfg.files["client"]))
         if port != server.port and call.ended != "returned":
+            given = (
+                f"the grader gave your server port {server.requested_port} (argv[1] and ECHO_PORT)"
+            )
             check.explain(
                 "server_other_port",
-                f"the grader started your server with port {server.requested_port} (as "
-                f"argv[1] and ECHO_PORT); it listened on {server.port} instead, which is fine "
-                f"on its own. Your client connected to {port}.",
+                (
+                    f"{given} and it listened there"
+                    if server.port == server.requested_port
+                    else f"{given}; it listened on {server.port} instead, which is fine on its own"
+                )
+                + f"; your client connected to {port}",
                 server_port=server.port,
                 client_port=port,
             )
