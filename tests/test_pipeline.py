@@ -4,18 +4,22 @@ and every diagnosis of the catalogue has an example whose report shows it (and n
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import markupsafe
 import pytest
 from support import EXAMPLES, ROOT, leftover_student_processes, make_repo
 
-from grader.model import Assignment, GradeResult, Outcome, Status
+from grader.model import Assignment, Detail, GradeResult, Outcome, Status
 from grader.pipeline import Settings, grade
-from grader.report import render_html
+from grader.report import render_html, results_json
+from grader.score import score
 
 sys.path.insert(0, str(ROOT / "assignments" / "echo_sockets" / "checks"))
 from diagnoses import CATALOGUE  # noqa: E402
@@ -290,3 +294,46 @@ def test_hidden_checks_count_only_when_revealed(
     assert student.score.max_points == 100 - student.score.hidden_points
     # the visible 16-byte check still catches the dominant bug
     assert student.score.points < student.score.max_points
+
+
+def test_hidden_checks_show_once_the_deadline_has_passed(
+    example_repo: Callable[[str], Path], echo_assignment: Assignment
+) -> None:
+    repo = str(example_repo("client_stops_on_short_chunk"))
+    before = grade(repo, echo_assignment, Settings(), deadline=datetime.now(UTC) + timedelta(1))
+    after = grade(repo, echo_assignment, Settings(), deadline=datetime.now(UTC))
+    assert before.score is not None and before.score.hidden_count == 7
+    assert after.score is not None and after.score.hidden_count == 0
+    assert after.score.max_points == 100 and after.score.points == 81
+    shown = {t["tags"][0]: t for t in results_json(after, echo_assignment, reveal=False)["tests"]}
+    assert shown["client_exactly_32_bytes"]["visibility"] == "hidden"
+    assert "client_exactly_32_bytes" not in {
+        t["tags"][0] for t in results_json(before, echo_assignment, reveal=False)["tests"]
+    }
+
+
+def test_actual_only_detail_never_shows_the_expected_reply(
+    graded: Callable[[str], GradeResult], echo_assignment: Assignment
+) -> None:
+    """The letter-shifting server's reply is what the check expects: with actual-only
+    detail a student sees what their client did, never that reply, in any format."""
+    result = graded("client_returns_what_it_sent")
+    assert result.run is not None
+    check = result.run.get("client_returns_what_server_sent")
+    assert check is not None
+    secret = next(e.expected for e in check.exchanges if e.expected).decode()
+    assert secret != "Four score and seven years ago our fathers did stuff"
+    assert secret in render_html(result, echo_assignment, reveal=True)
+    strict = replace(
+        echo_assignment,
+        checks=tuple(
+            replace(c, detail=Detail.ACTUAL_ONLY) if c.id == check.check_id else c
+            for c in echo_assignment.checks
+        ),
+    )
+    student = replace(result, score=score(result.run, strict, reveal=False))
+    page = render_html(student, strict, reveal=False)
+    data = json.dumps(results_json(student, strict, reveal=False))
+    for text in (page, data):
+        assert secret not in text
+        assert "returned the message it sent" in text  # the diagnosis words stay
