@@ -104,7 +104,25 @@ def _build(root: Path, data: dict[str, Any]) -> Assignment:
         digest=digest(root, (root / ref).resolve() if ref else None),
         reference_dir=(root / ref).resolve() if ref else None,
         template_dir=(root / template).resolve() if template else None,
+        harness_groups=_groups(meta.get("harness_groups", ()), checks_dir),
     )
+
+
+def _groups(raw: object, checks_dir: Path) -> tuple[tuple[str, ...], ...]:
+    """Check files that share a harness; files listed nowhere share one more."""
+    if not isinstance(raw, list | tuple):
+        raise ValueError("harness_groups")
+    groups = [tuple(str(f) for f in group) for group in raw]
+    every = sorted(p.name for p in checks_dir.glob("test_*.py"))
+    listed = [f for group in groups for f in group]
+    unknown = sorted(set(listed) - set(every)) or sorted({f for f in listed if listed.count(f) > 1})
+    if unknown:
+        raise AssignmentError(
+            f"{checks_dir.parent}/assignment.toml: harness_groups names {unknown[0]!r}, which "
+            f"is not a check file or is listed twice; list each of {', '.join(every)} once."
+        )
+    rest = tuple(f for f in every if f not in listed)
+    return tuple(groups) + ((rest,) if groups and rest else ())
 
 
 def _test_functions(checks_dir: Path) -> set[str]:

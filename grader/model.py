@@ -94,6 +94,8 @@ class Assignment:
     digest: str
     reference_dir: Path | None = None
     template_dir: Path | None = None
+    # Check files run by separate harnesses, side by side when each has its own netns.
+    harness_groups: tuple[tuple[str, ...], ...] = ()
 
     def check(self, check_id: str) -> CheckSpec | None:
         return next((c for c in self.checks if c.id == check_id), None)

@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -137,9 +138,9 @@ def run_checks(
         "pytest_timeout",
         "-p",
         "grader.harness.plugin",
-        str(assignment.checks_dir),
+        *targets,
     ]
-    if policy.netns:
+    if config.policy.netns:
         argv = [*caps.netns_command, *argv]
     setpriv = shutil.which("setpriv", path=SBIN_PATH)
     if setpriv:
@@ -153,59 +154,32 @@ def run_checks(
         CONFIG_ENV: str(config_path),
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
     }
-    budget = assignment.submission_budget_s
-    with _serialized(not policy.netns):
-        start = time.monotonic()
-        out_r, out_w = os.pipe()
-        proc = subprocess.Popen(
-            argv,
-            cwd=scratch,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out_w,
-            stderr=out_w,
-            start_new_session=True,
-        )
-        os.close(out_w)
-        with _RUNNING_LOCK:
-            _RUNNING.add(proc)
-        output = OutputCapture("grader harness", out_r)
-        timed_out = False
-        try:
-            proc.wait(timeout=budget)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        finally:
-            with contextlib.suppress(OSError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            with _RUNNING_LOCK:
-                _RUNNING.discard(proc)
-            output.join(2.0)
-        escaped = sweep(policy)
-        wall = time.monotonic() - start
-    lines = _read_lines(results_path)
-    session = next((ln for ln in lines if ln.get("kind") == "session"), None)
-    checks = _checks(lines, assignment, timed_out, budget)
-    if not any(c.outcome is not Outcome.NOT_RUN for c in checks) and not timed_out:
-        raise InfrastructureError(
-            "the grader's own check harness failed before running any check (exit status "
-            f"{proc.returncode}); this is a bug or a broken install: {output.text()[-600:]}"
-        )
-    warnings: list[str] = []
-    if session and session.get("escaped") or escaped:
-        warnings.append(
-            "some of your processes tried to outlive the grading (e.g. a daemon that forks "
-            "into the background); they were killed."
-        )
-    return RunResult(
-        checks=checks,
-        wall_s=round(wall, 3),
-        sandboxed=policy.isolation == "bwrap",
-        timed_out=timed_out,
-        job_id=policy.job_id,
-        harness_output=output.snapshot(),
-        warnings=tuple(warnings),
+    out_r, out_w = os.pipe()
+    proc = subprocess.Popen(
+        argv,
+        cwd=scratch,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=out_w,
+        stderr=out_w,
+        start_new_session=True,
+    )
+    os.close(out_w)
+    with _RUNNING_LOCK:
+        _RUNNING.add(proc)
+    return _Harness(
+        proc, OutputCapture("grader harness", out_r), config.policy, Path(config.results_path)
+    )
+
+
+def _merged_output(harnesses: list[_Harness]) -> Captured:
+    parts = [h.output.snapshot() for h in harnesses]
+    return Captured(
+        name="grader harness",
+        head="\n".join(p.head for p in parts),
+        tail="\n".join(p.tail for p in parts),
+        total_bytes=sum(p.total_bytes for p in parts),
+        cut_bytes=sum(p.cut_bytes for p in parts),
     )
 
 

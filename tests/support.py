@@ -32,8 +32,9 @@ def make_repo(dest: Path, files: dict[str, str] | Path | None = None) -> Path:
 
 
 def leftover_student_processes(job_id: str, timeout_s: float = 2.0) -> list[int]:
-    """Processes of one grading job (marked GRADER_JOB=<id>) still alive after it ended."""
-    marker = f"GRADER_JOB={job_id}".encode() + b"\0"
+    """Processes of one grading job (marked GRADER_JOB=<id>..., one id per harness group)
+    still alive after it ended."""
+    marker = f"GRADER_JOB={job_id}".encode()
     deadline = time.monotonic() + timeout_s
     while True:
         left = [pid for pid in _all_pids() if marker in _environ(pid)]
