@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support import EXAMPLES, make_repo
+from support import CHROMIUM, CHROMIUM_ARGS, EXAMPLES, make_repo
 
 from grader import assignment as assignment_mod
 from grader.model import Assignment
@@ -23,3 +23,18 @@ def example_repo(tmp_path: Path) -> Callable[[str], Path]:
         return make_repo(tmp_path / name, EXAMPLES / name)
 
     return build
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield context
+        context.close()

@@ -52,3 +52,35 @@ def _environ(pid: int) -> bytes:
         return (procfs.PROC / str(pid) / "environ").read_bytes()
     except OSError:
         return b""
+
+
+# ---------------------------------------------------------------- a real browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"  # screenshots, not committed
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def open_page(
+    browser: object, where: Path | str, width: int
+) -> tuple[object, list[str], list[str]]:
+    """Open a file or URL; return the page, its console errors and every URL it fetched."""
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.set_viewport_size({"width": width, "height": 800})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(where.as_uri() if isinstance(where, Path) else where)
+    page.wait_for_load_state("load")
+    return page, errors, requests

@@ -6,41 +6,16 @@ tests/artifacts/ (not committed) for a human to look at.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import ARTIFACTS, CHROMIUM, open_page
 from test_report import EVIL, fixed_result, sample, tiny_assignment
 
 from grader.model import Assignment
 from grader.report import render_html
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), args=ARGS, headless=True
-        )
-        yield context
-        context.close()
 
 
 @pytest.fixture(scope="module")
@@ -59,25 +34,12 @@ def pages(tmp_path_factory: pytest.TempPathFactory, echo_assignment: Assignment)
     return paths
 
 
-def _open(browser: object, path: Path, width: int) -> tuple[object, list[str], list[str]]:
-    page = browser.new_page()  # type: ignore[attr-defined]
-    page.set_viewport_size({"width": width, "height": 800})
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(path.as_uri())
-    page.wait_for_load_state("load")
-    return page, errors, requests
-
-
 @pytest.mark.parametrize("name", ["instructor", "student", "hostile"])
 @pytest.mark.parametrize("width", [1280, 375])
 def test_page_loads_cleanly_offline_and_fits(
     browser: object, pages: dict[str, Path], name: str, width: int
 ) -> None:
-    page, errors, requests = _open(browser, pages[name], width)
+    page, errors, requests = open_page(browser, pages[name], width)
     try:
         for summary in page.query_selector_all("details > summary"):  # type: ignore[attr-defined]
             summary.click()  # everything open: the widest the page gets
@@ -99,7 +61,7 @@ def test_page_loads_cleanly_offline_and_fits(
 
 
 def test_details_open_by_click_and_by_keyboard(browser: object, pages: dict[str, Path]) -> None:
-    page, errors, _ = _open(browser, pages["instructor"], 1280)
+    page, errors, _ = open_page(browser, pages["instructor"], 1280)
     try:
         # from the top, Tab reaches the skip link first, which jumps to the checks
         page.keyboard.press("Tab")  # type: ignore[attr-defined]
@@ -129,7 +91,7 @@ def test_details_open_by_click_and_by_keyboard(browser: object, pages: dict[str,
 
 
 def test_headings_and_labels_for_screen_readers(browser: object, pages: dict[str, Path]) -> None:
-    page, _, _ = _open(browser, pages["instructor"], 1280)
+    page, _, _ = open_page(browser, pages["instructor"], 1280)
     try:
         levels = page.evaluate(  # type: ignore[attr-defined]
             "[...document.querySelectorAll('h1,h2,h3')].map(h => +h.tagName[1])"
