@@ -182,8 +182,7 @@ def probe_echo(
             )
         return Echo(True)
     if waited.ended in ("eof", "error"):
-        # A server that crashed closed the connection on its way out: let it finish dying.
-        wait_until(lambda: not server.proc.alive() or server.settled(), 0.3)
+        settle(server)
     if not server.proc.alive():
         explain_crash(check, server)
         return Echo(False, message=f"your server crashed after echoing {n} of {m} bytes.")
@@ -238,11 +237,31 @@ def expect_echo(
         check.fail(echo.message)
 
 
+def settle(server: StudentServer, timeout_s: float = 1.0) -> None:
+    """Wait until the server is gone or back at accept(): a server that closed a
+    connection may be on its way out (a crash, or one that serves a single client), and
+    it closes its listening socket before it is gone."""
+    wait_until(
+        lambda: (
+            not server.proc.alive()
+            or (server.settled() and server.port in server.proc.listening_ports())
+        ),
+        timeout_s,
+    )
+
+
 def explain_crash(check: Check, server: StudentServer) -> None:
+    """The server is gone: a crash (with the student's frames), or a clean exit."""
     server.proc.stderr.join(0.2)  # its last words may still be on their way
     status = server.proc.returncode
     frames = student_traceback(server.proc.stderr.text(), server.workdir)
-    check.explain("server_crashed", frames or f"exit status {status}, no traceback printed")
+    if frames or status != 0:
+        check.explain("server_crashed", frames or f"exit status {status}, no traceback printed")
+    else:
+        check.explain(
+            "server_stops_after_first_client",
+            "the server exited (status 0) while a client was connected",
+        )
 
 
 # Server diagnoses given earlier in this run (checks run in file order, the whole-message

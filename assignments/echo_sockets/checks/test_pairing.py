@@ -17,10 +17,11 @@ from echo_helpers import (
     record_reply,
     repro_client,
     repro_server,
+    settle,
 )
 
 from grader.harness.config import RunConfig
-from grader.harness.plugin import Check, Servers, wait_until
+from grader.harness.plugin import Check, Servers
 from grader.harness.student import ClientCall, StudentServer
 
 RunClient = Callable[..., tuple[ClientCall, int]]
@@ -74,7 +75,7 @@ def _pair(
 
 def _server_alone(check: Check, server: StudentServer, msg: str, cfg: RunConfig) -> bool:
     """Try the message on the student's server with the grader's client: is it sound?"""
-    wait_until(lambda: not server.proc.alive() or server.settled(), 0.3)
+    settle(server)
     if not server.proc.alive():
         explain_crash(check, server)
         return False

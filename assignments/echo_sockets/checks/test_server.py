@@ -15,12 +15,13 @@ from echo_helpers import (
     THIRTY_TWO,
     repro_send,
     repro_server_port,
+    settle,
 )
 
 from grader.harness.config import RunConfig
 from grader.harness.diagnosis import student_traceback
 from grader.harness.peers import connect_and_close
-from grader.harness.plugin import Check, Servers, wait_until
+from grader.harness.plugin import Check, Servers
 from grader.harness.student import StudentServer
 
 Echo = Callable[..., None]
@@ -80,7 +81,7 @@ def test_server_empty_connection(
         )
         if error:
             check.fail(error + ".")
-        wait_until(lambda: port in server.proc.listening_ports() or not server.proc.alive(), 1.0)
+        settle(server)
         if port not in server.proc.listening_ports():
             check.explain(
                 "server_stops_after_first_client",
@@ -99,9 +100,7 @@ def test_server_sequential_clients(servers: Servers, echo: Echo, check: Check) -
     try:
         port = server.port
         for i, text in enumerate(SEQUENTIAL, start=1):
-            wait_until(
-                lambda: port in server.proc.listening_ports() or not server.proc.alive(), 1.0
-            )
+            settle(server)
             if port not in server.proc.listening_ports():
                 check.explain(
                     "server_stops_after_first_client",
