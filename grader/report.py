@@ -246,6 +246,8 @@ def results_json(result: GradeResult, assignment: Assignment, *, reveal: bool) -
             if checkout and checkout.commit_time
             else None,
             "uncommitted_changes": checkout.dirty if checkout else None,
+            "deadline": checkout.deadline.isoformat() if checkout and checkout.deadline else None,
+            "late_commits": list(checkout.late_commits) if checkout else [],
             "files": {f.role: str(f.path) for f in result.located.files} if result.located else {},
             "sandboxed": result.run.sandboxed if result.run else None,
             "hidden_checks": score.hidden_count if score else 0,

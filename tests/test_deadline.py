@@ -73,3 +73,16 @@ def test_batch_deadline_with_extension(tmp_path: Path) -> None:
 def test_deadline_needs_a_time_zone(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([".", "--deadline", "2026-12-01T23:59"]) == ExitCode.USAGE
     assert "has no time zone" in capsys.readouterr().err
+
+
+def test_report_lists_late_commits_and_the_rule(tmp_path: Path) -> None:
+    import json
+
+    repo = two_commit_repo(tmp_path / "ada")
+    out = tmp_path / "g"
+    assert main([str(repo), "--deadline", DEADLINE, "--out", str(out), "--json"]) == ExitCode.OK
+    data = json.loads((out / "ada" / "results.json").read_text())
+    assert data["extra_data"]["deadline"] == DEADLINE
+    assert len(data["extra_data"]["late_commits"]) == 1
+    page = (out / "ada" / "report.html").read_text()
+    assert "can be set by its author" in page and "fix the 16-byte hang" in page
