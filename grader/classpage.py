@@ -10,8 +10,8 @@ from pathlib import Path
 
 import jinja2
 
-from grader.exports import atomic_write
 from grader.model import Assignment, GradeResult, Outcome, Status, Student
+from grader.report import atomic_write
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("grader", "templates"),

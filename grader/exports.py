@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from grader.model import Assignment, GradeResult, Outcome, Student
+from grader.report import atomic_write
 
 CSV_COLUMNS = ("identifier", "name", "score", "max_score", "percent", "status", "commit", "problem")
 
@@ -74,16 +73,3 @@ def write_junit(result: GradeResult, assignment: Assignment, out: Path) -> Path:
     folder = out / result.student
     folder.mkdir(parents=True, exist_ok=True)
     return atomic_write(folder / "junit.xml", junit_xml(result, assignment))
-
-
-def atomic_write(path: Path, text: str) -> Path:
-    """Write via a temporary file and rename, so readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

@@ -310,17 +310,19 @@ def write(result: GradeResult, assignment: Assignment, out_dir: Path, *, reveal:
     folder = out_dir / result.student
     folder.mkdir(parents=True, exist_ok=True)
     data = json.dumps(results_json(result, assignment, reveal=reveal), indent=2, sort_keys=True)
-    _atomic(folder / "results.json", data + "\n")
-    _atomic(folder / "report.html", render_html(result, assignment, reveal=reveal))
+    atomic_write(folder / "results.json", data + "\n")
+    atomic_write(folder / "report.html", render_html(result, assignment, reveal=reveal))
     return folder
 
 
-def _atomic(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> Path:
+    """Write via a temporary file and rename, so readers never see half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
