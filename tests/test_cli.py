@@ -121,3 +121,39 @@ def test_check_sandbox_reports_isolation(capsys: pytest.CaptureFixture[str]) -> 
     code, out, _ = run(["--check-sandbox"], capsys)
     assert "bubblewrap:" in out and "network namespaces:" in out
     assert code in (ExitCode.OK, ExitCode.INFRASTRUCTURE)
+
+
+def test_unsandboxed_run_warns_loudly_in_terminal_and_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_repo(tmp_path / "ada", EXAMPLES / "passes_all_legacy")
+    code, out, _ = run([str(repo), "--out", str(tmp_path / "g"), "--no-sandbox"], capsys)
+    assert code == ExitCode.OK
+    assert "WARNING: NOT SANDBOXED" in out
+    page = (tmp_path / "g" / "ada" / "report.html").read_text()
+    assert "NOT SANDBOXED" in page
+    assert (
+        json.loads((tmp_path / "g" / "ada" / "results.json").read_text())["extra_data"]["sandboxed"]
+        is False
+    )
+
+
+def test_batch_refuses_to_run_without_a_sandbox(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    import grader.cli
+    from grader.pipeline import capabilities
+
+    # This machine has a sandbox; pretend bubblewrap is missing, as on a laptop without it.
+    missing = replace(
+        capabilities(), bwrap=None, bwrap_works=False, problems=("bubblewrap is not installed",)
+    )
+    monkeypatch.setattr(grader.cli, "capabilities", lambda: missing)
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"identifier,repo\nada,{tmp_path}\n")
+    code, _, err = run(["--roster", str(roster), "--out", str(tmp_path / "g")], capsys)
+    assert code == ExitCode.INFRASTRUCTURE
+    assert "pass --no-sandbox" in one_sentence(err)
+    assert not (tmp_path / "g").exists()
