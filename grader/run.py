@@ -120,8 +120,101 @@ def run_checks(
         reference_dir=str(assignment.reference_dir) if assignment.reference_dir else None,
         quiescence_s=assignment.quiescence_s,
     )
+    budget = assignment.submission_budget_s
+    groups = assignment.harness_groups or ((),)
+    with _serialized(not policy.netns):
+        started = time.monotonic()
+        deadline = started + budget
+        # Each group of check files gets its own harness; with private network
+        # namespaces they run side by side (a student server on 10000 in one, the trusted
+        # servers the client talks to on 10000 in the other), else one after another.
+        harnesses: list[_Harness] = []
+        for i, files_of_group in enumerate(groups):
+            group_dir = scratch / f"group{i}"
+            group_dir.mkdir()
+            group_policy = replace(policy, job_id=f"{policy.job_id}g{i}")
+            harness = _start(
+                replace(config, policy=group_policy, results_path=str(group_dir / "results.jsonl")),
+                files_of_group,
+                assignment,
+                caps,
+                group_dir,
+            )
+            harnesses.append(harness)
+            if not policy.netns:
+                harness.finish(deadline)
+        for harness in harnesses:
+            harness.finish(deadline)
+        wall = time.monotonic() - started
+    timed_out = any(h.timed_out for h in harnesses)
+    lines = [ln for h in harnesses for ln in _read_lines(h.results_path)]
+    sessions = [ln for ln in lines if ln.get("kind") == "session"]
+    checks = _checks(lines, assignment, timed_out, budget)
+    if not any(c.outcome is not Outcome.NOT_RUN for c in checks) and not timed_out:
+        said = " ".join(h.output.text()[-300:] for h in harnesses)
+        raise InfrastructureError(
+            "the grader's own check harness failed before running any check (exit status "
+            f"{[h.proc.returncode for h in harnesses]}); this is a bug or a broken install: "
+            f"{said}"
+        )
+    warnings: list[str] = []
+    if any(s.get("escaped") for s in sessions) or any(h.escaped for h in harnesses):
+        warnings.append(
+            "some of your processes tried to outlive the grading (e.g. a daemon that forks "
+            "into the background); they were killed."
+        )
+    return RunResult(
+        checks=checks,
+        wall_s=round(wall, 3),
+        sandboxed=policy.isolation == "bwrap",
+        timed_out=timed_out,
+        job_id=policy.job_id,
+        harness_output=_merged_output(harnesses),
+        warnings=tuple(warnings),
+    )
+
+
+@dataclass
+class _Harness:
+    """One trusted pytest process running some of the checks."""
+
+    proc: subprocess.Popen[bytes]
+    output: OutputCapture
+    policy: Policy
+    results_path: Path
+    timed_out: bool = False
+    escaped: tuple[int, ...] = ()
+    done: bool = False
+
+    def finish(self, deadline: float) -> None:
+        """Wait until it ends or the submission's budget is spent; then clean up after it."""
+        if self.done:
+            return
+        try:
+            self.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.timed_out = True
+        finally:
+            with contextlib.suppress(OSError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            with _RUNNING_LOCK:
+                _RUNNING.discard(self.proc)
+            self.output.join(2.0)
+            self.escaped = tuple(sweep(self.policy))
+            self.done = True
+
+
+def _start(
+    config: RunConfig,
+    files: tuple[str, ...],
+    assignment: Assignment,
+    caps: Capabilities,
+    scratch: Path,
+) -> _Harness:
     config_path = scratch / "run.json"
     config.dump(config_path)
+    targets = [str(assignment.checks_dir / f) for f in files] or [str(assignment.checks_dir)]
     argv = [
         sys.executable,
         "-I",
