@@ -400,7 +400,8 @@ def run_client(
     """Call the student's client() in the sandbox against a server the check provides.
 
     Returns a function `(msg, *, serve) -> (ClientCall, port)`, where `serve(port)`
-    starts the server the client should meet and returns its Traffic (or None).
+    starts the server the client should meet and returns what the grader can observe of
+    it: the Traffic of a trusted in-process server, or the pid of a server process.
     """
     name = student_file(run_config, check, "client", "echo_client.py")
 
@@ -413,14 +414,15 @@ def run_client(
         port: int | None = None,
     ) -> tuple[ClientCall, int]:
         target = port or client_port(run_config, servers)
-        traffic = serve(target)
+        served = serve(target)
         call = call_client(
             launcher,
             name,
             msg,
             port=target if run_config.client_accepts_port else None,
             timeout_s=check.timeout_s,
-            traffic=traffic,
+            traffic=served if isinstance(served, Traffic) else None,
+            peer=served if isinstance(served, int) else None,
             quiescence_s=check.quiescence_s,
             linger=linger,
             on_returned=on_returned,

@@ -88,8 +88,11 @@ class IdleCheck:
 
     BUSY_SHARE = 0.10
 
-    def __init__(self, proc: StudentProcess, window_s: float = 0.5) -> None:
+    def __init__(
+        self, proc: StudentProcess, window_s: float = 0.5, *, also: tuple[int, ...] = ()
+    ) -> None:
         self.proc = proc
+        self.also = also  # other process trees that must be idle too (the peer server)
         self.window_s = window_s
         self.samples: collections.deque[tuple[float, float]] = collections.deque()
         self.busy_seen = False
@@ -99,7 +102,7 @@ class IdleCheck:
         now = time.monotonic()
         if self.samples and now - self.samples[-1][0] < 0.02:
             return
-        self.samples.append((now, self.proc.cpu_seconds()))
+        self.samples.append((now, procfs.cpu_seconds(self._pids())))
         # keep one sample older than the window, to measure the window against
         while len(self.samples) > 2 and self.samples[1][0] <= now - self.window_s:
             self.samples.popleft()
@@ -112,12 +115,15 @@ class IdleCheck:
             return False  # not watched for a whole window yet
         idle = (cpu - cpu_then) < self.BUSY_SHARE * (now - then)
         if idle:
-            pids = self.proc.tree()
+            pids = self._pids()
             # Runnable but starved of CPU (a loaded machine), or asleep by choice
             # (time.sleep: slow, not stuck): neither is blocked.
             idle = "R" not in procfs.states(pids) and not procfs.timed_sleep(pids)
         self.busy_seen = self.busy_seen or not idle
         return idle
+
+    def _pids(self) -> list[int]:
+        return self.proc.tree() + [p for root in self.also for p in procfs.tree(root)]
 
 
 @dataclass
@@ -204,15 +210,19 @@ def call_client(
     port: int | None,
     timeout_s: float,
     traffic: Traffic | None = None,
+    peer: int | None = None,
     quiescence_s: float = 0.5,
     linger: bool = False,
     on_returned: object = None,
 ) -> ClientCall:
     """Run client(msg, log_buffer=..., [port=...]) in the sandbox and observe it.
 
-    A call whose process sits idle (no CPU) while no bytes move for `quiescence_s` is
-    declared blocked at once instead of waiting for the full timeout; a busy loop still
-    runs into the timeout. With `linger`, the process stays alive after returning until
+    A call is declared blocked at once, instead of at the full timeout, when the other
+    side is known to be done and the client sits idle (no CPU) for `quiescence_s`: the
+    grader's own server (`traffic`) has echoed all it received and no bytes moved, or the
+    server process `peer` is idle too (a deadlock). Without either, a slow or starved
+    server could be mistaken for a stuck client, so only the timeout ends the call. A busy
+    loop always runs into the timeout. With `linger`, the process stays alive after returning until
     `on_returned` (a callable) has looked at the wire, e.g. for an unclosed socket.
     """
     result_r, result_w = os.pipe()
@@ -230,7 +240,7 @@ def call_client(
     request = json.dumps({"function": "client", "msg": msg, "port": port, "linger": linger})
     writer = threading.Thread(target=_write_request, args=(stdin_w, request, linger), daemon=True)
     writer.start()
-    idle = IdleCheck(proc, quiescence_s)
+    idle = IdleCheck(proc, quiescence_s, also=(peer,) if peer else ())
     raw = bytearray()
     start = time.monotonic()
     ended = ""
@@ -248,8 +258,11 @@ def call_client(
         if now - start > timeout_s:
             ended = "timeout"
             break
-        quiet_since = traffic.last_activity if traffic is not None else start
-        if idle() and now - max(quiet_since, start) >= quiescence_s:
+        if (
+            idle()
+            and _peer_done(traffic, peer)
+            and now - _quiet_since(traffic, start) >= quiescence_s
+        ):
             ended = "blocked"
             break
     elapsed = time.monotonic() - start
@@ -271,6 +284,17 @@ def call_client(
     if ended:
         return call
     return _parse(bytes(raw), call, proc)
+
+
+def _peer_done(traffic: Traffic | None, peer: int | None) -> bool:
+    """The server side has nothing left to send (as far as the grader can know)."""
+    if traffic is not None:
+        return len(traffic.sent) >= len(traffic.received)  # every byte echoed
+    return peer is not None  # a server process: its idleness is in the IdleCheck
+
+
+def _quiet_since(traffic: Traffic | None, start: float) -> float:
+    return max(traffic.last_activity, start) if traffic is not None else start
 
 
 def _write_request(fd: int, request: str, keep_open: bool) -> None:

@@ -39,11 +39,12 @@ def echo(check: Check, run_config: RunConfig) -> Callable[..., None]:
 
 
 @pytest.fixture
-def reference_server(run_config: RunConfig) -> Iterator[Callable[[int], Traffic | None]]:
-    """Start the assignment's reference server (trusted code, not sandboxed) on a port."""
+def reference_server(run_config: RunConfig) -> Iterator[Callable[[int], int]]:
+    """Start the assignment's reference server (trusted code, not sandboxed) on a port;
+    return its pid, so a client that hangs against it can be told apart from a slow server."""
     procs: list[subprocess.Popen[bytes]] = []
 
-    def start(port: int) -> Traffic | None:
+    def start(port: int) -> int:
         ref = Path(run_config.reference_dir or "") / "echo_server.py"
         proc = subprocess.Popen(
             [sys.executable, "-I", str(ref), str(port)],
@@ -54,7 +55,7 @@ def reference_server(run_config: RunConfig) -> Iterator[Callable[[int], Traffic 
         procs.append(proc)
         if not wait_until(lambda: port in procfs.listening_ports(proc.pid), 5.0):
             raise HarnessError(f"the reference server did not listen on port {port}")
-        return None
+        return proc.pid
 
     yield start
     for proc in procs:

@@ -65,7 +65,7 @@ def _echo_check(
 
 def test_client_short_message(
     run_client: RunClient,
-    reference_server: Callable[[int], Traffic | None],
+    reference_server: Callable[[int], int],
     check: Check,
     run_config: RunConfig,
 ) -> None:

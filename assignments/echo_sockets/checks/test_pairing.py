@@ -33,7 +33,7 @@ def _pair(
     server = servers.start(check, port=cfg.default_port)
     try:
         told = server.port if cfg.client_accepts_port else None
-        call, port = run_client(msg, serve=lambda _port: None, port=told)
+        call, port = run_client(msg, serve=lambda _port: server.proc.pid, port=told)
         record_reply(check, call, msg, msg, label=label, traffic=None)
         check.commands(repro_server(cfg), repro_client(msg, cfg.files["client"]))
         if port != server.port and call.ended != "returned":
