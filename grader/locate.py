@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from pathlib import Path, PurePosixPath
 
 from grader.model import Assignment, FileSpec, Located, LocatedFile
@@ -18,6 +19,9 @@ OPTIONAL_HINTS = ("select", "multi", "parallel", "thread", "async", "service", "
 MAX_FILES = 5000
 # A file of a role must look like one: a server binds or listens, a client defines client().
 CONTENT_HINTS = {"server": ("listen", "bind"), "client": ("def client",)}
+MAX_CANDIDATES = 3
+MULTI_HINTS = ("select", "multi", "parallel", "thread", "async", "concurren")
+_SERVES_MANY = re.compile(r"\b(select|selectors|threading|_thread|socketserver|asyncio)\b")
 
 
 def python_files(root: Path) -> list[PurePosixPath]:
@@ -52,7 +56,41 @@ def locate(root: Path, assignment: Assignment) -> Located:
             notes.append(f"also found {listed}; graded {path} ({reason}).")
     chosen = _prefer_same_folder(chosen, files, assignment)
     missing = tuple(s.role for s in assignment.files if not any(c.role == s.role for c in chosen))
-    return Located(tuple(chosen), missing, tuple(notes))
+    candidates = multi_server_candidates(root, files, {c.path for c in chosen})
+    return Located(tuple(chosen), missing, tuple(notes), candidates)
+
+
+def multi_server_candidates(
+    root: Path, files: list[PurePosixPath], taken: set[PurePosixPath]
+) -> tuple[LocatedFile, ...]:
+    """Servers beyond the graded one that may be the optional multi-client server.
+
+    A candidate binds and listens, and either mentions select (or threads, asyncio,
+    socketserver) or is named like one (`echo_server_select.py`, `parallel_server.py`):
+    students name it freely, and the report says what it really does.
+    """
+    found: list[tuple[tuple[int, int, str], LocatedFile]] = []
+    for path in files:
+        lower = path.name.lower()
+        if path in taken or lower.startswith("test") or lower == "conftest.py":
+            continue
+        try:
+            text = (root / path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if not ("bind" in text and "listen" in text):
+            continue
+        named = [h for h in MULTI_HINTS if h in lower]
+        mentions = sorted(set(_SERVES_MANY.findall(text)))
+        if not named and not mentions:
+            continue
+        said = ([f"is named like a {named[0]} server"] if named else []) + (
+            [f"mentions {', '.join(mentions)}"] if mentions else []
+        )
+        why = "binds and listens, and " + " and ".join(said)
+        rank = (0 if "select" in mentions or "selectors" in mentions else 1, len(path.parts))
+        found.append(((*rank, str(path)), LocatedFile("multi_server", path, why)))
+    return tuple(f for _, f in sorted(found)[:MAX_CANDIDATES])
 
 
 def _canonical(spec: FileSpec, files: list[PurePosixPath]) -> tuple[PurePosixPath, str] | None:

@@ -145,9 +145,84 @@ class Located:
     files: tuple[LocatedFile, ...]
     missing: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    # Files beyond the required ones that look like the optional multi-client server.
+    candidates: tuple[LocatedFile, ...] = ()
 
     def get(self, role: str) -> LocatedFile | None:
         return next((f for f in self.files if f.role == role), None)
+
+
+class Concurrency(Enum):
+    """How a server serves several clients, from a look at its source."""
+
+    SELECT = "select"
+    THREADS = "threads"
+    BOTH = "select and threads"
+    NEITHER = "neither"
+
+
+@dataclass(frozen=True, slots=True)
+class MultiServer:
+    """A candidate for the optional multi-client server, and how it goes about it."""
+
+    path: PurePosixPath
+    reason: str
+    concurrency: Concurrency = Concurrency.NEITHER
+    evidence: str = ""  # e.g. "calls select.select() at line 31"
+
+
+@dataclass(frozen=True, slots=True)
+class PortFunction:
+    """A function that looks like the optional port-services task: it takes port bounds."""
+
+    path: PurePosixPath
+    name: str
+    line: int
+    bounds: tuple[str, str]  # the names of its lower and upper bound parameters
+    defaults: tuple[str, ...] = ()  # their default values as written ("" = no default)
+
+    @property
+    def signature(self) -> str:
+        """How it is declared, e.g. `list_services(lower=0, upper=65535)`."""
+        defaults = (*self.defaults, "", "")
+        shown = [f"{p}={d}" if d else p for p, d in zip(self.bounds, defaults[:2], strict=True)]
+        return f"{self.name}({', '.join(shown)})"
+
+
+@dataclass(frozen=True, slots=True)
+class OptionalWork:
+    """What the static look found of the optional tasks ("going further")."""
+
+    servers: tuple[MultiServer, ...] = ()
+    port_function: PortFunction | None = None
+
+
+class FlagKind(Enum):
+    """What an integrity flag is about; flags inform instructors and never cost points."""
+
+    HIJACK_FILE = "hijack_file"  # conftest.py, pytest.ini, sitecustomize.py, *.pth
+    RESULT_FILE = "result_file"  # results.json, *.jsonl, junit*.xml
+    TESTS_CHANGED = "tests_changed"  # tests.py differs from the template's
+    ESCAPED = "escaped"  # processes that tried to outlive the grading
+    OUTPUT_FLOOD = "output_flood"  # far more output than an echo program writes
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """Something an instructor may want to look at: one sentence and the files it names."""
+
+    kind: FlagKind
+    text: str
+    paths: tuple[PurePosixPath, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """The text of one graded file, kept for comparing submissions across a class."""
+
+    role: str
+    path: PurePosixPath
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +298,7 @@ class RunResult:
     job_id: str = ""  # marks every student process of this run (GRADER_JOB=...)
     harness_output: Captured | None = None
     warnings: tuple[str, ...] = ()
+    escaped: int = 0  # student processes still alive after the job ended (killed then)
 
     def get(self, check_id: str) -> CheckResult | None:
         return next((c for c in self.checks if c.check_id == check_id), None)
@@ -274,6 +350,9 @@ class GradeResult:
     started_at: datetime | None = None
     duration_s: float = 0.0
     cache_hit: str | None = None  # set instead of grading: the gradebook holds this key
+    optional: OptionalWork | None = None  # the optional tasks found (None: not looked at)
+    flags: tuple[Flag, ...] = ()  # for instructors only; no penalty
+    sources: tuple[SourceFile, ...] = ()  # graded files' text, for similarity in a batch
 
 
 def b64(data: bytes | None) -> str | None:

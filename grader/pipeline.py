@@ -20,12 +20,13 @@ from pathlib import Path
 from grader import __version__
 from grader.errors import InfrastructureError, NotGradableError, SourceError
 from grader.fetch import fetch, is_url
+from grader.integrity import repository_flags, run_flags
 from grader.locate import locate
 from grader.model import Assignment, Checkout, GradeResult, Status
 from grader.run import policy_for, run_checks
 from grader.sandbox import Capabilities, Limits, probe
 from grader.score import score
-from grader.stage import stage
+from grader.stage import read_sources, stage
 from grader.static import analyse
 
 UNSANDBOXED_WARNING = (
@@ -128,12 +129,14 @@ def _grade(
         if earlier is not None:
             return replace(earlier, student=base.student)
     located = locate(work, assignment)
+    flags = repository_flags(work, located, assignment)
     if not located.files:
         wanted = " or ".join(f.name for f in assignment.files)
         return done(
             status=Status.NOT_GRADABLE,
             checkout=checkout,
             located=located,
+            flags=flags,
             problem=f"no {wanted} found in {source}; put your files at the root of the "
             "repository (and commit and push them).",
         )
@@ -147,7 +150,7 @@ def _grade(
                 + ") and batch grading needs it; fix that or pass --no-sandbox."
             )
         inspection = analyse(work, located, settings.python)
-        files = stage(work, located, scratch / "staged")
+        files = stage(work, located, scratch / "staged", optional=inspection.optional)
         policy = policy_for(
             caps, sandbox=settings.sandbox, python=settings.python, limits=settings.limits
         )
@@ -166,7 +169,9 @@ def _grade(
         )
     except (InfrastructureError, NotGradableError) as exc:
         status = Status.INFRA_ERROR if isinstance(exc, InfrastructureError) else Status.NOT_GRADABLE
-        return done(status=status, checkout=checkout, located=located, problem=str(exc))
+        return done(
+            status=status, checkout=checkout, located=located, problem=str(exc), flags=flags
+        )
     return done(
         checkout=checkout,
         located=located,
@@ -174,6 +179,9 @@ def _grade(
         run=run,
         score=score(run, assignment, reveal=settings.reveal or _past(deadline, base.started_at)),
         warnings=tuple(warnings) + run.warnings,
+        optional=inspection.optional,
+        flags=flags + run_flags(run),
+        sources=read_sources(work, located, optional=inspection.optional),
     )
 
 

@@ -102,13 +102,14 @@ def visible_rows(result: GradeResult, assignment: Assignment, *, reveal: bool) -
 
     Instructors (`reveal`) see every check in full. Students see the checks that count
     for them (visible ones, and hidden ones once the deadline has passed: the score says
-    which), each cut to its rubric `detail`.
+    which), each cut to its rubric `detail`. Optional tasks not attempted (their checks
+    skipped) are left out: the report's optional-tasks section says nothing was found.
     """
     if result.score is None:
         return []
     rows = []
     for row in result.score.checks:
-        if not (reveal or row.counted):
+        if not (reveal or row.counted) or (row.extra and row.outcome is Outcome.SKIPPED):
             continue
         spec = assignment.check(row.check_id)
         detail = Detail.FULL if reveal or spec is None else spec.detail
@@ -252,8 +253,33 @@ def results_json(result: GradeResult, assignment: Assignment, *, reveal: bool) -
             "sandboxed": result.run.sandboxed if result.run else None,
             "hidden_checks": score.hidden_count if score else 0,
             "hidden_points": score.hidden_points if score else 0.0,
+            "extra_points": score.extra_points if score else 0.0,
+            "optional": optional_json(result),
             "warnings": list(result.warnings),
+            # integrity flags are for instructors only
+            **(
+                {"flags": [{"kind": f.kind.value, "text": f.text} for f in result.flags]}
+                if reveal
+                else {}
+            ),
         },
+    }
+
+
+def optional_json(result: GradeResult) -> dict[str, Any] | None:
+    """What was found of the optional tasks, and where (None: not looked at)."""
+    found = result.optional
+    if found is None:
+        return None
+    port = found.port_function
+    return {
+        "multi_servers": [
+            {"path": str(s.path), "uses": s.concurrency.value, "evidence": s.evidence}
+            for s in found.servers
+        ],
+        "port_function": None
+        if port is None
+        else {"path": str(port.path), "line": port.line, "signature": port.signature},
     }
 
 
@@ -264,6 +290,8 @@ def summary_line(result: GradeResult) -> str:
     line = f"{s.points:g}/{s.max_points:g} points ({s.percent:.0f}%)"
     if s.hidden_count:
         line += f"; {s.hidden_count} hidden checks worth {s.hidden_points:g} points not shown"
+    if s.extra_points:
+        line += f"; {s.extra_points:g} extra credit"
     return line
 
 
@@ -272,6 +300,7 @@ CATEGORY_TITLES = {
     "client": "Your client",
     "pairing": "Your client with your server",
     "advice": "Advice (no points)",
+    "extra": "Optional tasks (extra credit, not counted in the score)",
 }
 
 
@@ -299,9 +328,11 @@ def render_html(result: GradeResult, assignment: Assignment, *, reveal: bool) ->
         show_bytes=show_bytes,
         show_output=show_output,
         output_heading=output_heading,
-        failed=[s for s in rows if s.row.outcome is not Outcome.PASSED],
+        failed=[s for s in rows if s.row.outcome is not Outcome.PASSED and not s.row.extra],
+        main=[s for s in rows if not s.row.extra],
         after_deadline=not reveal and any(s.row.visibility is not Visibility.VISIBLE for s in rows),
         reveal=reveal,
+        extra_max=sum(c.points for c in assignment.checks if c.extra),
     )
 
 

@@ -119,6 +119,7 @@ def run_checks(
         client_port_literal=inspection.client_port_literal,
         reference_dir=str(assignment.reference_dir) if assignment.reference_dir else None,
         quiescence_s=assignment.quiescence_s,
+        **_optional_config(files, inspection),
     )
     budget = assignment.submission_budget_s
     groups = assignment.harness_groups or ((),)
@@ -171,7 +172,44 @@ def run_checks(
         job_id=policy.job_id,
         harness_output=_merged_output(harnesses),
         warnings=tuple(warnings),
+        escaped=len(
+            {p for h in harnesses for p in h.escaped}
+            | {p for s in sessions for p in _ints(s.get("escaped"))}
+        ),
     )
+
+
+def _ints(value: Any) -> list[int]:
+    return [v for v in value if isinstance(v, int)] if isinstance(value, list) else []
+
+
+def _optional_config(files: dict[str, str], inspection: Inspection) -> dict[str, Any]:
+    """The optional tasks' staged files, as the harness needs them."""
+    optional = inspection.optional
+    servers = [
+        {
+            "file": files[f"multi_server_{i}"],
+            "path": str(s.path),
+            "concurrency": s.concurrency.value,
+            "evidence": s.evidence,
+        }
+        for i, s in enumerate(optional.servers, start=1)
+        if f"multi_server_{i}" in files
+    ]
+    port = optional.port_function
+    port_function = (
+        {
+            "file": files["port_services"],
+            "path": str(port.path),
+            "name": port.name,
+            "line": port.line,
+            "bounds": list(port.bounds),
+            "defaults": list(port.defaults),
+        }
+        if port is not None and "port_services" in files
+        else None
+    )
+    return {"multi_servers": servers, "port_function": port_function}
 
 
 @dataclass

@@ -16,6 +16,7 @@ ORDER = [
     "roster",
     "fetch",
     "locate",
+    "integrity",
     "static",
     "stage",
     "run",

@@ -40,6 +40,11 @@ class RunConfig:
     reference_dir: str | None = None
     quiescence_s: float = 0.5
     extra: dict[str, Any] = field(default_factory=dict)
+    # The optional tasks: each multi-client server candidate ({"file", "path",
+    # "concurrency", "evidence"}) and the port-services function ({"file", "path",
+    # "name", "line", "bounds", "defaults"}), as the static look found them.
+    multi_servers: list[dict[str, str]] = field(default_factory=list)
+    port_function: dict[str, Any] | None = None
 
     def dump(self, path: Path) -> None:
         data = asdict(self)

@@ -141,4 +141,13 @@ CATALOGUE = Catalogue(
         "'backslashreplace').",
         "client() raised UnicodeDecodeError on a message whose 'é' straddles the 16-byte boundary",
     ),
+    # ------------------------------------------------------------ optional tasks
+    Explanation(
+        "multi_server_one_at_a_time",
+        "your multi-client server serves one client at a time: while it waits in recv() for "
+        "a client that has not finished, every other client waits too. With select.select() "
+        "the server waits for whichever socket is ready (the listening socket or any "
+        "client's) and serves just that one, so no client holds up the others.",
+        "client B got no whole echo while client A was connected with half a message sent",
+    ),
 )

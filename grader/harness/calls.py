@@ -1,0 +1,203 @@
+"""Call any function of a student's module in the sandbox and observe what it did.
+
+For tasks beyond `client()` (the optional port-services function): the function runs in
+its own sandboxed interpreter, called with JSON arguments; its return value comes back
+as a repr, what it printed during the call is captured, and every port it asked
+`socket.getservbyport` about is recorded (so "did it reject an invalid port, or pass it
+on?" is an observation, not a guess). As with `client()`, the trusted process never
+imports student code: the answer travels on a private pipe and is parsed strictly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.harness.student import IdleCheck
+from grader.model import Captured
+from grader.sandbox import Launcher
+
+MAX_TEXT = 20_000  # the runner keeps this much of the value and of the printed text
+
+# Runs inside the sandbox as `python -c FUNCTION_RUNNER RESULT_FD MODULE_FILE`; stdlib only.
+FUNCTION_RUNNER = r"""
+import contextlib, io, json, os, socket, sys, traceback
+MAX = 20000
+channel = os.fdopen(int(sys.argv[1]), "w", encoding="utf-8")
+path = sys.argv[2]
+req = json.loads(sys.stdin.readline())
+asked = []
+_real = socket.getservbyport
+def _watched(port, *rest):
+    if len(asked) < 5000:
+        asked.append(port if isinstance(port, int) and not isinstance(port, bool) else repr(port))
+    return _real(port, *rest)
+socket.getservbyport = _watched
+class Capped(io.StringIO):
+    def write(self, text):
+        if self.tell() < MAX:
+            return super().write(text[:MAX])
+        return len(text)
+printed = Capped()
+result = {"schema": 1, "phase": "import"}
+try:
+    import importlib.util
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    function = getattr(module, req["function"], None)
+    if not callable(function):
+        result["missing"] = True
+    else:
+        result["phase"] = "call"
+        with contextlib.redirect_stdout(printed):
+            value = function(*req["args"])
+        result["type"] = type(value).__name__
+        result["repr"] = repr(value)[:MAX]
+except BaseException as exc:
+    result["exception"] = {
+        "type": type(exc).__name__,
+        "message": str(exc)[:2000],
+        "traceback": "".join(traceback.format_exception(exc))[-8000:],
+    }
+result["printed"] = printed.getvalue()[:MAX]
+result["asked"] = asked[:200]
+result["asked_invalid"] = [p for p in asked
+                           if not (isinstance(p, int) and 0 <= p <= 65535)][:20]
+result["asked_count"] = len(asked)
+channel.write(json.dumps(result))
+channel.flush()
+channel.close()
+os._exit(0)
+"""
+
+
+@dataclass
+class FunctionCall:
+    """What one call did, as observed from outside the sandbox."""
+
+    ended: str  # "returned", "raised", "exited", "blocked", "timeout", "missing"
+    elapsed_s: float
+    value_repr: str = ""
+    value_type: str = ""
+    printed: str = ""
+    exception_type: str = ""
+    exception_message: str = ""
+    traceback: str = ""
+    phase: str = ""
+    asked: list[Any] = field(default_factory=list)  # ports passed to getservbyport
+    asked_invalid: list[Any] = field(default_factory=list)
+    asked_count: int = 0
+    outputs: tuple[Captured, ...] = ()
+
+    @property
+    def said(self) -> str:
+        """Everything the function reported: its return value and what it printed."""
+        return f"{self.value_repr}\n{self.printed}"
+
+
+def call_function(
+    launcher: Launcher,
+    filename: str,
+    function: str,
+    args: list[Any],
+    *,
+    timeout_s: float,
+    quiescence_s: float = 0.5,
+) -> FunctionCall:
+    """Run `function(*args)` from the staged file in the sandbox; a call that sits idle
+    (no CPU) for `quiescence_s` is declared blocked, one that keeps running times out."""
+    result_r, result_w = os.pipe()
+    stdin_r, stdin_w = os.pipe()
+    try:
+        proc = launcher.spawn(
+            ["-c", FUNCTION_RUNNER, str(result_w), filename],
+            name=f"your {function}()",
+            pass_fds=(result_w,),
+            stdin=stdin_r,
+        )
+    finally:
+        os.close(result_w)
+        os.close(stdin_r)
+    request = json.dumps({"function": function, "args": args}) + "\n"
+    threading.Thread(target=_write, args=(stdin_w, request), daemon=True).start()
+    idle = IdleCheck(proc, quiescence_s)
+    raw = bytearray()
+    start = time.monotonic()
+    ended = ""
+    while True:
+        ready, _, _ = select.select([result_r], [], [], 0.02)
+        if ready:
+            chunk = os.read(result_r, 65536)
+            if not chunk:
+                break
+            raw += chunk
+            continue
+        if not proc.alive():
+            continue  # drain: the next select sees EOF
+        if time.monotonic() - start > timeout_s:
+            ended = "timeout"
+            break
+        if idle():
+            ended = "blocked"
+            break
+    elapsed = time.monotonic() - start
+    os.close(result_r)
+    proc.terminate()
+    call = FunctionCall(
+        ended or "returned",
+        elapsed,
+        outputs=(proc.stdout.snapshot(), proc.stderr.snapshot()),
+    )
+    if not ended:
+        _parse(bytes(raw), call, proc.returncode)
+    return call
+
+
+def _write(fd: int, request: str) -> None:
+    with contextlib.suppress(OSError):
+        os.write(fd, request.encode("utf-8"))
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+def _parse(raw: bytes, call: FunctionCall, code: int | None) -> None:
+    """Read the runner's JSON strictly; anything malformed is the function's failure."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        if not isinstance(data, dict) or data.get("schema") != 1:
+            raise ValueError("bad schema")
+    except (ValueError, UnicodeDecodeError):
+        call.ended = "exited"
+        call.exception_message = f"the process ended (exit status {code}) without returning"
+        return
+    call.phase = str(data.get("phase", ""))
+    call.printed = str(data.get("printed", ""))[:MAX_TEXT]
+    call.asked = _list(data.get("asked"))
+    call.asked_invalid = _list(data.get("asked_invalid"))
+    count = data.get("asked_count")
+    call.asked_count = count if isinstance(count, int) else len(call.asked)
+    exc = data.get("exception")
+    if isinstance(exc, dict):
+        call.ended = "raised"
+        call.exception_type = str(exc.get("type", ""))
+        call.exception_message = str(exc.get("message", ""))
+        call.traceback = str(exc.get("traceback", ""))
+        return
+    if data.get("missing"):
+        call.ended = "missing"
+        return
+    call.value_type = str(data.get("type", ""))
+    call.value_repr = str(data.get("repr", ""))[:MAX_TEXT]
+
+
+def _list(value: object) -> list[Any]:
+    return [v for v in value if isinstance(v, int | str)] if isinstance(value, list) else []

@@ -1,0 +1,138 @@
+"""Integrity flags: what in a repository or a run an instructor may want to look at.
+
+A flag never costs points and never reaches a student's view: files that would hijack
+a test run or fake its results (none of them is ever staged or loaded, so they changed
+nothing), a `tests.py` that differs from the template's, processes that tried to outlive
+the grading, and output floods. Each flag is one sentence with the files it names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path, PurePosixPath
+
+from grader.locate import SKIP_DIRS
+from grader.model import Assignment, Flag, FlagKind, Located, RunResult
+
+# Files that change how Python or pytest start, when they sit next to the tests.
+HIJACK_NAMES = {"conftest.py", "pytest.ini", "sitecustomize.py", "usercustomize.py"}
+# Modules the checks rely on; a student file of that name would shadow them.
+SHADOW_NAMES = {"socket.py", "select.py", "selectors.py", "pytest.py", "unittest.py"}
+FLOOD_BYTES = 16 << 20  # an echo program logs a few MB even for the 1 MiB message
+MAX_WALK = 20_000
+
+
+def repository_flags(root: Path, located: Located, assignment: Assignment) -> tuple[Flag, ...]:
+    """Flags from the files of a checkout (read only, nothing is run)."""
+    hijack: list[PurePosixPath] = []
+    shadow: list[PurePosixPath] = []
+    results: list[PurePosixPath] = []
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and d != ".git")
+        rel = Path(dirpath).relative_to(root)
+        for name in sorted(filenames):
+            path = PurePosixPath((rel / name).as_posix())
+            lower = name.lower()
+            if lower in HIJACK_NAMES or lower.endswith(".pth"):
+                hijack.append(path)
+            elif lower in SHADOW_NAMES:
+                shadow.append(path)
+            elif (
+                lower == "results.json"
+                or lower.endswith(".jsonl")
+                or (lower.startswith("junit") and lower.endswith(".xml"))
+            ):
+                results.append(path)
+        seen += len(filenames)
+        if seen > MAX_WALK:
+            break
+    flags: list[Flag] = []
+    if hijack or shadow:
+        named = ", ".join(str(p) for p in (hijack + shadow)[:5])
+        flags.append(
+            Flag(
+                FlagKind.HIJACK_FILE,
+                f"the repository ships files that change how Python or pytest start or "
+                f"shadow a module the checks use ({named}); the grader never loads them, so "
+                "they changed nothing here.",
+                tuple(hijack + shadow),
+            )
+        )
+    if results:
+        named = ", ".join(str(p) for p in results[:5])
+        flags.append(
+            Flag(
+                FlagKind.RESULT_FILE,
+                f"the repository ships files that look like test results ({named}); the "
+                "grader never reads them as results.",
+                tuple(results),
+            )
+        )
+    changed = _tests_changed(root, located, assignment)
+    if changed is not None:
+        flags.append(changed)
+    return tuple(flags)
+
+
+def _tests_changed(root: Path, located: Located, assignment: Assignment) -> Flag | None:
+    """tests.py beside the graded files, if it differs from the template's."""
+    template = assignment.template_dir / "tests.py" if assignment.template_dir else None
+    if template is None or not template.is_file() or not located.files:
+        return None
+    folder = located.files[0].path.parent
+    path = folder / "tests.py"
+    mine = root / path
+    if mine.is_symlink() or not mine.is_file():
+        return None
+    theirs = _lines(template)
+    ours = _lines(mine)
+    if ours == theirs:
+        return None
+    diff = list(difflib.unified_diff(theirs, ours, lineterm="", n=0))
+    added = sum(1 for d in diff if d.startswith("+") and not d.startswith("+++"))
+    removed = sum(1 for d in diff if d.startswith("-") and not d.startswith("---"))
+    return Flag(
+        FlagKind.TESTS_CHANGED,
+        f"{path} differs from the template's ({added} lines added, {removed} removed); "
+        "the grader runs its own checks, so this changed nothing here.",
+        (PurePosixPath(path),),
+    )
+
+
+def _lines(path: Path) -> list[str]:
+    with open(path, "rb") as f:
+        text = f.read(1 << 20).decode("utf-8", "replace")
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def run_flags(run: RunResult | None) -> tuple[Flag, ...]:
+    """Flags from what the student's processes did while the checks ran."""
+    if run is None:
+        return ()
+    flags: list[Flag] = []
+    if run.escaped:
+        flags.append(
+            Flag(
+                FlagKind.ESCAPED,
+                f"{run.escaped} of its processes tried to outlive the grading (e.g. a daemon "
+                "that forks into the background); they were killed when the job ended.",
+            )
+        )
+    outputs = [o for c in run.checks for o in c.outputs]
+    if outputs:
+        biggest = max(outputs, key=lambda o: o.total_bytes)
+        if biggest.total_bytes >= FLOOD_BYTES:
+            flags.append(
+                Flag(
+                    FlagKind.OUTPUT_FLOOD,
+                    f"{biggest.name} wrote {biggest.total_bytes / (1 << 20):,.0f} MiB of "
+                    f"output ({biggest.cut_bytes / (1 << 20):,.0f} MiB of it "
+                    "cut from the report); an echo program writes a few MiB at most.",
+                )
+            )
+    return tuple(flags)
