@@ -1,0 +1,92 @@
+"""Integrity flags: for instructors only, never a penalty."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from support import EXAMPLES, ROOT
+
+from grader.integrity import FLOOD_BYTES, repository_flags, run_flags
+from grader.locate import locate
+from grader.model import (
+    Assignment,
+    Captured,
+    CheckResult,
+    FlagKind,
+    Outcome,
+    RunResult,
+)
+from grader.pipeline import Settings, grade
+from grader.report import render_html, results_json
+
+
+def kinds(root: Path, assignment: Assignment) -> dict[FlagKind, list[str]]:
+    flags = repository_flags(root, locate(root, assignment), assignment)
+    return {f.kind: [str(p) for p in f.paths] for f in flags}
+
+
+def test_files_that_would_hijack_or_fake_a_run_are_flagged(echo_assignment: Assignment) -> None:
+    found = kinds(EXAMPLES / "hostile_hijack", echo_assignment)
+    assert found == {
+        FlagKind.HIJACK_FILE: ["conftest.py", "pytest.ini", "sitecustomize.py", "socket.py"],
+        FlagKind.RESULT_FILE: ["results.json", "results.jsonl"],
+    }
+
+
+def test_pth_and_junit_files_anywhere_are_flagged(
+    tmp_path: Path, echo_assignment: Assignment
+) -> None:
+    (tmp_path / "echo_server.py").write_text("s.bind(x); s.listen()\n")
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "evil.pth").write_text("import os\n")
+    (tmp_path / "junit-report.xml").write_text("<testsuite/>")
+    found = kinds(tmp_path, echo_assignment)
+    assert found == {
+        FlagKind.HIJACK_FILE: ["lib/evil.pth"],
+        FlagKind.RESULT_FILE: ["junit-report.xml"],
+    }
+
+
+def test_a_tests_py_that_differs_from_the_templates_is_flagged(echo_assignment: Assignment) -> None:
+    assert FlagKind.TESTS_CHANGED in kinds(EXAMPLES / "passes_all_legacy", echo_assignment)
+    assert kinds(ROOT / "student_template", echo_assignment) == {}  # the template's own
+    assert kinds(ROOT / "reference", echo_assignment) == {}  # no tests.py at all
+
+
+def test_escaped_processes_and_floods_are_flags() -> None:
+    flood = Captured("your server stdout", "x", "y", FLOOD_BYTES + 1, FLOOD_BYTES - 100)
+    chatty = Captured("your server stderr", "x", "y", 5 << 20, 5 << 20)  # a verbose 1 MiB echo
+    run = RunResult(
+        (CheckResult("server_short_message", Outcome.PASSED, outputs=(chatty,)),),
+        1.0,
+        sandboxed=True,
+    )
+    assert run_flags(run) == ()
+    noisy = replace(
+        run,
+        escaped=2,
+        checks=(CheckResult("server_short_message", Outcome.PASSED, outputs=(flood,)),),
+    )
+    flags = run_flags(noisy)
+    assert [f.kind for f in flags] == [FlagKind.ESCAPED, FlagKind.OUTPUT_FLOOD]
+    assert flags[0].text.startswith("2 of its processes tried to outlive the grading")
+    assert "your server stdout wrote 16 MiB" in flags[1].text
+
+
+def test_a_flood_is_flagged_for_instructors_and_costs_nothing(
+    example_repo: Callable[[str], Path], echo_assignment: Assignment
+) -> None:
+    result = grade(
+        str(example_repo("hostile_output_flood")), echo_assignment, Settings(reveal=True)
+    )
+    assert result.score is not None and result.score.percent == 100
+    assert [f.kind for f in result.flags] == [FlagKind.OUTPUT_FLOOD]
+    text = result.flags[0].text
+    assert text in render_html(result, echo_assignment, reveal=True)
+    assert "Integrity flags" not in render_html(result, echo_assignment, reveal=False)
+    assert "flags" not in results_json(result, echo_assignment, reveal=False)["extra_data"]
+    assert results_json(result, echo_assignment, reveal=True)["extra_data"]["flags"] == [
+        {"kind": "output_flood", "text": text}
+    ]
