@@ -1,5 +1,7 @@
-"""The class page (index.html): every student at a glance, the score distribution, and
-which checks the class missed. Rendering is pure; `write` is the only file I/O.
+"""The class page (index.html): every student at a glance, the score distribution,
+which checks the class missed, integrity flags, and submissions whose own code is
+similar (each pair with a side-by-side page in similar/). Rendering is pure; `write` is
+the only file I/O.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from pathlib import Path
 
 import jinja2
 
-from grader.model import Assignment, GradeResult, Outcome, Status, Student
+from grader import similarity
+from grader.model import Assignment, GradeResult, Outcome, SourceFile, Status, Student
 from grader.report import atomic_write
 
 _ENV = jinja2.Environment(
@@ -33,6 +36,8 @@ class Row:
     status: str
     problem: str
     link: str | None
+    extra: str = ""  # extra credit earned, e.g. "+4"
+    flags: tuple[str, ...] = ()  # integrity flags: for instructors, no penalty
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,8 @@ def rows(results: list[GradeResult], students: tuple[Student, ...]) -> list[Row]
                 status=r.status.value if r else "not graded",
                 problem=r.problem if r else "",
                 link=f"{s.identifier}/report.html" if r else None,
+                extra=f"+{score.extra_points:g}" if score and score.extra_points else "",
+                flags=tuple(f.text for f in r.flags) if r else (),
             )
         )
     return out
@@ -85,6 +92,49 @@ def check_rates(results: list[GradeResult], assignment: Assignment) -> list[Chec
     return rates
 
 
+@dataclass(frozen=True, slots=True)
+class Similar:
+    """A pair listed on the class page, with the page that shows it side by side."""
+
+    pair: similarity.Pair
+    link: str
+
+
+def similar_pairs(
+    results: list[GradeResult], template: set[int], threshold: float = similarity.THRESHOLD
+) -> list[Similar]:
+    """The pairs at or above the threshold, most similar first, each with its page."""
+    pairs = similarity.compare(results, template=template)
+    return [
+        Similar(p, f"similar/pair-{i:03d}.html")
+        for i, p in enumerate((p for p in pairs if p.similarity >= threshold), start=1)
+    ]
+
+
+def render_pair(similar: Similar, results: list[GradeResult], assignment: Assignment) -> str:
+    """One pair's side-by-side page: both submissions' files, shared lines marked."""
+    by_id = {r.student: r for r in results}
+    pair = similar.pair
+    sides = [
+        (pair.a, _marked(by_id[pair.a].sources, pair.a_lines), pair.a_share),
+        (pair.b, _marked(by_id[pair.b].sources, pair.b_lines), pair.b_share),
+    ]
+    return _ENV.get_template("similar.html").render(a=assignment, pair=pair, sides=sides)
+
+
+def _marked(
+    files: tuple[SourceFile, ...], lines: tuple[tuple[int, ...], ...]
+) -> list[tuple[SourceFile, list[tuple[int, str, bool]]]]:
+    out = []
+    for source, marked in zip(files, lines, strict=False):
+        shared = set(marked)
+        numbered = [
+            (n, text, n in shared) for n, text in enumerate(source.text.splitlines(), start=1)
+        ]
+        out.append((source, numbered))
+    return out
+
+
 def histogram(percents: list[float]) -> list[int]:
     counts = [0] * BINS
     for p in percents:
@@ -98,6 +148,7 @@ def render(
     assignment: Assignment,
     *,
     reveal: bool,
+    similar: list[Similar] | None = None,
 ) -> str:
     graded = [r for r in results if r.status is Status.GRADED and r.score]
     percents = [r.score.percent for r in graded if r.score]
@@ -116,6 +167,8 @@ def render(
             for r in graded
             if r.run
         ),
+        "with integrity flags": sum(bool(r.flags) for r in results),
+        "with extra credit": sum(bool(r.score and r.score.extra_points) for r in graded),
     }
     return _ENV.get_template("classpage.html").render(
         a=assignment,
@@ -127,6 +180,8 @@ def render(
         mean=statistics.fmean(percents) if percents else None,
         median=statistics.median(percents) if percents else None,
         reveal=reveal,
+        similar=similar or [],
+        threshold=similarity.THRESHOLD,
     )
 
 
@@ -138,4 +193,14 @@ def write(
     *,
     reveal: bool,
 ) -> Path:
-    return atomic_write(out / "index.html", render(results, students, assignment, reveal=reveal))
+    """Write index.html and one side-by-side page per similar pair (stale ones removed)."""
+    similar = similar_pairs(results, similarity.template_hashes(assignment.template_dir))
+    folder = out / "similar"
+    for old in sorted(folder.glob("pair-*.html")):
+        old.unlink()
+    if similar:
+        folder.mkdir(parents=True, exist_ok=True)
+    for s in similar:
+        atomic_write(out / s.link, render_pair(s, results, assignment))
+    page = render(results, students, assignment, reveal=reveal, similar=similar)
+    return atomic_write(out / "index.html", page)

@@ -23,6 +23,7 @@ ORDER = [
     "score",
     "report",
     "exports",
+    "similarity",
     "classpage",
     "pipeline",
     "gradebook",
