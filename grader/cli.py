@@ -18,7 +18,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from grader import __version__, assignment, batch, cluster, progress, report, roster, view
+from grader import (
+    __version__,
+    assignment,
+    batch,
+    cluster,
+    progress,
+    report,
+    roster,
+    selfcheck,
+    view,
+)
 from grader.errors import ExitCode, GraderError, InfrastructureError, UsageError
 from grader.model import Assignment, Detail, GradeResult, Outcome, Status, Visibility
 from grader.pipeline import Settings, capabilities, grade
@@ -73,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, help="submissions graded at once (default: 2 per core)")
     b.add_argument("--regrade", action="store_true", help="grade again even if already graded")
     b.add_argument(
+        "--no-selfcheck",
+        action="store_true",
+        help="skip grading the reference and faulty variants first (they check the grader)",
+    )
+    b.add_argument(
         "--cluster",
         default=os.environ.get("GRADER_CLUSTER"),
         help="Dask scheduler address, e.g. tcp://head:8786 (or $GRADER_CLUSTER)",
@@ -106,8 +121,8 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
         return _check_sandbox(out)
     if args.roster is not None:
         return _batch(args, out)
-    if args.repo_template or args.jobs or args.regrade:
-        raise UsageError("--repo-template, --jobs and --regrade go with --roster.")
+    if args.repo_template or args.jobs or args.regrade or args.no_selfcheck:
+        raise UsageError("--repo-template, --jobs, --regrade and --no-selfcheck go with --roster.")
     if not args.source:
         raise UsageError(
             "give what to grade, e.g. `grade .` or `grade https://github.com/you/echo_sockets`."
@@ -258,6 +273,18 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
     )
     remote = cluster.Cluster(args.cluster, spec) if args.cluster else None
     try:
+        if not args.no_selfcheck:
+            # Before anyone is graded: the reference must pass and broken variants fail,
+            # here or on every worker (InfrastructureError, exit 4, otherwise).
+            if remote:
+                remote.selfcheck(settings)
+            else:
+                checked = selfcheck.verify(spec, settings, jobs=args.jobs or batch.default_jobs())
+                print(
+                    f"self-check passed: the reference scores 100% and {checked.variants} "
+                    f"faulty variants fail their checks ({checked.duration_s:g} s).",
+                    file=out,
+                )
         with progress.display(out, total=len(students)) as show:
             summary = batch.grade_roster(
                 students,

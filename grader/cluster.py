@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import grader
-from grader import __version__
+from grader import __version__, selfcheck
 from grader import assignment as assignment_mod
 from grader.batch import KnownKeys, local_task
 from grader.errors import GraderError, InfrastructureError, UsageError
@@ -82,10 +82,24 @@ def worker_task(
     return local_task(repo, local, settings, student, deadline, reuse)
 
 
+def worker_selfcheck(name: str, root: str, settings: Settings) -> str | None:
+    """Run on a worker: the self-check (reference passes, faulty variants fail) here, or
+    the one sentence that says why this worker is not trustworthy."""
+    local = _load_here(name, root)
+    if not Path(settings.python).exists():
+        settings = replace(settings, python=sys.executable)
+    try:
+        selfcheck.verify(local, settings)
+    except GraderError as exc:
+        return f"worker {os.uname().nodename}: {exc}"
+    return None
+
+
 class Cluster:
     """A connection to a Dask scheduler, checked, and its executor for the batch."""
 
     def __init__(self, address: str, assignment: Assignment) -> None:
+        self.assignment = assignment
         try:
             import distributed
         except ImportError as exc:
@@ -109,6 +123,16 @@ class Cluster:
         refused = sorted(a for a in answers.values() if a)
         if refused:
             self.close()
+            raise InfrastructureError(refused[0])
+
+    def selfcheck(self, settings: Settings) -> None:
+        """Every worker grades the reference and the faulty variants itself; the first
+        refusal stops the batch before anyone is graded."""
+        answers = self.client.run(
+            worker_selfcheck, self.assignment.name, str(self.assignment.root), settings
+        )
+        refused = sorted(a for a in answers.values() if a)
+        if refused:
             raise InfrastructureError(refused[0])
 
     def executor(self) -> Executor:

@@ -26,6 +26,7 @@ ORDER = [
     "similarity",
     "classpage",
     "pipeline",
+    "selfcheck",
     "gradebook",
     "batch",
     "progress",
