@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import random
+import select
 import selectors
 import socket
+import struct
+import termios
 import threading
 import time
 from collections.abc import Callable
@@ -30,10 +34,18 @@ class Traffic:
     last_activity: float
     eof: bool = False
     error: str = ""
+    # Set by a trusted server: True when it has read and answered all that arrived.
+    settled: Callable[[], bool] | None = None
 
     @classmethod
     def new(cls) -> Traffic:
         return cls(bytearray(), bytearray(), time.monotonic())
+
+    def done(self) -> bool:
+        """Our side has nothing left to do: every byte that arrived was read and echoed."""
+        if self.settled is not None:
+            return self.settled()
+        return len(self.sent) >= len(self.received)
 
     def moved(self) -> int:
         return len(self.sent) + len(self.received)
@@ -217,6 +229,7 @@ class TrustedServer:
         self.bind_error = ""
         self._stop = threading.Event()
         self._conn: socket.socket | None = None
+        self.traffic.settled = self.settled
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -282,6 +295,24 @@ class TrustedServer:
                 self.traffic.last_activity = time.monotonic()
                 if self.trickle_pause_s:
                     time.sleep(self.trickle_pause_s)
+
+    def settled(self) -> bool:
+        """Nothing waits for this server: no connection queued, no unread byte, no byte
+        received and not yet echoed. A server thread starved of CPU is not settled, so a
+        client waiting for it is not taken for a stuck one."""
+        if self.bind_error:
+            return True
+        conn = self._conn
+        try:
+            if conn is None or conn.fileno() < 0:
+                queued, _, _ = select.select([self._sock], [], [], 0)
+                return not queued
+            unread = fcntl.ioctl(conn.fileno(), termios.FIONREAD, b"\0\0\0\0")
+            return struct.unpack("i", unread)[0] == 0 and len(self.traffic.sent) >= len(
+                self.traffic.received
+            )
+        except (OSError, ValueError):
+            return False  # closing or closed just now: look again at the next poll
 
     def close(self) -> None:
         self._stop.set()

@@ -289,7 +289,7 @@ def call_client(
 def _peer_done(traffic: Traffic | None, peer: int | None) -> bool:
     """The server side has nothing left to send (as far as the grader can know)."""
     if traffic is not None:
-        return len(traffic.sent) >= len(traffic.received)  # every byte echoed
+        return traffic.done()
     return peer is not None  # a server process: its idleness is in the IdleCheck
 
 
