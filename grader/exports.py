@@ -13,7 +13,18 @@ from xml.etree import ElementTree as ET
 from grader.model import Assignment, GradeResult, Outcome, Student
 from grader.report import atomic_write
 
-CSV_COLUMNS = ("identifier", "name", "score", "max_score", "percent", "status", "commit", "problem")
+# extra_score: the optional tasks' extra credit, never part of score or max_score
+CSV_COLUMNS = (
+    "identifier",
+    "name",
+    "score",
+    "max_score",
+    "percent",
+    "extra_score",
+    "status",
+    "commit",
+    "problem",
+)
 
 
 def grades_csv(results: list[GradeResult], students: tuple[Student, ...]) -> str:
@@ -32,6 +43,7 @@ def grades_csv(results: list[GradeResult], students: tuple[Student, ...]) -> str
                 f"{score.points:g}" if score else "0",
                 f"{score.max_points:g}" if score else "",
                 f"{score.percent:.1f}" if score else "0.0",
+                f"{score.extra_points:g}" if score else "0",
                 r.status.value if r else "not_graded",
                 r.checkout.commit if r and r.checkout and r.checkout.commit else "",
                 r.problem if r else "not graded (the batch was interrupted)",

@@ -150,5 +150,8 @@ def test_the_class_page_shows_flags_and_extra_credit(batch: Path) -> None:
     flags = page[page.index('id="flags"') :]
     assert ">eli</a>" in flags and "conftest.py" in flags and "results.json" in flags
     assert "+5 extra" in page  # fay's select server
+    grades = (batch / "grades.csv").read_text().splitlines()
+    assert grades[0].split(",")[5] == "extra_score"
+    assert next(g for g in grades if g.startswith("fay,")).split(",")[5] == "5"
     report = (batch / "eli" / "report.html").read_text()  # the batch is the instructor view
     assert "Integrity flags" in report and "sitecustomize.py" in report
