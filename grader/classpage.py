@@ -75,6 +75,8 @@ def rows(results: list[GradeResult], students: tuple[Student, ...]) -> list[Row]
 
 
 def check_rates(results: list[GradeResult], assignment: Assignment) -> list[CheckRate]:
+    """Per check, how many passed of those it ran for (an optional task's checks are
+    skipped for students who did not attempt it: they are not counted)."""
     rates = []
     for spec in assignment.checks:
         outcomes = [
@@ -82,7 +84,7 @@ def check_rates(results: list[GradeResult], assignment: Assignment) -> list[Chec
             for r in results
             if r.run is not None and r.status is Status.GRADED
             for c in r.run.checks
-            if c.check_id == spec.id
+            if c.check_id == spec.id and c.outcome is not Outcome.SKIPPED
         ]
         rates.append(
             CheckRate(

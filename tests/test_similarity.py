@@ -150,6 +150,9 @@ def test_the_class_page_shows_flags_and_extra_credit(batch: Path) -> None:
     flags = page[page.index('id="flags"') :]
     assert ">eli</a>" in flags and "conftest.py" in flags and "results.json" in flags
     assert "+5 extra" in page  # fay's select server
+    # three of the six wrote a select server (ana and ben have the reference's): the rate
+    # counts those three, not the students who did not attempt it
+    assert "Optional: it does so with select, without threads</td><td>3 / 3<" in page
     grades = (batch / "grades.csv").read_text().splitlines()
     assert grades[0].split(",")[5] == "extra_score"
     assert next(g for g in grades if g.startswith("fay,")).split(",")[5] == "5"
