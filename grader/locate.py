@@ -20,6 +20,7 @@ MAX_FILES = 5000
 # A file of a role must look like one: a server binds or listens, a client defines client().
 CONTENT_HINTS = {"server": ("listen", "bind"), "client": ("def client",)}
 MAX_CANDIDATES = 3
+MAX_READ_BYTES = 256 * 1024  # of each file, when looking for candidates
 MULTI_HINTS = ("select", "multi", "parallel", "thread", "async", "concurren")
 _SERVES_MANY = re.compile(r"\b(select|selectors|threading|_thread|socketserver|asyncio)\b")
 
@@ -75,7 +76,8 @@ def multi_server_candidates(
         if path in taken or lower.startswith("test") or lower == "conftest.py":
             continue
         try:
-            text = (root / path).read_text(encoding="utf-8", errors="replace")
+            with open(root / path, "rb") as f:
+                text = f.read(MAX_READ_BYTES).decode("utf-8", "replace")
         except OSError:
             continue
         if not ("bind" in text and "listen" in text):
