@@ -69,6 +69,8 @@ def batch_argv(root: Path, out: Path, *extra: str) -> list[str]:
 def graded_counts(out: Path) -> dict[str, int]:
     """How many times each student was really graded (not reused) across all runs."""
     with sqlite3.connect(out / gradebook.FILENAME) as db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'submissions'").fetchone():
+            return {}  # the batch has created the file but not its tables yet
         rows = db.execute(
             "SELECT identifier, count(*) FROM submissions WHERE reused = 0 AND "
             "status != 'no_submission' GROUP BY identifier"
