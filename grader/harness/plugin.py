@@ -413,7 +413,7 @@ def run_client(
     def run(
         msg: str,
         *,
-        serve: Callable[[int], Traffic | None],
+        serve: Callable[[int], Traffic | int | None],
         linger: bool = False,
         on_returned: Callable[[], None] | None = None,
         port: int | None = None,
