@@ -10,16 +10,11 @@ imports student code: the answer travels on a private pipe and is parsed strictl
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import select
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.harness.student import IdleCheck
+from grader.harness.student import run_runner
 from grader.model import Captured
 from grader.sandbox import Launcher
 
@@ -115,58 +110,22 @@ def call_function(
 ) -> FunctionCall:
     """Run `function(*args)` from the staged file in the sandbox; a call that sits idle
     (no CPU) for `quiescence_s` is declared blocked, one that keeps running times out."""
-    result_r, result_w = os.pipe()
-    stdin_r, stdin_w = os.pipe()
-    try:
-        proc = launcher.spawn(
-            ["-c", FUNCTION_RUNNER, str(result_w), filename],
-            name=f"your {function}()",
-            pass_fds=(result_w,),
-            stdin=stdin_r,
-        )
-    finally:
-        os.close(result_w)
-        os.close(stdin_r)
     request = json.dumps({"function": function, "args": args}) + "\n"
-    threading.Thread(target=_write, args=(stdin_w, request), daemon=True).start()
-    idle = IdleCheck(proc, quiescence_s)
-    raw = bytearray()
-    start = time.monotonic()
-    ended = ""
-    while True:
-        ready, _, _ = select.select([result_r], [], [], 0.02)
-        if ready:
-            chunk = os.read(result_r, 65536)
-            if not chunk:
-                break
-            raw += chunk
-            continue
-        if not proc.alive():
-            continue  # drain: the next select sees EOF
-        if time.monotonic() - start > timeout_s:
-            ended = "timeout"
-            break
-        if idle():
-            ended = "blocked"
-            break
-    elapsed = time.monotonic() - start
-    os.close(result_r)
-    proc.terminate()
-    call = FunctionCall(
-        ended or "returned",
-        elapsed,
-        outputs=(proc.stdout.snapshot(), proc.stderr.snapshot()),
+    ran = run_runner(
+        launcher,
+        FUNCTION_RUNNER,
+        filename,
+        request,
+        name=f"your {function}()",
+        timeout_s=timeout_s,
+        quiescence_s=quiescence_s,
+        # nothing on the wire to wait for: idle for a whole window is stuck
+        blocked=lambda idle, _now, _start: idle(),
     )
-    if not ended:
-        _parse(bytes(raw), call, proc.returncode)
+    call = FunctionCall(ran.ended or "returned", ran.elapsed_s, outputs=ran.outputs)
+    if not ran.ended:
+        _parse(ran.raw, call, ran.proc.returncode)
     return call
-
-
-def _write(fd: int, request: str) -> None:
-    with contextlib.suppress(OSError):
-        os.write(fd, request.encode("utf-8"))
-    with contextlib.suppress(OSError):
-        os.close(fd)
 
 
 def _parse(raw: bytes, call: FunctionCall, code: int | None) -> None:

@@ -17,6 +17,7 @@ import select
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from grader.harness.peers import Traffic
@@ -225,22 +226,97 @@ def call_client(
     loop always runs into the timeout. With `linger`, the process stays alive after returning until
     `on_returned` (a callable) has looked at the wire, e.g. for an unclosed socket.
     """
+    request = json.dumps({"function": "client", "msg": msg, "port": port, "linger": linger})
+    snapshot: list[bool] = []
+
+    def blocked(idle: IdleCheck, now: float, start: float) -> bool:
+        return (
+            idle()
+            and _peer_done(traffic, peer)
+            and now - _quiet_since(traffic, start) >= quiescence_s
+        )
+
+    def before_kill() -> None:
+        snapshot.append(bool(traffic and traffic.eof))  # before the kill closes everything
+        if linger and callable(on_returned):
+            on_returned()
+
+    ran = run_runner(
+        launcher,
+        RUNNER,
+        filename,
+        request,
+        name="your client",
+        timeout_s=timeout_s,
+        quiescence_s=quiescence_s,
+        blocked=blocked,
+        also=(peer,) if peer else (),
+        keep_stdin=linger,
+        before_kill=before_kill,
+    )
+    call = ClientCall(
+        ran.ended or "returned",
+        ran.elapsed_s,
+        workdir=launcher.workdir,
+        outputs=ran.outputs,
+        busy=ran.busy,
+        peer_closed=snapshot[0] if snapshot else False,
+    )
+    if ran.ended:
+        return call
+    return _parse(ran.raw, call, ran.proc)
+
+
+@dataclass
+class Ran:
+    """How one runner process ended: answered (ended ""), "timeout" or "blocked"."""
+
+    ended: str
+    elapsed_s: float
+    raw: bytes
+    proc: StudentProcess
+    outputs: tuple[Captured, ...]
+    busy: bool
+
+
+Blocked = Callable[[IdleCheck, float, float], bool]
+
+
+def run_runner(
+    launcher: Launcher,
+    code: str,
+    filename: str,
+    request: str,
+    *,
+    name: str,
+    timeout_s: float,
+    quiescence_s: float,
+    blocked: Blocked,
+    also: tuple[int, ...] = (),
+    keep_stdin: bool = False,
+    before_kill: Callable[[], None] | None = None,
+) -> Ran:
+    """Start `python -c CODE RESULT_FD FILENAME` in the sandbox, hand it `request` on
+    stdin, and collect its answer from a private pipe until it answers, runs out of time,
+    or `blocked(idle, now, start)` says it is stuck. The process is always killed after.
+    With `keep_stdin`, stdin stays open until `before_kill` has run (the runner lingers)."""
     result_r, result_w = os.pipe()
     stdin_r, stdin_w = os.pipe()
     try:
         proc = launcher.spawn(
-            ["-c", RUNNER, str(result_w), filename],
-            name="your client",
+            ["-c", code, str(result_w), filename],
+            name=name,
             pass_fds=(result_w,),
             stdin=stdin_r,
         )
     finally:
         os.close(result_w)
         os.close(stdin_r)
-    request = json.dumps({"function": "client", "msg": msg, "port": port, "linger": linger})
-    writer = threading.Thread(target=_write_request, args=(stdin_w, request, linger), daemon=True)
+    writer = threading.Thread(
+        target=_write_request, args=(stdin_w, request, keep_stdin), daemon=True
+    )
     writer.start()
-    idle = IdleCheck(proc, quiescence_s, also=(peer,) if peer else ())
+    idle = IdleCheck(proc, quiescence_s, also=also)
     raw = bytearray()
     start = time.monotonic()
     ended = ""
@@ -258,32 +334,17 @@ def call_client(
         if now - start > timeout_s:
             ended = "timeout"
             break
-        if (
-            idle()
-            and _peer_done(traffic, peer)
-            and now - _quiet_since(traffic, start) >= quiescence_s
-        ):
+        if blocked(idle, now, start):
             ended = "blocked"
             break
     elapsed = time.monotonic() - start
-    peer_closed = bool(traffic and traffic.eof)  # before the kill below closes everything
     os.close(result_r)
-    if linger and callable(on_returned):
-        on_returned()
-    if linger:
+    if before_kill is not None:
+        before_kill()
+    if keep_stdin:
         os.close(stdin_w)
     proc.terminate()
-    call = ClientCall(
-        ended or "returned",
-        elapsed,
-        workdir=launcher.workdir,
-        outputs=_outputs(proc),
-        busy=idle.busy_seen,
-        peer_closed=peer_closed,
-    )
-    if ended:
-        return call
-    return _parse(bytes(raw), call, proc)
+    return Ran(ended, elapsed, bytes(raw), proc, _outputs(proc), idle.busy_seen)
 
 
 def _peer_done(traffic: Traffic | None, peer: int | None) -> bool:
