@@ -14,65 +14,45 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.harness.student import run_runner
+from grader.harness.student import run_runner, runner_script
 from grader.model import Captured
 from grader.sandbox import Launcher
 
 MAX_TEXT = 20_000  # the runner keeps this much of the value and of the printed text
 
 # Runs inside the sandbox as `python -c FUNCTION_RUNNER RESULT_FD MODULE_FILE`; stdlib only.
-FUNCTION_RUNNER = r"""
-import contextlib, io, json, os, socket, sys, traceback
-MAX = 20000
-channel = os.fdopen(int(sys.argv[1]), "w", encoding="utf-8")
-path = sys.argv[2]
-req = json.loads(sys.stdin.readline())
-asked = []
-_real = socket.getservbyport
-def _watched(port, *rest):
-    if len(asked) < 5000:
-        asked.append(port if isinstance(port, int) and not isinstance(port, bool) else repr(port))
-    return _real(port, *rest)
-socket.getservbyport = _watched
-class Capped(io.StringIO):
-    def write(self, text):
-        if self.tell() < MAX:
-            return super().write(text[:MAX])
-        return len(text)
-printed = Capped()
-result = {"schema": 1, "phase": "import"}
-try:
-    import importlib.util
-    name = os.path.splitext(os.path.basename(path))[0]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    function = getattr(module, req["function"], None)
-    if not callable(function):
-        result["missing"] = True
-    else:
-        result["phase"] = "call"
-        with contextlib.redirect_stdout(printed):
-            value = function(*req["args"])
-        result["type"] = type(value).__name__
-        result["repr"] = repr(value)[:MAX]
-except BaseException as exc:
-    result["exception"] = {
-        "type": type(exc).__name__,
-        "message": str(exc)[:2000],
-        "traceback": "".join(traceback.format_exception(exc))[-8000:],
-    }
-result["printed"] = printed.getvalue()[:MAX]
-result["asked"] = asked[:200]
-result["asked_invalid"] = [p for p in asked
-                           if not (isinstance(p, int) and 0 <= p <= 65535)][:20]
-result["asked_count"] = len(asked)
-channel.write(json.dumps(result))
-channel.flush()
-channel.close()
-os._exit(0)
-"""
+FUNCTION_RUNNER = runner_script(
+    setup=(
+        "MAX = 20000\n"
+        "asked = []\n"
+        "_real = socket.getservbyport\n"
+        "def _watched(port, *rest):\n"
+        "    if len(asked) < 5000:\n"
+        "        ok = isinstance(port, int) and not isinstance(port, bool)\n"
+        "        asked.append(port if ok else repr(port))\n"
+        "    return _real(port, *rest)\n"
+        "socket.getservbyport = _watched\n"
+        "class Capped(io.StringIO):\n"
+        "    def write(self, text):\n"
+        "        if self.tell() < MAX:\n"
+        "            return super().write(text[:MAX])\n"
+        "        return len(text)\n"
+        "printed = Capped()\n"
+    ),
+    call=(
+        "with contextlib.redirect_stdout(printed):\n"
+        "    value = function(*req['args'])\n"
+        "result['type'] = type(value).__name__\n"
+        "result['repr'] = repr(value)[:MAX]\n"
+    ),
+    finish=(
+        "result['printed'] = printed.getvalue()[:MAX]\n"
+        "result['asked'] = asked[:200]\n"
+        "result['asked_invalid'] = [p for p in asked\n"
+        "                           if not (isinstance(p, int) and 0 <= p <= 65535)][:20]\n"
+        "result['asked_count'] = len(asked)\n"
+    ),
+)
 
 
 @dataclass

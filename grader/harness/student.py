@@ -15,6 +15,7 @@ import json
 import os
 import select
 import socket
+import textwrap
 import threading
 import time
 from collections.abc import Callable
@@ -26,56 +27,66 @@ from grader.sandbox import Launcher, StudentProcess, procfs
 
 POLL_S = 0.005
 
+
 # Runs inside the sandbox as `python -c RUNNER RESULT_FD MODULE_FILE`; stdlib only. The
 # reply travels on a pipe fd of its own, so whatever the student prints cannot be taken
 # for it, and the process ends with os._exit so student atexit hooks and stray non-daemon
 # threads cannot hold it open.
-RUNNER = r"""
-import base64, io, json, os, sys, traceback
-channel = os.fdopen(int(sys.argv[1]), "w", encoding="utf-8")
-path = sys.argv[2]
-req = json.loads(sys.stdin.readline())
-log = io.StringIO()
-result = {"schema": 1, "phase": "import"}
-def b64(data):
-    return base64.b64encode(bytes(data)).decode("ascii")
-try:
-    import importlib.util
-    name = os.path.splitext(os.path.basename(path))[0]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    function = getattr(module, req["function"], None)
-    if not callable(function):
-        result["missing"] = True
-    else:
-        result["phase"] = "call"
-        kwargs = {"log_buffer": log}
-        if req.get("port") is not None:
-            kwargs["port"] = req["port"]
-        reply = function(req["msg"], **kwargs)
-        result["type"] = type(reply).__name__
-        if isinstance(reply, str):
-            result["reply"] = b64(reply.encode("utf-8", "surrogatepass"))
-        elif isinstance(reply, (bytes, bytearray)):
-            result["reply"] = b64(reply)
-        else:
-            result["repr"] = repr(reply)[:2000]
-except BaseException as exc:
-    result["exception"] = {
-        "type": type(exc).__name__,
-        "message": str(exc)[:2000],
-        "traceback": "".join(traceback.format_exception(exc))[-8000:],
-    }
-result["log"] = log.getvalue()[-65536:]
-channel.write(json.dumps(result))
-channel.flush()
-channel.close()
-if req.get("linger"):
-    sys.stdin.read()
-os._exit(0)
-"""
+def runner_script(*, setup: str, call: str, finish: str, after: str = "") -> str:
+    """The text of a runner: load the student's module from its path, then `call` (with
+    `function` bound, in the "call" phase), then `finish`; every exception is recorded,
+    and the result goes to the private pipe as one JSON object (schema 1)."""
+    return (
+        "import base64, contextlib, io, json, os, socket, sys, traceback\n"
+        "channel = os.fdopen(int(sys.argv[1]), 'w', encoding='utf-8')\n"
+        "path = sys.argv[2]\n"
+        "req = json.loads(sys.stdin.readline())\n"
+        "result = {'schema': 1, 'phase': 'import'}\n" + setup + "try:\n"
+        "    import importlib.util\n"
+        "    name = os.path.splitext(os.path.basename(path))[0]\n"
+        "    spec = importlib.util.spec_from_file_location(name, path)\n"
+        "    module = importlib.util.module_from_spec(spec)\n"
+        "    sys.modules[name] = module\n"
+        "    spec.loader.exec_module(module)\n"
+        "    function = getattr(module, req['function'], None)\n"
+        "    if not callable(function):\n"
+        "        result['missing'] = True\n"
+        "    else:\n"
+        "        result['phase'] = 'call'\n"
+        + textwrap.indent(call, " " * 8)
+        + "except BaseException as exc:\n"
+        "    result['exception'] = {\n"
+        "        'type': type(exc).__name__,\n"
+        "        'message': str(exc)[:2000],\n"
+        "        'traceback': ''.join(traceback.format_exception(exc))[-8000:],\n"
+        "    }\n" + finish + "channel.write(json.dumps(result))\n"
+        "channel.flush()\n"
+        "channel.close()\n" + after + "os._exit(0)\n"
+    )
+
+
+RUNNER = runner_script(
+    setup=(
+        "log = io.StringIO()\n"
+        "def b64(data):\n"
+        "    return base64.b64encode(bytes(data)).decode('ascii')\n"
+    ),
+    call=(
+        "kwargs = {'log_buffer': log}\n"
+        "if req.get('port') is not None:\n"
+        "    kwargs['port'] = req['port']\n"
+        "reply = function(req['msg'], **kwargs)\n"
+        "result['type'] = type(reply).__name__\n"
+        "if isinstance(reply, str):\n"
+        "    result['reply'] = b64(reply.encode('utf-8', 'surrogatepass'))\n"
+        "elif isinstance(reply, (bytes, bytearray)):\n"
+        "    result['reply'] = b64(reply)\n"
+        "else:\n"
+        "    result['repr'] = repr(reply)[:2000]\n"
+    ),
+    finish="result['log'] = log.getvalue()[-65536:]\n",
+    after="if req.get('linger'):\n    sys.stdin.read()\n",
+)
 
 
 class IdleCheck:
