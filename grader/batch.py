@@ -241,10 +241,11 @@ def _outcome(future: Future[GradeResult], student: Student, assignment: Assignme
     )
 
 
-def _infra(student: Student, assignment: Assignment, problem: str) -> GradeResult:
+def ungraded(identifier: str, assignment: Assignment, status: Status, problem: str) -> GradeResult:
+    """The result of a submission that was not graded, and why (one sentence)."""
     return GradeResult(
-        student=student.identifier,
-        status=Status.INFRA_ERROR,
+        student=identifier,
+        status=status,
         assignment=assignment.name,
         assignment_digest=assignment.digest,
         grader_version=__version__,
@@ -252,12 +253,14 @@ def _infra(student: Student, assignment: Assignment, problem: str) -> GradeResul
     )
 
 
+def _infra(student: Student, assignment: Assignment, problem: str) -> GradeResult:
+    return ungraded(student.identifier, assignment, Status.INFRA_ERROR, problem)
+
+
 def _no_submission(student: Student, assignment: Assignment) -> GradeResult:
-    return GradeResult(
-        student=student.identifier,
-        status=Status.NO_SUBMISSION,
-        assignment=assignment.name,
-        assignment_digest=assignment.digest,
-        grader_version=__version__,
-        problem="no repository yet (the student has not accepted the assignment).",
+    return ungraded(
+        student.identifier,
+        assignment,
+        Status.NO_SUBMISSION,
+        "no repository yet (the student has not accepted the assignment).",
     )

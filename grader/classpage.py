@@ -10,20 +10,10 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
 from grader import similarity
 from grader.model import Assignment, GradeResult, Outcome, SourceFile, Status, Student
-from grader.report import atomic_write
+from grader.report import ENV, atomic_write
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("grader", "templates"),
-    autoescape=jinja2.select_autoescape(["html"]),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
 BINS = 10
 
 
@@ -121,7 +111,7 @@ def render_pair(similar: Similar, results: list[GradeResult], assignment: Assign
         (pair.a, _marked(by_id[pair.a].sources, pair.a_lines), pair.a_share),
         (pair.b, _marked(by_id[pair.b].sources, pair.b_lines), pair.b_share),
     ]
-    return _ENV.get_template("similar.html").render(a=assignment, pair=pair, sides=sides)
+    return ENV.get_template("similar.html").render(a=assignment, pair=pair, sides=sides)
 
 
 def _marked(
@@ -172,7 +162,7 @@ def render(
         "with integrity flags": sum(bool(r.flags) for r in results),
         "with extra credit": sum(bool(r.score and r.score.extra_points) for r in graded),
     }
-    return _ENV.get_template("classpage.html").render(
+    return ENV.get_template("classpage.html").render(
         a=assignment,
         rows=rows(results, students),
         rates=check_rates(results, assignment),

@@ -19,7 +19,7 @@ from typing import Any
 import grader
 from grader import __version__, selfcheck
 from grader import assignment as assignment_mod
-from grader.batch import KnownKeys, local_task
+from grader.batch import KnownKeys, local_task, ungraded
 from grader.errors import GraderError, InfrastructureError, UsageError
 from grader.model import Assignment, GradeResult, Status
 from grader.pipeline import Settings, capabilities
@@ -68,14 +68,7 @@ def worker_task(
         reuse.version, assignment.digest, assignment.name, str(assignment.root)
     )
     if problem:
-        return GradeResult(
-            student=student,
-            status=Status.INFRA_ERROR,
-            assignment=assignment.name,
-            assignment_digest=assignment.digest,
-            grader_version=__version__,
-            problem=problem,
-        )
+        return ungraded(student, assignment, Status.INFRA_ERROR, problem)
     local = _load_here(assignment.name, str(assignment.root))
     if not Path(settings.python).exists():  # the client's interpreter path: use ours
         settings = replace(settings, python=sys.executable)

@@ -28,7 +28,8 @@ from grader.model import (
 )
 
 SHOW_BYTES = 360  # about 18 short lines: enough to see where it goes wrong
-_ENV = jinja2.Environment(
+# The one Jinja2 environment of the grader: autoescape on, undefined names are errors.
+ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("grader", "templates"),
     autoescape=jinja2.select_autoescape(["html"]),
     undefined=jinja2.StrictUndefined,
@@ -310,7 +311,7 @@ def render_html(result: GradeResult, assignment: Assignment, *, reveal: bool) ->
     groups: dict[str, list[Shown]] = {}
     for shown in rows:
         groups.setdefault(shown.category, []).append(shown)
-    return _ENV.get_template("report.html").render(
+    return ENV.get_template("report.html").render(
         r=result,
         a=assignment,
         rows=rows,
