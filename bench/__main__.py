@@ -159,6 +159,26 @@ def sandbox_overhead(samples: int = 15) -> dict[str, Any]:
     }
 
 
+def single_latency(runs: int = 5) -> dict[str, Any]:
+    """One correct submission graded alone (a student's `grade .`): full suite, sandboxed."""
+    from grader import assignment
+    from grader.pipeline import Settings, grade
+
+    spec = assignment.load()
+    times = []
+    for _ in range(runs):
+        t = time.monotonic()
+        result = grade(str(EXAMPLES / "passes_all_legacy"), spec, Settings(reveal=True))
+        times.append(time.monotonic() - t)
+        assert result.score is not None and result.score.percent == 100
+    return {
+        "runs": runs,
+        "median_s": round(statistics.median(times), 3),
+        "max_s": round(max(times), 3),
+        "sandboxed": bool(result.run and result.run.sandboxed),
+    }
+
+
 def naive_baseline(folder: Path, idents: list[str]) -> dict[str, Any]:
     """The course's own way: start the server, sleep 3 s, run tests.py (10 s limit), kill."""
     tests_py = ROOT / "student_template" / "tests.py"
@@ -256,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                 entry["naive_baseline"] = {**base, "ratio_vs_ours": round(base["wall_s"] / ours, 1)}
             report["rosters"].append(entry)
         report["sandbox_start"] = sandbox_overhead()
+        report["single_correct_submission"] = single_latency(3 if args.small else 5)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print_table(report)
@@ -279,6 +300,11 @@ def print_table(report: dict[str, Any]) -> None:
             f"{tax if tax is not None else '-':>9} {r['grader_peak_rss_mb']:>7} "
             f"{(str(naive) + 'x') if naive else '-':>9}"
         )
+    one = report["single_correct_submission"]
+    print(
+        f"one correct submission alone (full suite, sandboxed): median {one['median_s']} s, "
+        f"max {one['max_s']} s over {one['runs']} runs"
+    )
     s = report["sandbox_start"]
     print(
         f"sandbox start: {s['sandboxed_start_s']} s vs bare {s['bare_start_s']} s "
