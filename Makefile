@@ -5,7 +5,7 @@ PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT ?= grades/examples
 
-.PHONY: setup demo test lint
+.PHONY: setup demo test bench bench-small lint
 
 setup:
 	@missing="$$(command -v bwrap >/dev/null || echo bubblewrap) $$(test -x /usr/bin/chromium || echo chromium)"; \
@@ -20,6 +20,12 @@ demo: setup
 
 test: setup
 	$(PYTHON) -m pytest -q
+
+bench: setup  # the full benchmark: rosters of 10, 40, 160 and the naive baseline on 40
+	$(PYTHON) -m bench
+
+bench-small: setup  # what CI runs so the benchmark cannot rot (timings are printed, not asserted)
+	$(PYTHON) -m bench --small --out bench/out/ci.json
 
 lint:
 	ruff check grader tests assignments reference bench
