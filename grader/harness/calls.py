@@ -14,8 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.harness.student import run_runner, runner_script
-from grader.model import Captured
+from grader.harness.student import Answer, run_runner, runner_script
 from grader.sandbox import Launcher
 
 MAX_TEXT = 20_000  # the runner keeps this much of the value and of the printed text
@@ -56,22 +55,15 @@ FUNCTION_RUNNER = runner_script(
 
 
 @dataclass
-class FunctionCall:
-    """What one call did, as observed from outside the sandbox."""
+class FunctionCall(Answer):
+    """What one call of a student's function did."""
 
-    ended: str  # "returned", "raised", "exited", "blocked", "timeout", "missing"
-    elapsed_s: float
     value_repr: str = ""
     value_type: str = ""
     printed: str = ""
-    exception_type: str = ""
-    exception_message: str = ""
-    traceback: str = ""
-    phase: str = ""
     asked: list[Any] = field(default_factory=list)  # ports passed to getservbyport
     asked_invalid: list[Any] = field(default_factory=list)
     asked_count: int = 0
-    outputs: tuple[Captured, ...] = ()
 
     @property
     def said(self) -> str:
@@ -109,33 +101,17 @@ def call_function(
 
 
 def _parse(raw: bytes, call: FunctionCall, code: int | None) -> None:
-    """Read the runner's JSON strictly; anything malformed is the function's failure."""
-    try:
-        data = json.loads(raw.decode("utf-8"))
-        if not isinstance(data, dict) or data.get("schema") != 1:
-            raise ValueError("bad schema")
-    except (ValueError, UnicodeDecodeError):
-        call.ended = "exited"
-        call.exception_message = f"the process ended (exit status {code}) without returning"
+    data = call.read(raw, code, "the function")
+    if data is None:
         return
-    call.phase = str(data.get("phase", ""))
     call.printed = str(data.get("printed", ""))[:MAX_TEXT]
     call.asked = _list(data.get("asked"))
     call.asked_invalid = _list(data.get("asked_invalid"))
     count = data.get("asked_count")
     call.asked_count = count if isinstance(count, int) else len(call.asked)
-    exc = data.get("exception")
-    if isinstance(exc, dict):
-        call.ended = "raised"
-        call.exception_type = str(exc.get("type", ""))
-        call.exception_message = str(exc.get("message", ""))
-        call.traceback = str(exc.get("traceback", ""))
-        return
-    if data.get("missing"):
-        call.ended = "missing"
-        return
-    call.value_type = str(data.get("type", ""))
-    call.value_repr = str(data.get("repr", ""))[:MAX_TEXT]
+    if call.ended == "returned":
+        call.value_type = str(data.get("type", ""))
+        call.value_repr = str(data.get("repr", ""))[:MAX_TEXT]
 
 
 def _list(value: object) -> list[Any]:

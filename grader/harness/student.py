@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from grader.harness.peers import Traffic
 from grader.model import Captured
@@ -188,20 +189,51 @@ class StudentServer:
 
 
 @dataclass
-class ClientCall:
-    """What one call of the student's client() did, as observed from outside."""
+class Answer:
+    """How a runner's call of student code ended, as observed from outside."""
 
     ended: str  # "returned", "raised", "exited", "blocked", "timeout", "missing"
     elapsed_s: float
-    reply: bytes | None = None
-    reply_type: str = ""
-    reply_repr: str = ""
-    log: str = ""
     exception_type: str = ""
     exception_message: str = ""
     traceback: str = ""
     phase: str = ""
     outputs: tuple[Captured, ...] = ()
+
+    def read(self, raw: bytes, code: int | None, what: str) -> dict[str, Any] | None:
+        """Parse the runner's JSON strictly and record how the call ended; None if it
+        is malformed (that counts against the student's code: a process that exited
+        without answering). A raise or a missing function sets `ended`."""
+        try:
+            data = json.loads(raw.decode("utf-8"))
+            if not isinstance(data, dict) or data.get("schema") != 1:
+                raise ValueError("bad schema")
+        except (ValueError, UnicodeDecodeError):
+            self.ended = "exited"
+            self.exception_message = (
+                f"the process ended (exit status {code}) without returning from {what}"
+            )
+            return None
+        self.phase = str(data.get("phase", ""))
+        exc = data.get("exception")
+        if isinstance(exc, dict):
+            self.ended = "raised"
+            self.exception_type = str(exc.get("type", ""))
+            self.exception_message = str(exc.get("message", ""))
+            self.traceback = str(exc.get("traceback", ""))
+        elif data.get("missing"):
+            self.ended = "missing"
+        return data
+
+
+@dataclass
+class ClientCall(Answer):
+    """What one call of the student's client() did."""
+
+    reply: bytes | None = None
+    reply_type: str = ""
+    reply_repr: str = ""
+    log: str = ""
     busy: bool = False
     peer_closed: bool = False  # the trusted server had seen the client close, before cleanup
     workdir: str = ""  # the submission's folder as the student's code sees it
@@ -381,29 +413,11 @@ def _outputs(proc: StudentProcess) -> tuple[Captured, ...]:
 
 
 def _parse(raw: bytes, call: ClientCall, proc: StudentProcess) -> ClientCall:
-    """Read the runner's JSON strictly; anything malformed counts as the client's failure."""
-    try:
-        data = json.loads(raw.decode("utf-8"))
-        if not isinstance(data, dict) or data.get("schema") != 1:
-            raise ValueError("bad schema")
-    except (ValueError, UnicodeDecodeError):
-        code = proc.returncode
-        call.ended = "exited"
-        call.exception_message = (
-            f"the client process ended (exit status {code}) without returning from client()"
-        )
+    data = call.read(raw, proc.returncode, "client()")
+    if data is None:
         return call
-    call.phase = str(data.get("phase", ""))
-    call.log = str(data.get("log", ""))
-    exc = data.get("exception")
-    if isinstance(exc, dict):
-        call.ended = "raised"
-        call.exception_type = str(exc.get("type", ""))
-        call.exception_message = str(exc.get("message", ""))
-        call.traceback = str(exc.get("traceback", ""))
-        return call
-    if data.get("missing"):
-        call.ended = "missing"
+    call.log = str(data.get("log", ""))  # kept even when client() raised
+    if call.ended != "returned":
         return call
     call.reply_type = str(data.get("type", ""))
     reply = data.get("reply")
