@@ -17,7 +17,7 @@ from pathlib import Path
 
 from grader.harness.config import RunConfig
 from grader.harness.diagnosis import student_traceback
-from grader.harness.peers import Traffic, exchange
+from grader.harness.peers import Traffic, Waited, exchange
 from grader.harness.plugin import Check, wait_until
 from grader.harness.student import ClientCall, IdleCheck, StudentServer
 
@@ -129,6 +129,39 @@ class Echo:
     message: str = ""
 
 
+def recorded_exchange(
+    check: Check,
+    server: StudentServer,
+    payload: bytes,
+    label: str,
+    *,
+    pieces: int = 1,
+    piece_pause_s: float = 0.0,
+    note: str = "",
+) -> tuple[Traffic, Waited]:
+    """Send payload to the student's server with the grader's client (hang detection on
+    the server's processes) and put the exchange in the check's transcript."""
+    assert server.port is not None
+    traffic, waited = exchange(
+        server.port,
+        payload,
+        timeout_s=check.timeout_s,
+        idle=IdleCheck(server.proc, check.quiescence_s),
+        quiescence_s=check.quiescence_s,
+        pieces=pieces,
+        piece_pause_s=piece_pause_s,
+    )
+    check.exchange(
+        label,
+        sent=bytes(traffic.sent),
+        received=bytes(traffic.received),
+        expected=payload,
+        elapsed_s=round(waited.elapsed_s, 3),
+        note=note,
+    )
+    return traffic, waited
+
+
 def probe_echo(
     check: Check,
     server: StudentServer,
@@ -152,24 +185,16 @@ def probe_echo(
             pause_s=piece_pause_s,
         ),
     )
-    traffic, waited = exchange(
-        server.port,
+    traffic, waited = recorded_exchange(
+        check,
+        server,
         payload,
-        timeout_s=check.timeout_s,
-        idle=IdleCheck(server.proc, check.quiescence_s),
-        quiescence_s=check.quiescence_s,
+        label,
         pieces=pieces,
         piece_pause_s=piece_pause_s,
-    )
-    got = bytes(traffic.received)
-    check.exchange(
-        label,
-        sent=bytes(traffic.sent),
-        received=got,
-        expected=payload,
-        elapsed_s=round(waited.elapsed_s, 3),
         note=f"{pieces} pieces, {piece_pause_s:g} s apart" if pieces > 1 else "",
     )
+    got = bytes(traffic.received)
     n, m = len(got), len(payload)
     if waited.ended == "done":
         if got[:m] != payload:

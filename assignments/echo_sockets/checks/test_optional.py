@@ -17,7 +17,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from echo_helpers import LONG, SHORT, SIXTEEN, repro_send, repro_server_port, show
+from echo_helpers import (
+    LONG,
+    SHORT,
+    SIXTEEN,
+    recorded_exchange,
+    repro_send,
+    repro_server_port,
+    show,
+)
 
 from grader.harness.calls import FunctionCall, call_function
 from grader.harness.config import RunConfig
@@ -74,21 +82,8 @@ def _echoes(
     """'' if the server echoed payload whole, else what went wrong."""
     assert server.port is not None
     check.commands(repro_send(repro_server_port(server, config), payload, config))
-    traffic, waited = exchange(
-        server.port,
-        payload,
-        timeout_s=check.timeout_s,
-        idle=IdleCheck(server.proc, check.quiescence_s),
-        quiescence_s=check.quiescence_s,
-    )
+    traffic, waited = recorded_exchange(check, server, payload, label)
     got = bytes(traffic.received)
-    check.exchange(
-        label,
-        sent=bytes(traffic.sent),
-        received=got,
-        expected=payload,
-        elapsed_s=round(waited.elapsed_s, 3),
-    )
     if waited.ended == "done" and got[: len(payload)] == payload:
         return ""
     if traffic.error:
