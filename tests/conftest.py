@@ -9,7 +9,8 @@ import pytest
 from support import CHROMIUM, CHROMIUM_ARGS, EXAMPLES, make_repo
 
 from grader import assignment as assignment_mod
-from grader.model import Assignment
+from grader.model import Assignment, GradeResult
+from grader.pipeline import Settings, grade
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +39,19 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         )
         yield context
         context.close()
+
+
+@pytest.fixture(scope="module")
+def graded(
+    tmp_path_factory: pytest.TempPathFactory, echo_assignment: Assignment
+) -> Callable[[str], GradeResult]:
+    """Grade an example once per module (a real repo in tmp), as instructors see it."""
+    cache: dict[str, GradeResult] = {}
+
+    def get(name: str) -> GradeResult:
+        if name not in cache:
+            repo = make_repo(tmp_path_factory.mktemp("examples") / name, EXAMPLES / name)
+            cache[name] = grade(str(repo), echo_assignment, Settings(reveal=True))
+        return cache[name]
+
+    return get

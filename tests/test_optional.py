@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 import pytest
-from support import EXAMPLES, make_repo
 
 from grader.locate import locate
 from grader.model import (
@@ -21,7 +20,6 @@ from grader.model import (
     PortFunction,
     Status,
 )
-from grader.pipeline import Settings, grade
 from grader.report import render_html, results_json
 from grader.static import analyse
 
@@ -73,21 +71,6 @@ EXPECTED: dict[str, tuple[tuple[Outcome, ...], tuple[Outcome, ...], float, tuple
         ("Multi-client server: none found", "Port services: no function"),
     ),
 }
-
-
-@pytest.fixture(scope="module")
-def graded(
-    tmp_path_factory: pytest.TempPathFactory, echo_assignment: Assignment
-) -> Callable[[str], GradeResult]:
-    cache: dict[str, GradeResult] = {}
-
-    def get(name: str) -> GradeResult:
-        if name not in cache:
-            repo = make_repo(tmp_path_factory.mktemp("optional") / name, EXAMPLES / name)
-            cache[name] = grade(str(repo), echo_assignment, Settings(reveal=True))
-        return cache[name]
-
-    return get
 
 
 def outcomes(result: GradeResult, ids: tuple[str, ...]) -> tuple[Outcome, ...]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import markupsafe
 import pytest
-from support import EXAMPLES, ROOT, leftover_student_processes, make_repo
+from support import ROOT, leftover_student_processes, make_repo
 
 from grader import assignment as assignment_mod
 from grader.model import Assignment, Detail, GradeResult, Outcome, Status
@@ -174,22 +174,6 @@ def failed(result: GradeResult) -> set[str]:
 def diagnoses(result: GradeResult) -> set[str]:
     assert result.run is not None
     return {d.code for c in result.run.checks for d in c.diagnoses}
-
-
-@pytest.fixture(scope="module")
-def graded(
-    tmp_path_factory: pytest.TempPathFactory, echo_assignment: Assignment
-) -> Callable[[str], GradeResult]:
-    """Grade an example once per module (a real repo in tmp), as instructors see it."""
-    cache: dict[str, GradeResult] = {}
-
-    def get(name: str) -> GradeResult:
-        if name not in cache:
-            repo = make_repo(tmp_path_factory.mktemp("examples") / name, EXAMPLES / name)
-            cache[name] = grade(str(repo), echo_assignment, SETTINGS)
-        return cache[name]
-
-    return get
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
