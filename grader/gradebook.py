@@ -189,9 +189,6 @@ class Gradebook:
         except ValueError:
             return None  # an unreadable old row is regraded, not trusted
 
-    def graded_in(self, run_id: int) -> set[str]:
-        rows = self._db.execute("SELECT identifier FROM submissions WHERE run_id = ?", (run_id,))
-        return {r[0] for r in rows}
 
 
 def latest(path: Path) -> list[dict[str, Any]]:

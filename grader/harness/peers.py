@@ -47,9 +47,6 @@ class Traffic:
             return self.settled()
         return len(self.sent) >= len(self.received)
 
-    def moved(self) -> int:
-        return len(self.sent) + len(self.received)
-
 
 IdleProbe = Callable[[], bool]
 """Returns True when the other side (a student process) is idle: no CPU, nothing running."""
