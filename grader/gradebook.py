@@ -190,7 +190,6 @@ class Gradebook:
             return None  # an unreadable old row is regraded, not trusted
 
 
-
 def latest(path: Path) -> list[dict[str, Any]]:
     """The submissions of the newest run, one row per student (for tests and exports)."""
     with closing(sqlite3.connect(path)) as db:
