@@ -107,7 +107,8 @@ class IdleCheck:
         self.proc = proc
         self.also = also  # other process trees that must be idle too (the peer server)
         self.window_s = window_s
-        self.samples: collections.deque[tuple[float, float]] = collections.deque()
+        # (time, CPU seconds, whether anything was runnable or in disk wait at that time)
+        self.samples: collections.deque[tuple[float, float, bool]] = collections.deque()
         self.busy_seen = False
         self._sample()
 
@@ -115,23 +116,27 @@ class IdleCheck:
         now = time.monotonic()
         if self.samples and now - self.samples[-1][0] < 0.02:
             return
-        self.samples.append((now, procfs.cpu_seconds(self._pids())))
+        pids = self._pids()
+        running = any(state in "RD" for state in procfs.states(pids))
+        self.samples.append((now, procfs.cpu_seconds(pids), running))
         # keep one sample older than the window, to measure the window against
         while len(self.samples) > 2 and self.samples[1][0] <= now - self.window_s:
             self.samples.popleft()
 
     def __call__(self) -> bool:
         self._sample()
-        now, cpu = self.samples[-1]
-        then, cpu_then = self.samples[0]
+        now, cpu, _ = self.samples[-1]
+        then, cpu_then, _ = self.samples[0]
         if now - then < self.window_s:
             return False  # not watched for a whole window yet
-        idle = (cpu - cpu_then) < self.BUSY_SHARE * (now - then)
+        # Little CPU, and never seen runnable in the window: a process starved of CPU on
+        # a loaded machine uses little CPU too, but it is runnable whenever we look.
+        idle = (cpu - cpu_then) < self.BUSY_SHARE * (now - then) and not any(
+            running for _, _, running in self.samples
+        )
         if idle:
-            pids = self._pids()
-            # Runnable but starved of CPU (a loaded machine), or asleep by choice
-            # (time.sleep: slow, not stuck): neither is blocked.
-            idle = "R" not in procfs.states(pids) and not procfs.timed_sleep(pids)
+            # asleep by choice (time.sleep) is slow, not stuck
+            idle = not procfs.timed_sleep(self._pids())
         self.busy_seen = self.busy_seen or not idle
         return idle
 
