@@ -131,9 +131,9 @@ def hang_tax(out: Path, assignment_checks: list[str]) -> dict[str, Any]:
 
 def sandbox_overhead(samples: int = 15) -> dict[str, Any]:
     """Start `python -c pass` bare and in the sandbox; compare the medians."""
-    from grader.pipeline import capabilities
-    from grader.run import policy_for
-    from grader.sandbox import Launcher
+    from grader.model import Isolation
+    from grader.run import capabilities
+    from grader.sandbox import Launcher, policy_for
 
     caps = capabilities()
     timings: dict[str, float] = {}
@@ -148,9 +148,9 @@ def sandbox_overhead(samples: int = 15) -> dict[str, Any]:
                 proc.wait(10)
                 spent.append(time.monotonic() - t)
             launcher.close()
-            timings["sandboxed" if sandboxed and policy.isolation == "bwrap" else "bare"] = (
-                statistics.median(spent)
-            )
+            timings[
+                "sandboxed" if sandboxed and policy.isolation is Isolation.BWRAP else "bare"
+            ] = statistics.median(spent)
     ratio = timings.get("sandboxed", 0) / timings["bare"] if timings.get("bare") else None
     return {
         "bare_start_s": round(timings["bare"], 4),
@@ -162,13 +162,16 @@ def sandbox_overhead(samples: int = 15) -> dict[str, Any]:
 def single_latency(runs: int = 5) -> dict[str, Any]:
     """One correct submission graded alone (a student's `grade .`): full suite, sandboxed."""
     from grader import assignment
-    from grader.pipeline import Settings, grade
+    from grader.pipeline import grade
+    from grader.settings import Settings
 
     spec = assignment.load()
     times = []
     for _ in range(runs):
         t = time.monotonic()
-        result = grade(str(EXAMPLES / "passes_all_legacy"), spec, Settings(reveal=True))
+        result = grade(
+            str(EXAMPLES / "passes_all_legacy"), assignment=spec, settings=Settings(reveal=True)
+        )
         times.append(time.monotonic() - t)
         assert result.score is not None and result.score.percent == 100
     return {

@@ -1,13 +1,17 @@
-"""Turn model values into JSON-safe data and back, exactly (never pickle).
+"""Turn frozen dataclasses (the model, the harness protocol, the sandbox policy) into
+JSON-safe data and back, exactly and strictly (never pickle).
 
-Used by the gradebook (results stored as JSON in SQLite) and anything that ships a
-GradeResult between processes. Generic over the frozen dataclasses in `grader.model`:
-enums by value, datetimes as ISO text, paths as text, bytes as base64, tuples as lists.
+Used by the gradebook (results stored as JSON in SQLite), by the grader and the harness
+to talk to each other, and by anything that ships a GradeResult between processes.
+Enums go by value, datetimes as ISO text, paths as text, bytes as base64, tuples as
+lists. `load` checks every field's type: data that does not fit raises ValueError, so a
+malformed record never becomes a half-right value.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import dataclasses
 import types
 import typing
@@ -17,13 +21,11 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
-from grader import model
-
 T = TypeVar("T")
 
 
 def dump(value: Any) -> Any:
-    """A JSON-safe rendering of a model value."""
+    """A JSON-safe rendering of a dataclass value (or of anything it holds)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Enum):
@@ -42,47 +44,86 @@ def dump(value: Any) -> Any:
 
 
 def load(cls: type[T], data: Any) -> T:
-    """Rebuild a model value of type cls from `dump` output; raises ValueError if malformed."""
+    """Rebuild a value of type cls from `dump` output; raises ValueError if malformed."""
     try:
         return typing.cast(T, _load(cls, data))
-    except (KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, AttributeError, binascii.Error, OverflowError) as exc:
         raise ValueError(f"malformed {getattr(cls, '__name__', cls)}: {exc}") from exc
 
 
 @cache
 def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls, vars(model))
+    return typing.get_type_hints(cls)
 
 
 def _load(tp: Any, data: Any) -> Any:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        options = [a for a in typing.get_args(tp) if a is not type(None)]
-        if data is None:
-            return None
-        return _load(options[0], data)
+        return _union(tp, data)
     if origin is tuple:
-        item = typing.get_args(tp)[0]
-        return tuple(_load(item, v) for v in data)
+        return _tuple(tp, data)
     if origin is dict:
         _, vt = typing.get_args(tp)
-        return {k: _load(vt, v) for k, v in data.items()}
+        return {_expect(k, str): _load(vt, v) for k, v in _expect(data, dict).items()}
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        hints = _hints(tp)
-        kwargs = {
-            f.name: _load(hints[f.name], data[f.name])
-            for f in dataclasses.fields(tp)
-            if f.name in data
-        }
-        return tp(**kwargs)
+        return _dataclass(tp, data)
     if isinstance(tp, type) and issubclass(tp, Enum):
         return tp(data)
     if tp is datetime:
-        return datetime.fromisoformat(data)
+        return datetime.fromisoformat(_expect(data, str))
     if tp in (Path, PurePosixPath):
-        return tp(data)
+        return tp(_expect(data, str))
     if tp is bytes:
-        return base64.b64decode(data.encode("ascii"), validate=True)
+        return base64.b64decode(_expect(data, str).encode("ascii"), validate=True)
+    return _scalar(tp, data)
+
+
+def _union(tp: Any, data: Any) -> Any:
+    options = [a for a in typing.get_args(tp) if a is not type(None)]
+    if data is None:
+        if len(options) == len(typing.get_args(tp)):
+            raise ValueError("null where a value is required")
+        return None
+    return _load(options[0], data)
+
+
+def _tuple(tp: Any, data: Any) -> tuple[Any, ...]:
+    args = typing.get_args(tp)
+    items = _expect(data, list)
+    if len(args) == 2 and args[1] is Ellipsis:
+        return tuple(_load(args[0], v) for v in items)
+    if len(items) != len(args):
+        raise ValueError(f"expected {len(args)} items, got {len(items)}")
+    return tuple(_load(a, v) for a, v in zip(args, items, strict=True))
+
+
+def _dataclass(tp: type, data: Any) -> Any:
+    hints = _hints(tp)
+    fields = {f.name for f in dataclasses.fields(tp) if f.init}
+    data = _expect(data, dict)
+    unknown = set(data) - fields
+    if unknown:
+        raise ValueError(f"unknown field {sorted(unknown)[0]!r} in {tp.__name__}")
+    return tp(**{name: _load(hints[name], value) for name, value in data.items()})
+
+
+def _scalar(tp: Any, data: Any) -> Any:
     if tp is float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            raise ValueError(f"expected a number, got {type(data).__name__}")
         return float(data)
+    if tp is int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            raise ValueError(f"expected an integer, got {type(data).__name__}")
+        return data
+    if tp in (str, bool):
+        return _expect(data, tp)
+    if tp is Any:
+        return data
+    raise TypeError(f"cannot load a {tp!r}")
+
+
+def _expect(data: Any, kind: type[T]) -> T:
+    if not isinstance(data, kind):
+        raise ValueError(f"expected {kind.__name__}, got {type(data).__name__}")
     return data

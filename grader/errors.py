@@ -6,6 +6,7 @@
     ├── SourceError             3  the submission could not be fetched (bad URL, missing, empty)
     ├── NotGradableError        3  fetched, but nothing to grade (no expected files)
     └── InfrastructureError     4  this machine cannot run the grading (sandbox, harness crash)
+        └── HarnessError        4  trusted check code could not set a check up (a grader fault)
 
 Third-party errors are translated where they enter (`raise ... from exc`); anything else
 that escapes is a bug and is shown with its traceback.
@@ -49,3 +50,9 @@ class NotGradableError(GraderError):
 
 class InfrastructureError(GraderError):
     exit_code = ExitCode.INFRASTRUCTURE
+
+
+class HarnessError(InfrastructureError):
+    """Raised by trusted check code that cannot set its check up (a port the grader
+    cannot bind, a reference server that does not start): the check is reported as
+    "the grader could not run this check", never as the student's failure."""

@@ -1,4 +1,5 @@
-"""Fetch a submission: clone a git URL (shallow, time-limited) or take a local folder.
+"""Stage 1 of 7, source -> Checkout: clone a git URL (shallow, time-limited) or take a
+local folder, and record exactly what will be graded.
 
 GitPython's errors never leave this module: they become a SourceError whose message is
 one sentence with the fix.
@@ -14,7 +15,7 @@ from pathlib import Path
 import git
 
 from grader.errors import NotGradableError, SourceError
-from grader.model import Checkout
+from grader.model import Checkout, CheckoutKind
 
 CLONE_TIMEOUT_S = 60
 _URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
@@ -86,7 +87,7 @@ def _clone(url: str, dest: Path, timeout_s: float) -> Checkout:
     return Checkout(
         source=url,
         path=dest,
-        kind="git-url",
+        kind=CheckoutKind.GIT_URL,
         url=url,
         branch=_branch(repo),
         commit=head.hexsha,
@@ -114,7 +115,7 @@ def _clone_at(url: str, source: str, dest: Path, timeout_s: float, deadline: dat
     return Checkout(
         source=source,
         path=dest,
-        kind="git-url" if is_url(source) else "git-clone",
+        kind=CheckoutKind.GIT_URL if is_url(source) else CheckoutKind.GIT_CLONE,
         url=url,
         branch=branch,
         commit=commit.hexsha,
@@ -145,16 +146,16 @@ def _local(source: str, path: Path) -> Checkout:
     try:
         repo = git.Repo(path, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        return Checkout(source=source, path=path, kind="directory")
+        return Checkout(source=source, path=path, kind=CheckoutKind.DIRECTORY)
     try:
         head = repo.head.commit
     except ValueError:
-        return Checkout(source=source, path=path, kind="directory", dirty=True)
+        return Checkout(source=source, path=path, kind=CheckoutKind.DIRECTORY, dirty=True)
     url = next((r.url for r in repo.remotes), None)
     return Checkout(
         source=source,
         path=path,
-        kind="git-clone",
+        kind=CheckoutKind.GIT_CLONE,
         url=url,
         branch=_branch(repo),
         commit=head.hexsha,

@@ -1,9 +1,10 @@
-"""Integrity flags: what in a repository or a run an instructor may want to look at.
+"""Stage 2b, Located (+ RunResult) -> instructor flags and notes.
 
-A flag never costs points and never reaches a student's view: files that would hijack
-a test run or fake its results (none of them is ever staged or loaded, so they changed
-nothing), a `tests.py` that differs from the template's, processes that tried to outlive
-the grading, and output floods. Each flag is one sentence with the files it names.
+A flag marks what could have changed a verdict or shows intent to tamper, and never
+costs points nor reaches a student's view: files that would hijack a test run or fake
+its results (none of them is ever staged or loaded, so they changed nothing), processes
+that tried to outlive the grading, and output floods. A note is merely worth knowing
+(a `tests.py` that differs from the template's, which most real classes edit).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ FLOOD_BYTES = 16 << 20  # an echo program logs a few MB even for the 1 MiB messa
 MAX_WALK = 20_000
 
 
-def repository_flags(root: Path, located: Located, assignment: Assignment) -> tuple[Flag, ...]:
+def repository_flags(root: Path, located: Located) -> tuple[Flag, ...]:
     """Flags from the files of a checkout (read only, nothing is run)."""
     hijack: list[PurePosixPath] = []
     shadow: list[PurePosixPath] = []
@@ -54,8 +55,9 @@ def repository_flags(root: Path, located: Located, assignment: Assignment) -> tu
         flags.append(
             Flag(
                 FlagKind.HIJACK_FILE,
-                f"the repository ships files that change how Python or pytest start or "
-                f"shadow a module the checks use ({named}); the grader never loads them, so "
+                f"the repository ships files that change how Python or pytest start, or "
+                f"are named like a standard module ({named}); the grader never loads the "
+                "former, and student code always imports the real standard library, so "
                 "they changed nothing here.",
                 tuple(hijack + shadow),
             )
@@ -70,34 +72,29 @@ def repository_flags(root: Path, located: Located, assignment: Assignment) -> tu
                 tuple(results),
             )
         )
-    changed = _tests_changed(root, located, assignment)
-    if changed is not None:
-        flags.append(changed)
     return tuple(flags)
 
 
-def _tests_changed(root: Path, located: Located, assignment: Assignment) -> Flag | None:
-    """tests.py beside the graded files, if it differs from the template's."""
+def note_changed_tests(root: Path, located: Located, assignment: Assignment) -> tuple[str, ...]:
+    """A note when tests.py beside the graded files differs from the template's."""
     template = assignment.template_dir / "tests.py" if assignment.template_dir else None
     if template is None or not template.is_file() or not located.files:
-        return None
+        return ()
     folder = located.files[0].path.parent
     path = folder / "tests.py"
     mine = root / path
     if mine.is_symlink() or not mine.is_file():
-        return None
+        return ()
     theirs = _lines(template)
     ours = _lines(mine)
     if ours == theirs:
-        return None
+        return ()
     diff = list(difflib.unified_diff(theirs, ours, lineterm="", n=0))
     added = sum(1 for d in diff if d.startswith("+") and not d.startswith("+++"))
     removed = sum(1 for d in diff if d.startswith("-") and not d.startswith("---"))
-    return Flag(
-        FlagKind.TESTS_CHANGED,
+    return (
         f"{path} differs from the template's ({added} lines added, {removed} removed); "
         "the grader runs its own checks, so this changed nothing here.",
-        (PurePosixPath(path),),
     )
 
 

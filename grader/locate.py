@@ -1,4 +1,4 @@
-"""Find the files to grade in a checkout, and say which were chosen and why.
+"""Stage 2 of 7, Checkout -> Located: find the files to grade, and say which and why.
 
 Real repositories put the files at the root, in a subfolder (`session04/`), under a
 changed name (`sm_echo_server.py`), or keep stale copies; a teacher would grade the

@@ -2,12 +2,12 @@
 
 Student -> Checkout -> Located -> (FileProblem...) -> RunResult(CheckResult...) -> Score
 -> GradeResult. Every value is a frozen dataclass of tuples, strings, numbers and enums,
-so results pickle, compare, and travel between processes (or cluster workers) unchanged.
+so results pickle, compare, and travel between processes (or cluster workers) unchanged;
+`grader.codec` turns them into JSON and back, strictly.
 """
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -15,7 +15,11 @@ from pathlib import Path, PurePosixPath
 
 
 class Outcome(Enum):
-    """How one check ended; a timeout is an outcome, not an exception."""
+    """How one check ended; a timeout is an outcome, not an exception.
+
+    ERROR is the grader's own fault (trusted check code crashed, or its report was
+    malformed): never the student's failure, so such a check is left out of the score.
+    """
 
     PASSED = "passed"
     FAILED = "failed"
@@ -23,6 +27,28 @@ class Outcome(Enum):
     ERROR = "error"
     SKIPPED = "skipped"
     NOT_RUN = "not_run"
+
+
+class Hang(Enum):
+    """How the student's side stopped making progress in a check that timed out."""
+
+    BLOCKED = "blocked"  # waiting for something that cannot come: no CPU, no timer, no bytes
+    BUSY = "busy"  # still running (CPU, or a timed wait) at the check's time limit
+
+
+class Isolation(Enum):
+    """How student code ran: the sandbox, or plainly as the grading user (warned)."""
+
+    BWRAP = "bwrap"
+    NONE = "none"
+
+
+class CheckoutKind(Enum):
+    """Where a submission came from."""
+
+    GIT_URL = "git-url"
+    GIT_CLONE = "git-clone"
+    DIRECTORY = "directory"
 
 
 class Status(Enum):
@@ -120,8 +146,8 @@ class Checkout:
     """Where a submission came from and which exact state of it is graded."""
 
     source: str
-    path: Path
-    kind: str  # "git-url", "git-clone" or "directory"
+    path: Path | None  # None once the checkout's folder is gone (it was a scratch clone)
+    kind: CheckoutKind
     url: str | None = None
     branch: str | None = None
     commit: str | None = None
@@ -202,7 +228,6 @@ class FlagKind(Enum):
 
     HIJACK_FILE = "hijack_file"  # conftest.py, pytest.ini, sitecustomize.py, *.pth
     RESULT_FILE = "result_file"  # results.json, *.jsonl, junit*.xml
-    TESTS_CHANGED = "tests_changed"  # tests.py differs from the template's
     ESCAPED = "escaped"  # processes that tried to outlive the grading
     OUTPUT_FLOOD = "output_flood"  # far more output than an echo program writes
 
@@ -276,6 +301,11 @@ class Diagnosis:
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
+    """What one check found: its outcome and the evidence a reader needs to act on it.
+
+    `trace` is the traceback of a grader fault (Outcome.ERROR), for instructors only.
+    """
+
     check_id: str
     outcome: Outcome
     duration_s: float = 0.0
@@ -284,7 +314,8 @@ class CheckResult:
     outputs: tuple[Captured, ...] = ()
     diagnoses: tuple[Diagnosis, ...] = ()
     reproduce: tuple[str, ...] = ()
-    hang: str | None = None  # "blocked" or "busy" when the student side stopped progressing
+    hang: Hang | None = None
+    trace: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +324,7 @@ class RunResult:
 
     checks: tuple[CheckResult, ...]
     wall_s: float
-    sandboxed: bool
+    isolation: Isolation
     timed_out: bool = False
     job_id: str = ""  # marks every student process of this run (GRADER_JOB=...)
     harness_output: Captured | None = None
@@ -303,28 +334,44 @@ class RunResult:
     def get(self, check_id: str) -> CheckResult | None:
         return next((c for c in self.checks if c.check_id == check_id), None)
 
+    @property
+    def sandboxed(self) -> bool:
+        return self.isolation is not Isolation.NONE
+
+    @property
+    def grader_faults(self) -> tuple[CheckResult, ...]:
+        """Checks the grader could not run (its own fault, left out of the score)."""
+        return tuple(c for c in self.checks if c.outcome is Outcome.ERROR)
+
 
 @dataclass(frozen=True, slots=True)
 class CheckScore:
+    """One rubric line as scored: `counted` says whether it is in points and max_points."""
+
     check_id: str
     title: str
     points: float
     max_points: float
     outcome: Outcome
     visibility: Visibility
-    counted: bool = True  # hidden checks count only once revealed
+    counted: bool = True  # hidden checks count once revealed; grader faults never
+    hidden: bool = False  # a hidden check the student may not see yet
     extra: bool = False
     advice: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Score:
+    """Points by the rubric; extra credit is apart and never part of max_points."""
+
     points: float
     max_points: float
     checks: tuple[CheckScore, ...]
     hidden_count: int = 0
     hidden_points: float = 0.0
     extra_points: float = 0.0
+    fault_count: int = 0  # checks the grader could not run: left out of points and max
+    fault_points: float = 0.0
 
     @property
     def percent(self) -> float:
@@ -349,19 +396,8 @@ class GradeResult:
     warnings: tuple[str, ...] = ()
     started_at: datetime | None = None
     duration_s: float = 0.0
-    cache_hit: str | None = None  # set instead of grading: the gradebook holds this key
     optional: OptionalWork | None = None  # the optional tasks found (None: not looked at)
     flags: tuple[Flag, ...] = ()  # for instructors only; no penalty
+    notes: tuple[str, ...] = ()  # for instructors only: worth knowing, not a flag
     sources: tuple[SourceFile, ...] = ()  # graded files' text, for similarity in a batch
-
-
-def b64(data: bytes | None) -> str | None:
-    return None if data is None else base64.b64encode(data).decode("ascii")
-
-
-def unb64(text: object) -> bytes | None:
-    if text is None:
-        return None
-    if not isinstance(text, str):
-        raise ValueError("expected base64 text")
-    return base64.b64decode(text.encode("ascii"), validate=True)
+    reused: bool = False  # taken from the gradebook (same commit, assignment and settings)

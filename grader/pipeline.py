@@ -1,57 +1,34 @@
-"""Compose the stages for one submission: fetch -> locate -> static -> stage -> run -> score.
+"""Compose the stages for one submission:
+fetch -> locate -> static -> stage -> run -> score (report is the caller's, last).
 
 `grade` turns every student-caused problem into a GradeResult with a Status and a
-one-sentence problem; only the grader's own error types are caught here.
+one-sentence problem; only the grader's own error types are caught here. `Grading` is
+the same work in two steps, so a batch can look a commit up in its gradebook between
+fetching and grading.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
-import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
+from types import TracebackType
 
 from grader import __version__
 from grader.errors import InfrastructureError, NotGradableError, SourceError
 from grader.fetch import fetch, is_url
-from grader.integrity import repository_flags, run_flags
+from grader.integrity import note_changed_tests, repository_flags, run_flags
 from grader.locate import locate
-from grader.model import Assignment, Checkout, GradeResult, Status
-from grader.run import policy_for, run_checks
-from grader.sandbox import Capabilities, Limits, probe
+from grader.model import Assignment, Checkout, GradeResult, Located, Status
+from grader.run import Job, Runner, SandboxRunner
 from grader.score import score
+from grader.settings import Settings
 from grader.stage import read_sources, stage
 from grader.static import analyse
-
-UNSANDBOXED_WARNING = (
-    "NOT SANDBOXED: this machine lacks bubblewrap or network namespaces, so the student's "
-    "code ran with your user's rights and network. Run `grade --check-sandbox` to see what "
-    "to install."
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Options of a grading run; the defaults live here and only here."""
-
-    out_dir: Path = Path("grades")
-    python: str = sys.executable
-    check_timeout_s: float | None = None
-    sandbox: bool = True
-    require_sandbox: bool = False
-    reveal: bool = False
-    limits: Limits = field(default_factory=Limits)
-
-
-@cache
-def capabilities() -> Capabilities:
-    return probe()
 
 
 def student_name(source: str) -> str:
@@ -64,126 +41,142 @@ def student_name(source: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "submission"
 
 
-Reuse = Callable[[Checkout], GradeResult | None]
-
-
 def grade(
     source: str,
-    assignment: Assignment,
-    settings: Settings,
     *,
+    assignment: Assignment,
+    settings: Settings | None = None,
+    runner: Runner | None = None,
     student: str | None = None,
     deadline: datetime | None = None,
-    reuse: Reuse | None = None,
 ) -> GradeResult:
     """Grade one submission end to end; a student's failure is a result, not an error.
 
-    `reuse` is asked, once the exact commit is known, for an earlier result of it (the
-    batch's cache); `deadline` picks the last commit at or before it, and once it has
-    passed, hidden checks are shown and counted as if revealed (their failure detail
-    still follows the rubric; only `settings.reveal` shows everything in full).
+    `deadline` picks the last commit at or before it, and once it has passed, hidden
+    checks are shown and counted as if revealed (their failure detail still follows the
+    rubric; only `settings.reveal` shows everything in full).
     """
-    started = datetime.now(UTC)
-    t0 = time.monotonic()
-    name = student or student_name(source)
-    base = GradeResult(
-        student=name,
-        status=Status.GRADED,
-        assignment=assignment.name,
-        assignment_digest=assignment.digest,
-        grader_version=__version__,
-        started_at=started,
-    )
-    scratch = Path(tempfile.mkdtemp(prefix="grader-"))
-    try:
-        return _grade(source, assignment, settings, base, scratch, t0, deadline, reuse)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    with Grading(
+        source,
+        assignment=assignment,
+        settings=settings,
+        runner=runner,
+        student=student,
+        deadline=deadline,
+    ) as grading:
+        fetched = grading.fetch()
+        if isinstance(fetched, GradeResult):
+            return fetched
+        return grading.grade(fetched)
 
 
-def _grade(
-    source: str,
-    assignment: Assignment,
-    settings: Settings,
-    base: GradeResult,
-    scratch: Path,
-    t0: float,
-    deadline: datetime | None,
-    reuse: Reuse | None,
-) -> GradeResult:
-    def done(**changes: object) -> GradeResult:
-        return replace(base, duration_s=round(time.monotonic() - t0, 3), **changes)  # type: ignore[arg-type]
+class Grading:
+    """One submission on its way through the stages: its scratch folder and its clock."""
 
-    try:
-        checkout = fetch(source, dest=scratch / "checkout", deadline=deadline)
-    except SourceError as exc:
-        return done(status=Status.FETCH_FAILED, problem=str(exc))
-    except NotGradableError as exc:
-        return done(status=Status.NOT_GRADABLE, problem=str(exc))
-    work = checkout.path
-    if work.is_relative_to(scratch):
-        # A result carries no path that exists only on the machine that graded it.
-        checkout = replace(checkout, path=Path())
-    if reuse is not None:
-        earlier = reuse(checkout)
-        if earlier is not None:
-            return replace(earlier, student=base.student)
-    located = locate(work, assignment)
-    flags = repository_flags(work, located, assignment)
-    if not located.files:
-        wanted = " or ".join(f.name for f in assignment.files)
-        return done(
-            status=Status.NOT_GRADABLE,
+    def __init__(
+        self,
+        source: str,
+        *,
+        assignment: Assignment,
+        settings: Settings | None = None,
+        runner: Runner | None = None,
+        student: str | None = None,
+        deadline: datetime | None = None,
+    ) -> None:
+        self.source = source
+        self.assignment = assignment
+        self.settings = settings or Settings()
+        self.runner = runner or SandboxRunner(self.settings)
+        self.deadline = deadline
+        self.started = datetime.now(UTC)
+        self.t0 = time.monotonic()
+        self.base = GradeResult(
+            student=student or student_name(source),
+            status=Status.GRADED,
+            assignment=assignment.name,
+            assignment_digest=assignment.digest,
+            grader_version=__version__,
+            started_at=self.started,
+        )
+        self.scratch = Path(tempfile.mkdtemp(prefix="grader-"))
+
+    def __enter__(self) -> Grading:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def done(self, result: GradeResult) -> GradeResult:
+        return replace(result, duration_s=round(time.monotonic() - self.t0, 3))
+
+    def fetch(self) -> Checkout | GradeResult:
+        """Stage 1: the exact state of the submission to grade, or why there is none."""
+        try:
+            return fetch(self.source, dest=self.scratch / "checkout", deadline=self.deadline)
+        except SourceError as exc:
+            return self.done(replace(self.base, status=Status.FETCH_FAILED, problem=str(exc)))
+        except NotGradableError as exc:
+            return self.done(replace(self.base, status=Status.NOT_GRADABLE, problem=str(exc)))
+
+    def grade(self, checkout: Checkout) -> GradeResult:
+        """Stages 2-6 on a fetched checkout."""
+        work = checkout.path
+        assert work is not None
+        if work.is_relative_to(self.scratch):
+            # A result carries no path that exists only on the machine that graded it.
+            checkout = replace(checkout, path=None)
+        located = locate(work, self.assignment)
+        found = replace(
+            self.base,
             checkout=checkout,
             located=located,
-            flags=flags,
-            problem=f"no {wanted} found in {source}; put your files at the root of the "
-            "repository (and commit and push them).",
+            flags=repository_flags(work, located),
+            notes=note_changed_tests(work, located, self.assignment),
         )
-    caps = capabilities()
-    warnings: list[str] = []
-    try:
-        if settings.require_sandbox and not caps.sandbox:
-            raise InfrastructureError(
-                "this machine cannot sandbox student code ("
-                + "; ".join(caps.problems)
-                + ") and batch grading needs it; fix that or pass --no-sandbox."
+        if not located.files:
+            return self.done(replace(found, status=Status.NOT_GRADABLE, problem=self._nothing()))
+        try:
+            return self.done(self._run(work, located, found))
+        except (InfrastructureError, NotGradableError) as exc:
+            status = (
+                Status.INFRA_ERROR if isinstance(exc, InfrastructureError) else Status.NOT_GRADABLE
             )
-        inspection = analyse(work, located, settings.python)
-        files = stage(work, located, scratch / "staged", optional=inspection.optional)
-        policy = policy_for(
-            caps, sandbox=settings.sandbox, python=settings.python, limits=settings.limits
+            return self.done(replace(found, status=status, problem=str(exc)))
+
+    def _run(self, work: Path, located: Located, found: GradeResult) -> GradeResult:
+        inspection = analyse(work, located, self.settings.python)
+        staged = stage(work, located, self.scratch / "staged", optional=inspection.optional)
+        run = self.runner.run(
+            Job(
+                staged.folder,
+                staged.files,
+                inspection,
+                self.assignment,
+                staged.multi_servers,
+                staged.port_function,
+            )
         )
-        if policy.isolation == "none":
-            warnings.append(UNSANDBOXED_WARNING)
-        (scratch / "harness").mkdir()
-        run = run_checks(
-            scratch / "staged",
-            files,
-            inspection,
-            assignment,
-            policy=policy,
-            caps=caps,
-            scratch=scratch / "harness",
-            check_timeout_s=settings.check_timeout_s,
+        reveal = self.settings.reveal or _past(self.deadline, self.started)
+        return replace(
+            found,
+            file_problems=inspection.problems,
+            run=run,
+            score=score(run, self.assignment, reveal=reveal),
+            warnings=run.warnings,
+            optional=inspection.optional,
+            flags=found.flags + run_flags(run),
+            sources=read_sources(work, located, optional=inspection.optional),
         )
-    except (InfrastructureError, NotGradableError) as exc:
-        status = Status.INFRA_ERROR if isinstance(exc, InfrastructureError) else Status.NOT_GRADABLE
-        return done(
-            status=status, checkout=checkout, located=located, problem=str(exc), flags=flags
+
+    def _nothing(self) -> str:
+        wanted = " or ".join(f.name for f in self.assignment.files)
+        return (
+            f"no {wanted} found in {self.source}; put your files at the root of the "
+            "repository (and commit and push them)."
         )
-    return done(
-        checkout=checkout,
-        located=located,
-        file_problems=inspection.problems,
-        run=run,
-        score=score(run, assignment, reveal=settings.reveal or _past(deadline, base.started_at)),
-        warnings=tuple(warnings) + run.warnings,
-        optional=inspection.optional,
-        flags=flags + run_flags(run),
-        sources=read_sources(work, located, optional=inspection.optional),
-    )
 
 
-def _past(deadline: datetime | None, now: datetime | None) -> bool:
-    return deadline is not None and now is not None and now >= deadline
+def _past(deadline: datetime | None, now: datetime) -> bool:
+    return deadline is not None and now >= deadline

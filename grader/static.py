@@ -1,10 +1,12 @@
-"""Static look at the located files, without running them: does each compile under the
-student interpreter, is it Python 2, and where will the client connect? It also reads
-what the optional tasks need: how each multi-client server candidate serves several
-clients (select, threads, neither), and which function, in any file, takes port bounds.
+"""Stage 3 of 7, Located -> Inspection: a look at the located files without running
+them. Does each compile under the student interpreter, is it Python 2, and where will
+the client connect? It also reads what the optional tasks need: how each multi-client
+server candidate serves several clients (select, threads, neither), and which function,
+in any file, takes port bounds.
 
-The analysis runs in a subprocess of the student interpreter (hostile source can exhaust
-a parser), so only its JSON answer enters the grader, and it is parsed strictly.
+The analysis (`grader/inside/analyse.py`) runs in a subprocess of the student
+interpreter (hostile source can exhaust a parser), so only its JSON answer enters the
+grader, and it is parsed strictly.
 """
 
 from __future__ import annotations
@@ -29,185 +31,7 @@ from grader.model import (
 
 ANALYSE_TIMEOUT_S = 20
 MAX_SCAN_FILES = 200  # files searched for the port-services function (bigger ones: skipped)
-
-# Runs under the student's interpreter with -I; stdlib only, Python 3.6+ syntax.
-# argv: the located files, then "--multi" and the multi-server candidates, then "--scan"
-# and the files to search for a function taking port bounds.
-_SCRIPT = r"""
-import ast, json, re, sys
-MAX_BYTES = 262144
-args = sys.argv[1:]
-def split(marker):
-    global args
-    if marker not in args:
-        return []
-    i = args.index(marker)
-    rest, args = args[i + 1:], args[:i]
-    return rest
-scan = split("--scan")
-multi = split("--multi")
-out = {}
-for path in args:
-    entry = {}
-    try:
-        with open(path, "rb") as f:
-            source = f.read()
-        tree = compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-        compile(tree, path, "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        entry["error"] = {"type": type(exc).__name__, "msg": exc.msg or "", "line": exc.lineno,
-                          "text": (exc.text or "").rstrip("\n")}
-    except (ValueError, MemoryError, RecursionError) as exc:
-        entry["error"] = {"type": type(exc).__name__, "msg": str(exc)[:300], "line": None,
-                          "text": ""}
-    else:
-        accepts_port = False
-        literal = None
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name == "client":
-                args_ = node.args.args + node.args.kwonlyargs
-                names = [a.arg for a in args_]
-                accepts_port = "port" in names or node.args.kwarg is not None
-                defaults = dict(zip([a.arg for a in node.args.args][::-1],
-                                    node.args.defaults[::-1]))
-                defaults.update(zip([a.arg for a in node.args.kwonlyargs],
-                                    node.args.kw_defaults))
-                d = defaults.get("port")
-                if isinstance(d, ast.Constant) and isinstance(d.value, int):
-                    literal = d.value
-        for node in ast.walk(tree):
-            found = None
-            if isinstance(node, ast.Tuple) and len(node.elts) == 2:
-                a, b = node.elts
-                if isinstance(a, ast.Constant) and isinstance(a.value, str) and \
-                        isinstance(b, ast.Constant) and isinstance(b.value, int):
-                    found = b.value
-            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
-                if any(isinstance(t, ast.Name) and "port" in t.id.lower() for t in node.targets):
-                    found = node.value.value
-            if literal is None and isinstance(found, int) and not isinstance(found, bool) \
-                    and 0 < found < 65536:
-                literal = found
-                break
-        entry["accepts_port"] = accepts_port
-        entry["port_literal"] = literal
-    out[path] = entry
-
-
-def parse(path):
-    try:
-        with open(path, "rb") as f:
-            source = f.read(MAX_BYTES + 1)
-        if len(source) > MAX_BYTES:
-            return None, ""
-        tree = compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-        return tree, source.decode("utf-8", "replace")
-    except (SyntaxError, ValueError, MemoryError, RecursionError, OSError):
-        return None, ""
-
-
-def dotted(node):
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return ""
-
-
-SELECT = {"select.select", "select.poll", "select.epoll", "select.kqueue", "select.devpoll",
-          "asyncio.start_server", "asyncio.run", "asyncio.get_event_loop"}
-THREADS = {"threading.Thread", "_thread.start_new_thread", "thread.start_new_thread",
-           "os.fork", "multiprocessing.Process", "multiprocessing.Pool",
-           "concurrent.futures.ThreadPoolExecutor", "concurrent.futures.ProcessPoolExecutor",
-           "socketserver.ThreadingTCPServer", "socketserver.ForkingTCPServer",
-           "socketserver.ThreadingMixIn", "socketserver.ForkingMixIn"}
-
-
-def concurrency(tree):
-    aliases = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            for a in node.names:
-                aliases[a.asname or a.name] = node.module + "." + a.name
-        elif isinstance(node, ast.Import):
-            for a in node.names:
-                aliases[a.asname or a.name] = a.name
-    selects, threads = [], []
-    for node in ast.walk(tree):
-        names = []
-        if isinstance(node, ast.Call):
-            names.append(dotted(node.func))
-        elif isinstance(node, ast.ClassDef):
-            names.extend(dotted(b) for b in node.bases)
-        for name in names:
-            if not name:
-                continue
-            head, _, rest = name.partition(".")
-            full = aliases.get(head, head) + ("." + rest if rest else "")
-            line = getattr(node, "lineno", 0)
-            if full in SELECT or full.startswith("selectors."):
-                selects.append([line, full])
-            elif full in THREADS:
-                threads.append([line, full])
-    return sorted(selects), sorted(threads)
-
-
-LOWER = re.compile(r"lo|min|start|begin|first|from|bottom|least")
-UPPER = re.compile(r"up|hi|max|end|stop|last|to|top|most")
-
-
-def port_functions(path, tree):
-    found = []
-    for node in tree.body:
-        if not isinstance(node, ast.FunctionDef) or node.name in ("client", "server", "main"):
-            continue
-        every = list(getattr(node.args, "posonlyargs", [])) + list(node.args.args)
-        defaults = [None] * (len(every) - len(node.args.defaults)) + list(node.args.defaults)
-        if every and every[0].arg in ("self", "cls"):
-            every, defaults = every[1:], defaults[1:]
-        if len(every) < 2:
-            continue
-        a, b = every[0].arg.lower(), every[1].arg.lower()
-        calls = {dotted(n.func).split(".")[-1] for n in ast.walk(node) if isinstance(n, ast.Call)}
-        looks_up = "getservbyport" in calls
-        bounds = bool(LOWER.search(a) and UPPER.search(b))
-        named = "serv" in node.name.lower() or "port" in node.name.lower()
-        if not (looks_up or (bounds and named)):
-            continue
-        shown = []
-        for d in defaults[:2]:
-            if d is None:
-                shown.append("")
-            elif isinstance(d, ast.Constant):
-                shown.append(repr(d.value))
-            elif isinstance(d, ast.UnaryOp) and isinstance(d.operand, ast.Constant):
-                shown.append(("-" if isinstance(d.op, ast.USub) else "") + repr(d.operand.value))
-            else:
-                shown.append("...")
-        rank = [0 if looks_up else 1, 0 if bounds else 1, 0 if named else 1]
-        found.append({"rank": rank, "path": path, "name": node.name, "line": node.lineno,
-                      "bounds": [every[0].arg, every[1].arg], "defaults": shown})
-    return found
-
-
-servers = {}
-for path in multi:
-    tree, _ = parse(path)
-    if tree is None:
-        servers[path] = {"error": True}
-        continue
-    selects, threads = concurrency(tree)
-    servers[path] = {"select": selects[:3], "threads": threads[:3]}
-functions = []
-for path in scan:
-    tree, _ = parse(path)
-    if tree is not None:
-        functions.extend(port_functions(path, tree))
-print(json.dumps({"files": out, "multi": servers, "functions": functions}))
-"""
+ANALYSE = Path(__file__).resolve().parent / "inside" / "analyse.py"
 
 _PY2 = (
     (re.compile(r"^\s*print\s*>>"), "write print(..., file=log_buffer) instead of print >>"),
@@ -234,29 +58,17 @@ def analyse(root: Path, located: Located, python: str) -> Inspection:
     paths = {f.role: f.path for f in located.files}
     if not paths:
         return Inspection((), False, None)
-    multi = [c.path for c in located.candidates]
-    scan = python_files(root)[:MAX_SCAN_FILES]
-    argv = [str(root / p) for p in paths.values()]
-    argv += ["--multi", *(str(root / p) for p in multi), "--scan", *(str(root / p) for p in scan)]
-    try:
-        done = subprocess.run(
-            [python, "-I", "-c", _SCRIPT, *argv],
-            capture_output=True,
-            text=True,
-            timeout=ANALYSE_TIMEOUT_S,
-            check=False,
-        )
-        answer = json.loads(done.stdout)
-        files = answer["files"]
-    except (OSError, subprocess.TimeoutExpired, ValueError, KeyError, TypeError) as exc:
-        raise InfrastructureError(
-            f"could not run the student interpreter {python} to check the files ({exc}); "
-            "pass a working Python 3 with --python."
-        ) from exc
+    request = {
+        "files": {role: str(p) for role, p in paths.items()},
+        "multi": [str(c.path) for c in located.candidates],
+        "scan": [str(p) for p in python_files(root)[:MAX_SCAN_FILES]],
+    }
+    answer = _answer(root, python, request)
+    files = answer.get("files", {})
     problems: list[FileProblem] = []
     accepts, literal = False, None
     for role, rel in paths.items():
-        entry = files.get(str(root / rel), {})
+        entry = files.get(role, {})
         error = entry.get("error")
         if error:
             problems.append(_problem(role, rel, root / rel, error))
@@ -266,12 +78,34 @@ def analyse(root: Path, located: Located, python: str) -> Inspection:
             literal = raw if isinstance(raw, int) else None
     optional = OptionalWork(
         servers=tuple(
-            _multi_server(c.path, c.reason, answer.get("multi", {}).get(str(root / c.path), {}))
+            _multi_server(c.path, c.reason, answer.get("multi", {}).get(str(c.path), {}))
             for c in located.candidates
         ),
-        port_function=_port_function(root, answer.get("functions", [])),
+        port_function=_port_function(answer.get("functions", [])),
     )
     return Inspection(tuple(problems), accepts, literal, optional)
+
+
+def _answer(root: Path, python: str, request: dict[str, Any]) -> dict[str, Any]:
+    try:
+        done = subprocess.run(
+            [python, "-I", "-S", "-B", str(ANALYSE)],
+            input=json.dumps(request),
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=ANALYSE_TIMEOUT_S,
+            check=False,
+        )
+        answer = json.loads(done.stdout)
+        if not isinstance(answer, dict) or not isinstance(answer.get("files"), dict):
+            raise ValueError("no files in the answer")
+    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        raise InfrastructureError(
+            f"could not run the student interpreter {python} to check the files ({exc}); "
+            "pass a working Python 3 with --python."
+        ) from exc
+    return answer
 
 
 def _multi_server(path: PurePosixPath, reason: str, entry: dict[str, Any]) -> MultiServer:
@@ -291,13 +125,13 @@ def _multi_server(path: PurePosixPath, reason: str, entry: dict[str, Any]) -> Mu
     return MultiServer(path, reason, kind, evidence)
 
 
-def _port_function(root: Path, found: list[dict[str, Any]]) -> PortFunction | None:
+def _port_function(found: list[dict[str, Any]]) -> PortFunction | None:
     """The likeliest function for the port-services task: it calls getservbyport and
     takes bounds named like bounds; nearest the root first."""
     best: tuple[tuple[int, ...], PortFunction] | None = None
     for entry in found:
         try:
-            rel = PurePosixPath(Path(str(entry["path"])).relative_to(root).as_posix())
+            rel = PurePosixPath(str(entry["path"]))
             bounds = tuple(str(b) for b in entry["bounds"][:2])
             defaults = tuple(str(d) for d in entry["defaults"][:2])
             function = PortFunction(

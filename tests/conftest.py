@@ -10,7 +10,8 @@ from support import CHROMIUM, CHROMIUM_ARGS, EXAMPLES, make_repo
 
 from grader import assignment as assignment_mod
 from grader.model import Assignment, GradeResult
-from grader.pipeline import Settings, grade
+from grader.pipeline import grade
+from grader.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +52,9 @@ def graded(
     def get(name: str) -> GradeResult:
         if name not in cache:
             repo = make_repo(tmp_path_factory.mktemp("examples") / name, EXAMPLES / name)
-            cache[name] = grade(str(repo), echo_assignment, Settings(reveal=True))
+            cache[name] = grade(
+                str(repo), assignment=echo_assignment, settings=Settings(reveal=True)
+            )
         return cache[name]
 
     return get

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from support import EXAMPLES, make_repo
 
-from grader import gradebook
+from grader.batch import gradebook
 from grader.cli import main
 from grader.errors import ExitCode
 
@@ -178,7 +178,7 @@ def test_template_placeholder_must_be_a_column(
 def test_view_serves_the_results_folder_on_loopback(tmp_path: Path) -> None:
     import urllib.request
 
-    from grader import view
+    from grader.cli import view
 
     (tmp_path / "index.html").write_text("<!DOCTYPE html><title>class</title>")
     server, url = view.serve(tmp_path)

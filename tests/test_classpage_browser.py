@@ -6,8 +6,7 @@ from pathlib import Path
 
 from support import ARTIFACTS, EXAMPLES, make_repo, open_page
 
-from grader import view
-from grader.cli import main
+from grader.cli import main, view
 from grader.errors import ExitCode
 
 STUDENTS = {"ada": "passes_all_legacy", "bob": "client_stops_on_short_chunk", "cy": "python2"}

@@ -144,7 +144,7 @@ def test_batch_refuses_to_run_without_a_sandbox(
     from dataclasses import replace
 
     import grader.cli
-    from grader.pipeline import capabilities
+    from grader.run import capabilities
 
     # This machine has a sandbox; pretend bubblewrap is missing, as on a laptop without it.
     missing = replace(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from support import EXAMPLES, make_repo
 
-from grader import gradebook
+from grader.batch import gradebook
 from grader.cli import main
 from grader.errors import ExitCode
 

@@ -1,19 +1,24 @@
-"""The stages import only earlier stages, the model and the errors (style.md)."""
+"""The layers of grader/: each imports only layers below it (style.md), the student-side
+programs import nothing of the grader, and no trusted module imports them."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+import pytest
+
 GRADER = Path(__file__).resolve().parent.parent / "grader"
+# Bottom to top: a module may import its own layer and the ones before it.
 ORDER = [
     "errors",
     "model",
+    "settings",
     "codec",
     "sandbox",
+    "protocol",
     "harness",
     "assignment",
-    "roster",
     "fetch",
     "locate",
     "integrity",
@@ -21,42 +26,76 @@ ORDER = [
     "stage",
     "run",
     "score",
-    "report",
-    "exports",
-    "similarity",
-    "classpage",
     "pipeline",
-    "selfcheck",
-    "gradebook",
+    "report",
     "batch",
-    "progress",
-    "view",
     "cli",
 ]
+STUDENT_SIDE = "inside"
+ENTRY = {"__init__", "__main__"}  # the package's face: may import anything
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("grader."):
-            names.add(node.module.split(".")[1])
-        elif isinstance(node, ast.ImportFrom) and node.module == "grader":
-            names.update(a.name for a in node.names if a.name in ORDER)
-    return names
+def layer(path: Path) -> str:
+    return path.relative_to(GRADER).parts[0].removesuffix(".py")
 
 
-def test_no_stage_imports_a_later_stage() -> None:
-    for path in GRADER.rglob("*.py"):
-        rel = path.relative_to(GRADER)
-        own = rel.parts[0].removesuffix(".py")
-        if own not in ORDER:
-            continue
-        for used in _imports(path):
-            assert ORDER.index(used) <= ORDER.index(own), f"{rel} imports grader.{used}"
+def imported(path: Path) -> set[str]:
+    """Every grader layer a module imports, in any form (from grader.x, from grader import
+    x, import grader.x), at any depth of the file."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            found.add(layer(path))  # relative: the module's own package
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            parts = node.module.split(".")
+            if parts[0] == "grader" and len(parts) > 1:
+                found.add(parts[1])
+            elif node.module == "grader":
+                found.update(a.name for a in node.names if a.name != "__version__")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "grader":
+                    found.add(parts[1] if len(parts) > 1 else "__init__")
+    return found
 
 
-def test_the_trusted_side_never_imports_student_code() -> None:
-    for path in (GRADER / "harness").glob("*.py"):
+MODULES = sorted(GRADER.rglob("*.py"))
+
+
+def test_every_module_has_a_layer() -> None:
+    unknown = {layer(p) for p in MODULES} - set(ORDER) - ENTRY - {STUDENT_SIDE}
+    assert not unknown, f"place {sorted(unknown)} in ORDER"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(GRADER)))
+def test_no_module_imports_a_later_layer(path: Path) -> None:
+    own = layer(path)
+    if own in ENTRY or own == STUDENT_SIDE:
+        return
+    for used in imported(path) - {"__init__"}:
+        assert used in ORDER, f"{path.name} imports grader.{used}, which has no layer"
+        assert ORDER.index(used) <= ORDER.index(own), f"{path} imports grader.{used}"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(GRADER)))
+def test_no_trusted_module_imports_the_student_side(path: Path) -> None:
+    used = imported(path)
+    if layer(path) == STUDENT_SIDE:
+        assert not used - {STUDENT_SIDE}, f"{path} (student side) imports the grader"
+    else:
+        assert STUDENT_SIDE not in used, f"{path} imports grader.inside"
         text = path.read_text()
         assert "import_module" not in text and "__import__" not in text, path
+
+
+def test_the_student_side_uses_the_standard_library_only() -> None:
+    for path in (GRADER / STUDENT_SIDE).glob("*.py"):
+        tree = ast.parse(path.read_text())
+        roots = {
+            (n.module or "").split(".")[0] if isinstance(n, ast.ImportFrom) else a.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Import | ast.ImportFrom)
+            for a in n.names
+        }
+        assert not {"grader", "pytest", "jinja2", "git"} & roots, path

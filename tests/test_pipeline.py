@@ -14,13 +14,14 @@ from pathlib import Path
 
 import markupsafe
 import pytest
-from support import ROOT, leftover_student_processes, make_repo
+from support import EXAMPLES, ROOT, leftover_student_processes, make_repo
 
 from grader import assignment as assignment_mod
-from grader.model import Assignment, Detail, GradeResult, Outcome, Status
-from grader.pipeline import Settings, grade
+from grader.model import Assignment, Detail, GradeResult, Hang, Outcome, Status
+from grader.pipeline import grade
 from grader.report import render_html, results_json
 from grader.score import score
+from grader.settings import Settings
 
 sys.path.insert(0, str(ROOT / "assignments" / "echo_sockets" / "checks"))
 from diagnoses import CATALOGUE  # noqa: E402
@@ -135,6 +136,14 @@ EXPECTED: dict[str, tuple[set[str], set[str], float | None]] = {
         {"server_waits_for_close"},
         45,
     ),
+    # slow but right: full points, and advice (0 points) on every client check
+    "client_reads_until_timeout": (set(), {"client_waits_for_timeout"}, 100),
+    "server_closes_when_nothing_waits": (
+        {"server_message_in_pieces"},
+        {"server_stops_on_short_chunk"},
+        95,
+    ),
+    "chatty_stdout": (set(), set(), 100),
 }
 
 # The example that shows each diagnosis (its report has that one and only related ones).
@@ -152,6 +161,7 @@ SHOWN_BY = {
     "client_stops_on_short_chunk": "client_stops_on_short_chunk",
     "client_stops_early": "client_stops_on_short_chunk",
     "client_waits_for_close": "deadlock",
+    "client_waits_for_timeout": "client_reads_until_timeout",
     "client_sends_nothing": "client_sends_nothing",
     "client_returns_what_it_sent": "client_returns_what_it_sent",
     "client_returns_bytes": "client_returns_bytes",
@@ -240,12 +250,12 @@ def test_every_failed_check_explains_itself(
             assert any("from echo_client import client" in c for c in check.reproduce)
     if name == "client_stops_on_short_chunk":
         sixteen = result.run.get("client_exactly_16_bytes")
-        assert sixteen is not None and sixteen.hang == "blocked"
+        assert sixteen is not None and sixteen.hang is Hang.BLOCKED
 
 
 def test_reference_scores_full_marks(echo_assignment: Assignment, tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "ref", ROOT / "reference")
-    result = grade(str(repo), echo_assignment, SETTINGS)
+    result = grade(str(repo), assignment=echo_assignment, settings=SETTINGS)
     assert result.score is not None and result.score.percent == 100
     assert failed(result) == set()
 
@@ -254,7 +264,7 @@ def test_untouched_template_scores_zero_and_says_why(
     echo_assignment: Assignment, tmp_path: Path
 ) -> None:
     repo = make_repo(tmp_path / "template", ROOT / "student_template")
-    result = grade(str(repo), echo_assignment, SETTINGS)
+    result = grade(str(repo), assignment=echo_assignment, settings=SETTINGS)
     assert result.score is not None and result.score.points == 0
     assert result.run is not None
     for check in result.run.checks:
@@ -269,7 +279,7 @@ def test_repo_with_only_a_server_grades_what_it_has(
 ) -> None:
     server = (ROOT / "reference" / "echo_server.py").read_text()
     repo = make_repo(tmp_path / "only_server", {"echo_server.py": server})
-    result = grade(str(repo), echo_assignment, SETTINGS)
+    result = grade(str(repo), assignment=echo_assignment, settings=SETTINGS)
     assert result.located is not None and result.located.missing == ("client",)
     assert result.run is not None
     for check in result.run.checks:
@@ -281,7 +291,11 @@ def test_repo_with_only_a_server_grades_what_it_has(
 def test_hidden_checks_count_only_when_revealed(
     example_repo: Callable[[str], Path], echo_assignment: Assignment
 ) -> None:
-    student = grade(str(example_repo("client_stops_on_short_chunk")), echo_assignment, Settings())
+    student = grade(
+        str(example_repo("client_stops_on_short_chunk")),
+        assignment=echo_assignment,
+        settings=Settings(),
+    )
     assert student.score is not None
     assert student.score.hidden_count == 7
     assert student.score.max_points == 100 - student.score.hidden_points
@@ -293,8 +307,13 @@ def test_hidden_checks_show_once_the_deadline_has_passed(
     example_repo: Callable[[str], Path], echo_assignment: Assignment
 ) -> None:
     repo = str(example_repo("client_stops_on_short_chunk"))
-    before = grade(repo, echo_assignment, Settings(), deadline=datetime.now(UTC) + timedelta(1))
-    after = grade(repo, echo_assignment, Settings(), deadline=datetime.now(UTC))
+    before = grade(
+        repo,
+        assignment=echo_assignment,
+        settings=Settings(),
+        deadline=datetime.now(UTC) + timedelta(1),
+    )
+    after = grade(repo, assignment=echo_assignment, settings=Settings(), deadline=datetime.now(UTC))
     assert before.score is not None and before.score.hidden_count == 7
     assert after.score is not None and after.score.hidden_count == 0
     assert after.score.max_points == 100 and after.score.points == 81
@@ -330,3 +349,27 @@ def test_actual_only_detail_never_shows_the_expected_reply(
     for text in (page, data):
         assert secret not in text
         assert "returned the message it sent" in text  # the diagnosis words stay
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_verdicts_do_not_depend_on_check_order_or_grouping(
+    name: str, graded: Callable[[str], GradeResult], echo_assignment: Assignment, tmp_path: Path
+) -> None:
+    """The same submission, its checks run backwards in one harness instead of the
+    rubric's groups: every check ends the same way, with the same diagnoses."""
+    files = tuple(p.name for p in sorted(echo_assignment.checks_dir.glob("test_*.py")))
+    backwards = replace(
+        echo_assignment,
+        checks=tuple(reversed(echo_assignment.checks)),
+        harness_groups=(tuple(reversed(files)),),
+    )
+    repo = make_repo(tmp_path / name, EXAMPLES / name)
+    again = grade(str(repo), assignment=backwards, settings=SETTINGS)
+    first = graded(name)
+    assert first.run is not None and again.run is not None
+
+    def verdicts(result: GradeResult) -> dict[str, tuple[Outcome, set[str]]]:
+        assert result.run is not None
+        return {c.check_id: (c.outcome, {d.code for d in c.diagnoses}) for c in result.run.checks}
+
+    assert verdicts(again) == verdicts(first)

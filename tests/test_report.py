@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from grader.cli import _print_summary
+from grader.cli.summary import print_summary
 from grader.model import (
     Assignment,
     Captured,
@@ -24,6 +24,8 @@ from grader.model import (
     FileProblem,
     FileSpec,
     GradeResult,
+    Hang,
+    Isolation,
     Located,
     LocatedFile,
     Outcome,
@@ -31,7 +33,9 @@ from grader.model import (
     Status,
     Visibility,
 )
-from grader.report import feedback_text, redact, render_html, results_json, show_bytes
+from grader.report import render_html, results_json
+from grader.report.text import feedback_text, show_bytes
+from grader.report.visibility import redact
 from grader.score import score
 
 EVIL = "<script>alert(1)</script>"
@@ -59,11 +63,11 @@ def sample(assignment: Assignment) -> GradeResult:
             outputs=(Captured(f"your server {EVIL}", EVIL, "tail", 9999, 9000),),
             diagnoses=(Diagnosis("code", f"because {EVIL}", EVIL),),
             reproduce=(f"python {EVIL}.py",),
-            hang="blocked",
+            hang=Hang.BLOCKED,
         )
         for i, c in enumerate(assignment.checks)
     )
-    run = RunResult(checks, 1.0, sandboxed=True, warnings=(EVIL,))
+    run = RunResult(checks, 1.0, Isolation.BWRAP, warnings=(EVIL,))
     return GradeResult(
         student=EVIL,
         status=Status.GRADED,
@@ -241,7 +245,7 @@ def fixed_result(assignment: Assignment, *, reveal: bool) -> GradeResult:
             0.9,
             message="client() did not return.",
             exchanges=(Exchange("sixteen", sent=b"sixteen bytes!!!", elapsed_s=0.5),),
-            hang="blocked",
+            hang=Hang.BLOCKED,
             reproduce=("python -c 'from echo_client import client'   # terminal 2",),
         ),
         CheckResult(
@@ -249,7 +253,7 @@ def fixed_result(assignment: Assignment, *, reveal: bool) -> GradeResult:
         ),
         CheckResult("advice", Outcome.NOT_RUN, message="this check did not run."),
     )
-    run = RunResult(checks, 3.0, sandboxed=True)
+    run = RunResult(checks, 3.0, Isolation.BWRAP)
     return GradeResult(
         student="ada",
         status=Status.GRADED,
@@ -310,7 +314,7 @@ def test_results_json_matches_the_golden_file() -> None:
 
 def _terminal(result: GradeResult, assignment: Assignment, *, reveal: bool) -> str:
     out = io.StringIO()
-    _print_summary(result, assignment, Path("grades/ada"), out, reveal=reveal)
+    print_summary(result, assignment, folder=Path("grades/ada"), out=out, reveal=reveal)
     return out.getvalue()
 
 

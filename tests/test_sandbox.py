@@ -28,14 +28,15 @@ from typing import Any
 import pytest
 from support import EXAMPLES, ROOT, make_repo
 
-import grader.pipeline
+import grader.run
 from grader import assignment as assignment_mod
 from grader import cli
-from grader.model import Assignment, GradeResult, Outcome, Status
-from grader.pipeline import Settings, grade
-from grader.run import policy_for as real_policy_for
+from grader.model import Assignment, GradeResult, Hang, Outcome, Status
+from grader.pipeline import grade
 from grader.sandbox import Policy, probe
+from grader.sandbox import policy_for as real_policy_for
 from grader.sandbox.policy import CGROUP_V1
+from grader.settings import Settings
 
 pytestmark = pytest.mark.skipif(
     not probe().sandbox, reason="this machine cannot sandbox (bubblewrap or namespaces missing)"
@@ -151,7 +152,7 @@ def grade_pair(
         jobs.setdefault(getattr(label, "name", "?"), []).append(policy.job_id)
         return policy
 
-    monkeypatch.setattr(grader.pipeline, "policy_for", recording_policy_for)
+    monkeypatch.setattr(grader.run, "policy_for", recording_policy_for)
 
     def run(name: str) -> Batch:
         repos = workspace / "repos"
@@ -161,7 +162,7 @@ def grade_pair(
 
         def one(which: str, repo: Path) -> GradeResult:
             label.name = which
-            return grade(str(repo), echo, Settings(reveal=True))
+            return grade(str(repo), assignment=echo, settings=Settings(reveal=True))
 
         start = time.monotonic()
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -371,7 +372,7 @@ def check_busy_loop(batch: Batch, tmp: Path) -> None:
     wrong = [
         f"{c.check_id}: hang={c.hang} {c.message[:120]}"
         for c in clients
-        if c.outcome is Outcome.TIMEOUT and c.hang != "busy"
+        if c.outcome is Outcome.TIMEOUT and c.hang is not Hang.BUSY
     ]
     assert not wrong, (
         "a client that busy-loops (100% CPU) was reported as idle/blocked; the hang "

@@ -10,11 +10,11 @@ import pytest
 from support import EXAMPLES, ROOT, make_repo
 
 from grader import assignment as assignment_mod
-from grader import gradebook, selfcheck
+from grader.batch import gradebook, selfcheck
 from grader.cli import main
 from grader.errors import AssignmentError, ExitCode, InfrastructureError
 from grader.model import Assignment
-from grader.pipeline import Settings
+from grader.settings import Settings
 
 ECHO = ROOT / "assignments" / "echo_sockets"
 
@@ -52,7 +52,7 @@ def roster(tmp_path: Path) -> Path:
 
 
 def test_the_bundled_assignment_passes_its_selfcheck(echo_assignment: Assignment) -> None:
-    passed = selfcheck.verify(echo_assignment, Settings(require_sandbox=True), jobs=3)
+    passed = selfcheck.verify(echo_assignment, settings=Settings(require_sandbox=True), jobs=3)
     assert passed.variants == len(selfcheck.variants(echo_assignment)) >= 4
 
 
@@ -86,7 +86,7 @@ fail = ["server_short_message"]
 """
     folder = copy_assignment(tmp_path, reference=ROOT / "reference", selfcheck_toml=harmless)
     with pytest.raises(InfrastructureError) as caught:
-        selfcheck.verify(assignment_mod.load(str(folder)), Settings(), jobs=2)
+        selfcheck.verify(assignment_mod.load(str(folder)), settings=Settings(), jobs=2)
     assert "only_a_comment_changed passed server_short_message, which it must fail" in str(
         caught.value
     )

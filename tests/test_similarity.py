@@ -9,10 +9,10 @@ from pathlib import Path, PurePosixPath
 import pytest
 from support import EXAMPLES, ROOT, make_repo
 
-from grader import similarity
 from grader.cli import main
 from grader.errors import ExitCode
 from grader.model import GradeResult, SourceFile, Status
+from grader.report import similarity
 
 # A near-copy of the reference: its variables renamed, comments and docstrings gone
 # (client()'s parameters and the logged words stay: the checks call and read them).

@@ -1,5 +1,81 @@
-"""The trusted side of a run: a pytest plugin, peers on the wire, and student handles.
+"""The trusted side of a run: what an assignment's checks import.
 
-Everything here runs in the harness process of one submission (or, for the client
-runner text, inside the sandbox); nothing here imports student code.
+Everything here runs in the harness process of one submission (a pytest session the
+grader starts); nothing here imports student code. Student code runs in the sandbox,
+reached through `StudentServer`, `call_client` and `call_function`; the wire is watched by
+the grader's own peers (`exchange`, `TrustedServer`).
 """
+
+from grader.errors import HarnessError
+from grader.harness.diagnosis import HARNESS, Catalogue, Explanation, student_traceback
+from grader.harness.evidence import Check
+from grader.harness.fixtures import RunClient, RunMemory, Serve, Served, Servers, last_words
+from grader.harness.idle import IdleCheck, wait_until
+from grader.harness.netns import Netns, elsewhere
+from grader.harness.peers import (
+    HOST,
+    Relay,
+    Scramble,
+    Traffic,
+    TrustedServer,
+    Upstream,
+    Waited,
+    Wire,
+    connect_and_close,
+    exchange,
+)
+from grader.harness.student import (
+    ClientCall,
+    Ended,
+    FunctionCall,
+    StudentServer,
+    call_client,
+    call_function,
+    free_port,
+)
+from grader.model import Hang
+from grader.protocol import RunConfig, StagedFunction, StagedServer
+from grader.sandbox import Launcher
+from grader.sandbox.procfs import listening_ports
+
+__all__ = [
+    "HARNESS",
+    "HOST",
+    "Catalogue",
+    "Check",
+    "ClientCall",
+    "Ended",
+    "Explanation",
+    "FunctionCall",
+    "Hang",
+    "HarnessError",
+    "IdleCheck",
+    "Launcher",
+    "Netns",
+    "Relay",
+    "RunClient",
+    "RunConfig",
+    "RunMemory",
+    "Scramble",
+    "Serve",
+    "Served",
+    "Servers",
+    "StagedFunction",
+    "StagedServer",
+    "StudentServer",
+    "Traffic",
+    "TrustedServer",
+    "Upstream",
+    "Waited",
+    "Wire",
+    "call_client",
+    "call_function",
+    "connect_and_close",
+    "elsewhere",
+    "exchange",
+    "free_port",
+    "last_words",
+    "listening_ports",
+    "student_traceback",
+    "wait_until",
+]

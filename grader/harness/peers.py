@@ -1,9 +1,12 @@
-"""Trusted network peers: the client that drives a student's server, and the servers
-(echo, mutating, trickling) that a student's client talks to.
+"""Trusted network peers: the client that drives a student's server; the servers (echo,
+scrambling, trickling) a student's client talks to; and a relay that stands between a
+student's client and a student's server.
 
 They run inside the trusted harness process, so every byte on the wire is observed by
-code the student cannot touch. Each records what it sent and received and when bytes
-last moved, which is what hang detection reads.
+code the student cannot touch: a verdict about an echo is made from what crossed the
+wire on one connection, never from what a student's process says. Each records what it
+sent and received (copies capped, counts exact) and when bytes last moved, which is what
+hang detection reads.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import contextlib
 import errno
 import fcntl
 import random
+import secrets
 import select
 import selectors
 import socket
@@ -20,43 +24,78 @@ import termios
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import Enum
 
 HOST = "127.0.0.1"
+KEEP = (2 << 20) + (64 << 10)  # bytes kept of each direction: a 1 MiB echo and some
 
 
 @dataclass
 class Traffic:
-    """Bytes seen on one trusted socket, updated live."""
+    """Bytes seen on one trusted connection (or server), updated live.
 
-    sent: bytearray
-    received: bytearray
-    last_activity: float
+    `received` is what the peer sent us, `sent` what we sent it, and `answer` the whole
+    reply we owe it for what it sent (a trickling server has not sent all of it yet).
+    Copies keep the first KEEP bytes; the counts are exact however much a peer floods.
+    """
+
+    sent: bytearray = field(default_factory=bytearray)
+    received: bytearray = field(default_factory=bytearray)
+    answer: bytearray = field(default_factory=bytearray)
+    last_activity: float = field(default_factory=time.monotonic)
+    sent_n: int = 0
+    received_n: int = 0
     eof: bool = False
     error: str = ""
     # Set by a trusted server: True when it has read and answered all that arrived.
     settled: Callable[[], bool] | None = None
 
-    @classmethod
-    def new(cls) -> Traffic:
-        return cls(bytearray(), bytearray(), time.monotonic())
+    def took(self, data: bytes) -> None:
+        self.received_n += len(data)
+        room = KEEP - len(self.received)
+        if room > 0:
+            self.received += data[:room]
+        self.last_activity = time.monotonic()
+
+    def owe(self, data: bytes) -> None:
+        room = KEEP - len(self.answer)
+        if room > 0:
+            self.answer += data[:room]
+
+    def gave(self, data: bytes) -> None:
+        self.sent_n += len(data)
+        room = KEEP - len(self.sent)
+        if room > 0:
+            self.sent += data[:room]
+        self.last_activity = time.monotonic()
 
     def done(self) -> bool:
-        """Our side has nothing left to do: every byte that arrived was read and echoed."""
+        """Our side has nothing left to do: every byte that arrived was read and answered."""
         if self.settled is not None:
             return self.settled()
-        return len(self.sent) >= len(self.received)
+        return self.sent_n >= self.received_n
 
 
 IdleProbe = Callable[[], bool]
-"""Returns True when the other side (a student process) is idle: no CPU, nothing running."""
+"""Returns True when the other side (a student process) is blocked: nothing can wake it."""
+
+
+class Wire(Enum):
+    """How the grader's client's wait for an echo ended."""
+
+    DONE = "done"  # the whole echo came back
+    EOF = "eof"  # the server closed first
+    BLOCKED = "blocked"  # the server sat blocked with nothing moving
+    TIMEOUT = "timeout"  # the check's time limit
+    ERROR = "error"  # could not connect, or the connection failed
 
 
 @dataclass(frozen=True)
 class Waited:
-    """How a wait ended: done, the peer closed, a blocked hang, or the timeout."""
+    """How a wait ended, and after how long."""
 
-    ended: str  # "done", "eof", "blocked", "timeout", "error"
+    ended: Wire
     elapsed_s: float
 
 
@@ -69,86 +108,99 @@ def exchange(
     quiescence_s: float = 0.5,
     pieces: int = 1,
     piece_pause_s: float = 0.0,
-    expect: int | None = None,
 ) -> tuple[Traffic, Waited]:
-    """Send payload to a server and read until `expect` bytes (default len(payload)) came back.
+    """Send payload to a server and read until as many bytes came back.
 
     Sending and receiving are interleaved, because an echo server that writes while we
     are still writing would otherwise fill both buffers and deadlock on large messages.
     `pieces` > 1 sends the payload in that many parts with pauses, which is how a server
     that ends a message on a short chunk gets caught.
     """
-    traffic = Traffic.new()
-    want = len(payload) if expect is None else expect
+    traffic = Traffic()
     start = time.monotonic()
     try:
         sock = socket.create_connection((HOST, port), timeout=timeout_s)
     except OSError as exc:
         traffic.error = f"could not connect to {HOST}:{port}: {exc.strerror or exc}"
-        return traffic, Waited("error", time.monotonic() - start)
+        return traffic, Waited(Wire.ERROR, time.monotonic() - start)
     with sock:
         sock.setblocking(False)
-        parts = _split(payload, pieces)
-        next_send = start
-        sel = selectors.DefaultSelector()
-        sel.register(sock, selectors.EVENT_READ)
-        pending = b""
-        while True:
-            now = time.monotonic()
-            if len(traffic.received) >= want and not pending and not parts:
-                done = Waited("done", now - start)
-                _finish(sock, traffic, quiescence_s)
-                return traffic, done
-            if now - start > timeout_s:
-                return traffic, Waited("timeout", now - start)
-            if not pending and parts and now >= next_send:
-                pending = parts.pop(0)
-                next_send = now + piece_pause_s
-            if pending:
-                try:
-                    n = sock.send(pending)
-                    traffic.sent += pending[:n]
-                    pending = pending[n:]
-                    traffic.last_activity = now
-                except BlockingIOError:
-                    pass
-                except OSError as exc:
-                    traffic.error = f"sending failed: {exc.strerror or exc}"
-                    return traffic, Waited("error", now - start)
-            for _key, _ev in sel.select(timeout=0.005 if pending or parts else 0.02):
-                try:
-                    data = sock.recv(65536)
-                except BlockingIOError:
-                    continue
-                except ConnectionResetError:
-                    traffic.eof = True  # closed with our data unread: an abrupt close
-                    return traffic, Waited("eof", time.monotonic() - start)
-                except OSError as exc:
-                    traffic.error = f"receiving failed: {exc.strerror or exc}"
-                    return traffic, Waited("error", time.monotonic() - start)
-                if not data:
-                    traffic.eof = True
-                    return traffic, Waited("eof", time.monotonic() - start)
-                traffic.received += data
-                traffic.last_activity = time.monotonic()
-            # idle() is sampled on every round so its verdict covers a whole window
-            if (
-                idle is not None
-                and idle()
-                and not pending
-                and not parts
-                and time.monotonic() - traffic.last_activity >= quiescence_s
-            ):
-                return traffic, Waited("blocked", time.monotonic() - start)
+        ended = _converse(sock, traffic, _split(payload, pieces), len(payload), start,
+                          timeout_s=timeout_s, idle=idle, quiescence_s=quiescence_s,
+                          pause_s=piece_pause_s)  # fmt: skip
+        if ended is Wire.DONE:
+            elapsed = time.monotonic() - start
+            _finish(sock, traffic, quiescence_s)
+            return traffic, Waited(ended, elapsed)
+        return traffic, Waited(ended, time.monotonic() - start)
+
+
+def _converse(
+    sock: socket.socket,
+    traffic: Traffic,
+    parts: list[bytes],
+    want: int,
+    start: float,
+    *,
+    timeout_s: float,
+    idle: IdleProbe | None,
+    quiescence_s: float,
+    pause_s: float,
+) -> Wire:
+    """Send the parts (pausing between them) while reading, until `want` bytes came back."""
+    sel = selectors.DefaultSelector()
+    sel.register(sock, selectors.EVENT_READ)
+    pending = b""
+    next_send = start
+    while True:
+        now = time.monotonic()
+        if traffic.received_n >= want and not pending and not parts:
+            return Wire.DONE
+        if now - start > timeout_s:
+            return Wire.TIMEOUT
+        if not pending and parts and now >= next_send:
+            pending, next_send = parts.pop(0), now + pause_s
+        if pending:
+            try:
+                n = sock.send(pending)
+                traffic.gave(pending[:n])
+                pending = pending[n:]
+            except BlockingIOError:
+                pass
+            except OSError as exc:
+                traffic.error = f"sending failed: {exc.strerror or exc}"
+                return Wire.ERROR
+        for _key, _ev in sel.select(timeout=0.005 if pending or parts else 0.02):
+            ended = _read(sock, traffic)
+            if ended is not None:
+                return ended
+        # idle() is sampled on every round so its verdict covers a whole window
+        quiet = time.monotonic() - traffic.last_activity >= quiescence_s
+        if idle is not None and idle() and not pending and not parts and quiet:
+            return Wire.BLOCKED
+
+
+def _read(sock: socket.socket, traffic: Traffic) -> Wire | None:
+    try:
+        data = sock.recv(65536)
+    except BlockingIOError:
+        return None
+    except ConnectionResetError:
+        traffic.eof = True  # closed with our data unread: an abrupt close
+        return Wire.EOF
+    except OSError as exc:
+        traffic.error = f"receiving failed: {exc.strerror or exc}"
+        return Wire.ERROR
+    if not data:
+        traffic.eof = True
+        return Wire.EOF
+    traffic.took(data)
+    return None
 
 
 def _finish(sock: socket.socket, traffic: Traffic, wait_s: float) -> None:
-    """Half-close and wait (briefly) for the server to close its side too.
-
-    A server reacts to our close after we return; waiting for its FIN here means the next
-    check meets a server that has finished with this client (and, for a server that
-    serves only one client, one that has already stopped listening).
-    """
+    """Half-close and wait (briefly) for the server to close its side too, so what the
+    server does once its client has finished is part of this exchange."""
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_WR)
     deadline = time.monotonic() + wait_s
@@ -168,8 +220,7 @@ def _split(payload: bytes, pieces: int) -> list[bytes]:
     if pieces <= 1 or len(payload) < 2:
         return [payload] if payload else []
     size = max(1, len(payload) // pieces)
-    parts = [payload[i : i + size] for i in range(0, len(payload), size)]
-    return parts
+    return [payload[i : i + size] for i in range(0, len(payload), size)]
 
 
 def connect_and_close(port: int, timeout_s: float) -> str:
@@ -182,38 +233,84 @@ def connect_and_close(port: int, timeout_s: float) -> str:
     return ""
 
 
-class Mutation:
-    """A reversible, length-preserving change of ASCII letters, random per run.
+class Scramble:
+    """A length-preserving change of every ASCII letter by a shift of its own (1-25),
+    drawn at random per run and position by position.
 
-    A client that returns what it sent instead of what it received cannot pass a check
-    against this server, and cannot guess the rotation in advance.
+    A client that returns what it sent instead of what it received fails against this
+    server, and one that peeks at a prefix of the reply learns nothing about the rest.
+    With the same seed (`grade-peer serve --scramble SEED`) it does the same again.
     """
 
-    def __init__(self, seed: int | None = None) -> None:
-        self.shift = random.Random(seed).randint(1, 25)
+    SPAN = 4096  # shifts repeat after this many bytes
 
-    def apply(self, data: bytes) -> bytes:
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = secrets.randbelow(1_000_000) if seed is None else seed
+        rng = random.Random(self.seed)
+        self.shifts = bytes(rng.randint(1, 25) for _ in range(self.SPAN))
+
+    def apply(self, data: bytes, offset: int = 0) -> bytes:
+        """The scrambled bytes of `data`, which starts `offset` bytes into the stream."""
         out = bytearray(data)
         for i, b in enumerate(out):
+            shift = self.shifts[(offset + i) % self.SPAN]
             if 65 <= b <= 90:
-                out[i] = 65 + (b - 65 + self.shift) % 26
+                out[i] = 65 + (b - 65 + shift) % 26
             elif 97 <= b <= 122:
-                out[i] = 97 + (b - 97 + self.shift) % 26
+                out[i] = 97 + (b - 97 + shift) % 26
         return bytes(out)
+
+
+Transform = Callable[[bytes, int], bytes]
+
+
+def _same(data: bytes, _offset: int) -> bytes:
+    return data
+
+
+def _listen(port: int) -> tuple[socket.socket | None, str]:
+    """A listening socket on HOST:port, or why there is none (one sentence)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+        sock.listen(8)
+    except OSError as exc:
+        sock.close()
+        why = f"the grader could not listen on {HOST}:{port} ({exc.strerror or exc})"
+        if exc.errno == errno.EADDRINUSE:
+            why += (
+                "; another program (maybe your own server) is using that port: stop it "
+                "and run grade again"
+            )
+        return None, why
+    sock.settimeout(0.05)
+    return sock, ""
+
+
+def _abort(sock: socket.socket | None) -> None:
+    """Close with a reset, so no TIME_WAIT of ours outlives the check."""
+    if sock is None:
+        return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    with contextlib.suppress(OSError):
+        sock.close()
 
 
 class TrustedServer:
     """A one-connection-at-a-time server in a thread, standing in for the reference.
 
-    It echoes each received piece through `transform`, optionally trickling the reply
-    in tiny pieces with pauses, and records everything on its Traffic.
+    It answers each received piece through `transform` (by stream position), optionally
+    trickling the reply in tiny pieces with pauses, and records every connection's
+    bytes on a Traffic of its own (`connections`), plus all of them on `traffic`.
     """
 
     def __init__(
         self,
         port: int,
         *,
-        transform: Callable[[bytes], bytes] = bytes,
+        transform: Transform = _same,
         trickle: int = 0,
         trickle_pause_s: float = 0.0,
     ) -> None:
@@ -221,34 +318,18 @@ class TrustedServer:
         self.transform = transform
         self.trickle = trickle
         self.trickle_pause_s = trickle_pause_s
-        self.traffic = Traffic.new()
-        self.connections = 0
-        self.bind_error = ""
+        self.traffic = Traffic()
+        self.traffic.settled = self.settled
+        self.connections: list[Traffic] = []
         self._stop = threading.Event()
         self._conn: socket.socket | None = None
-        self.traffic.settled = self.settled
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            self._sock.bind((HOST, port))
-            self._sock.listen(8)
-        except OSError as exc:
-            self.bind_error = (
-                f"the grader could not listen on {HOST}:{port} ({exc.strerror or exc})"
-                + (
-                    "; another program (maybe your own server) is using that port: stop it "
-                    "and run grade again"
-                    if exc.errno == errno.EADDRINUSE
-                    else ""
-                )
-            )
-            self._sock.close()
-            return
-        self._sock.settimeout(0.05)
-        self._thread = threading.Thread(target=self._serve, daemon=True, name=f"trusted-{port}")
-        self._thread.start()
+        self._sock, self.bind_error = _listen(port)
+        if self._sock is not None:
+            self._thread = threading.Thread(target=self._serve, daemon=True, name=f"trusted-{port}")
+            self._thread.start()
 
     def _serve(self) -> None:
+        assert self._sock is not None
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()
@@ -256,12 +337,16 @@ class TrustedServer:
                 continue
             except OSError:
                 return
-            self.connections += 1
+            if len(self.connections) >= 64:
+                _abort(conn)  # a client that connects without end gets no more
+                continue
+            talk = Traffic()
+            self.connections.append(talk)
             self._conn = conn
             with conn:
-                self._handle(conn)
+                self._handle(conn, talk)
 
-    def _handle(self, conn: socket.socket) -> None:
+    def _handle(self, conn: socket.socket, talk: Traffic) -> None:
         conn.settimeout(0.05)
         while not self._stop.is_set():
             try:
@@ -269,35 +354,42 @@ class TrustedServer:
             except TimeoutError:
                 continue
             except OSError as exc:
-                self.traffic.error = str(exc)
+                talk.error = self.traffic.error = str(exc)
                 return
             if not data:
-                self.traffic.eof = True
+                talk.eof = self.traffic.eof = True
                 self.traffic.last_activity = time.monotonic()
                 return
-            self.traffic.received += data
-            self.traffic.last_activity = time.monotonic()
-            reply = self.transform(data)
-            step = self.trickle or len(reply)
-            for i in range(0, len(reply), step):
-                if self._stop.is_set():
-                    return
-                piece = reply[i : i + step]
-                try:
-                    conn.sendall(piece)
-                except OSError as exc:
-                    self.traffic.error = str(exc)
-                    return
-                self.traffic.sent += piece
-                self.traffic.last_activity = time.monotonic()
-                if self.trickle_pause_s:
-                    time.sleep(self.trickle_pause_s)
+            offset = talk.received_n
+            talk.took(data)
+            self.traffic.took(data)
+            reply = self.transform(data, offset)
+            talk.owe(reply)
+            if not self._reply(conn, talk, reply):
+                return
+
+    def _reply(self, conn: socket.socket, talk: Traffic, reply: bytes) -> bool:
+        step = self.trickle or len(reply) or 1
+        for i in range(0, len(reply), step):
+            if self._stop.is_set():
+                return False
+            piece = reply[i : i + step]
+            try:
+                conn.sendall(piece)
+            except OSError as exc:
+                talk.error = self.traffic.error = str(exc)
+                return False
+            talk.gave(piece)
+            self.traffic.gave(piece)
+            if self.trickle_pause_s:
+                time.sleep(self.trickle_pause_s)
+        return True
 
     def settled(self) -> bool:
         """Nothing waits for this server: no connection queued, no unread byte, no byte
-        received and not yet echoed. A server thread starved of CPU is not settled, so a
-        client waiting for it is not taken for a stuck one."""
-        if self.bind_error:
+        received and not yet answered. A server thread starved of CPU is not settled, so
+        a client waiting for it is not taken for a stuck one."""
+        if self._sock is None:
             return True
         conn = self._conn
         try:
@@ -305,15 +397,14 @@ class TrustedServer:
                 queued, _, _ = select.select([self._sock], [], [], 0)
                 return not queued
             unread = fcntl.ioctl(conn.fileno(), termios.FIONREAD, b"\0\0\0\0")
-            return struct.unpack("i", unread)[0] == 0 and len(self.traffic.sent) >= len(
-                self.traffic.received
-            )
+            waiting = struct.unpack("i", unread)[0]
+            return waiting == 0 and self.traffic.sent_n >= self.traffic.received_n
         except (OSError, ValueError):
             return False  # closing or closed just now: look again at the next poll
 
     def close(self) -> None:
         self._stop.set()
-        if not self.bind_error:
+        if self._sock is not None:
             # shutdown() wakes a thread blocked in accept() or recv() at once, instead of
             # letting it notice the stop flag at its next poll.
             for sock in (self._sock, self._conn):
@@ -329,3 +420,107 @@ class TrustedServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+Upstream = Callable[[], socket.socket]
+
+
+class Relay:
+    """A trusted relay between a student's client and a student's server.
+
+    It listens where the student's server listens (same port, in the client's network
+    namespace), and for each connection opens one to the real server (`upstream`), then
+    copies bytes both ways, recording each connection on a Traffic from the client's
+    side: `received` is what the client sent (and the server got), `sent` what the server
+    answered (and the client got). Half-closes travel through. So a pair of programs is
+    judged by what really crossed the wire, not by what either says.
+    """
+
+    def __init__(self, port: int, upstream: Upstream) -> None:
+        self.port = port
+        self.upstream = upstream
+        self.connections: list[Traffic] = []
+        self.traffic = Traffic()
+        self.traffic.settled = self.settled
+        self._stop = threading.Event()
+        self._busy = 0
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._sockets: list[socket.socket] = []
+        self._sock, self.bind_error = _listen(port)
+        if self._sock is not None:
+            self._start(self._serve)
+
+    def _start(self, target: Callable[..., None], *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True, name="relay")
+        self._threads.append(thread)
+        thread.start()
+
+    def _serve(self) -> None:
+        assert self._sock is not None
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except (TimeoutError, BlockingIOError):
+                continue
+            except OSError:
+                return
+            if len(self.connections) >= 64:
+                _abort(conn)
+                continue
+            talk = Traffic()
+            self.connections.append(talk)
+            try:
+                up = self.upstream()
+            except OSError as exc:
+                talk.error = f"the grader could not reach your server: {exc.strerror or exc}"
+                _abort(conn)
+                continue
+            self._sockets += [conn, up]
+            self._start(self._pump, conn, up, talk, True)
+            self._start(self._pump, up, conn, talk, False)
+
+    def _pump(self, src: socket.socket, dst: socket.socket, talk: Traffic, outward: bool) -> None:
+        """Copy src to dst until src ends; then pass the end on (a half-close)."""
+        src.settimeout(0.05)
+        while not self._stop.is_set():
+            try:
+                data = src.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                if outward:
+                    talk.eof = True
+                with contextlib.suppress(OSError):
+                    dst.shutdown(socket.SHUT_WR)
+                return
+            with self._lock:
+                self._busy += 1
+            try:
+                if outward:
+                    talk.took(data)
+                    self.traffic.took(data)
+                else:
+                    talk.owe(data)
+                    talk.gave(data)
+                    self.traffic.gave(data)
+                dst.sendall(data)
+            except OSError:
+                return
+            finally:
+                with self._lock:
+                    self._busy -= 1
+
+    def settled(self) -> bool:
+        """Nothing in transit through the relay (it forwards at once)."""
+        with self._lock:
+            return self._busy == 0
+
+    def close(self) -> None:
+        self._stop.set()
+        for sock in [self._sock, *self._sockets]:
+            _abort(sock)
+        for thread in self._threads:
+            thread.join(1.0)

@@ -1,175 +1,96 @@
 """Handles on the student's code, as the trusted checks see it.
 
-`StudentServer` starts `echo_server.py` in the sandbox and finds the port it really
-listens on from /proc. `call_client` runs the student's `client()` in a separate
-sandboxed interpreter and brings back its reply, type and log over a private pipe; the
-trusted process never imports student code.
+`StudentServer` starts a student's server in the sandbox and finds the port it really
+listens on from the kernel. `call_client` and `call_function` run one function of a
+student's module in a separate sandboxed interpreter (grader/inside/runner.py) and bring
+back what it did over a private pipe; the trusted process never imports student code.
 """
 
 from __future__ import annotations
 
 import base64
-import collections
 import contextlib
 import json
 import os
 import select
 import socket
-import textwrap
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
+from grader.harness.idle import IdleCheck
+from grader.harness.netns import Netns
 from grader.harness.peers import Traffic
 from grader.model import Captured
 from grader.sandbox import Launcher, StudentProcess, procfs
 
 POLL_S = 0.005
+MAX_ANSWER = 4 << 20  # bytes of a runner's answer; more is a student writing to our pipe
+RUNNER = "runner.py"
 
 
-# Runs inside the sandbox as `python -c RUNNER RESULT_FD MODULE_FILE`; stdlib only. The
-# reply travels on a pipe fd of its own, so whatever the student prints cannot be taken
-# for it, and the process ends with os._exit so student atexit hooks and stray non-daemon
-# threads cannot hold it open.
-def runner_script(*, setup: str, call: str, finish: str, after: str = "") -> str:
-    """The text of a runner: load the student's module from its path, then `call` (with
-    `function` bound, in the "call" phase), then `finish`; every exception is recorded,
-    and the result goes to the private pipe as one JSON object (schema 1)."""
-    return (
-        "import base64, contextlib, io, json, os, socket, sys, traceback\n"
-        "channel = os.fdopen(int(sys.argv[1]), 'w', encoding='utf-8')\n"
-        "path = sys.argv[2]\n"
-        "req = json.loads(sys.stdin.readline())\n"
-        "result = {'schema': 1, 'phase': 'import'}\n" + setup + "try:\n"
-        "    import importlib.util\n"
-        "    name = os.path.splitext(os.path.basename(path))[0]\n"
-        "    spec = importlib.util.spec_from_file_location(name, path)\n"
-        "    module = importlib.util.module_from_spec(spec)\n"
-        "    sys.modules[name] = module\n"
-        "    spec.loader.exec_module(module)\n"
-        "    function = getattr(module, req['function'], None)\n"
-        "    if not callable(function):\n"
-        "        result['missing'] = True\n"
-        "    else:\n"
-        "        result['phase'] = 'call'\n"
-        + textwrap.indent(call, " " * 8)
-        + "except BaseException as exc:\n"
-        "    result['exception'] = {\n"
-        "        'type': type(exc).__name__,\n"
-        "        'message': str(exc)[:2000],\n"
-        "        'traceback': ''.join(traceback.format_exception(exc))[-8000:],\n"
-        "    }\n" + finish + "channel.write(json.dumps(result))\n"
-        "channel.flush()\n"
-        "channel.close()\n" + after + "os._exit(0)\n"
-    )
+class Ended(Enum):
+    """How a runner's call of student code ended, as observed from outside."""
 
-
-RUNNER = runner_script(
-    setup=(
-        "log = io.StringIO()\n"
-        "def b64(data):\n"
-        "    return base64.b64encode(bytes(data)).decode('ascii')\n"
-    ),
-    call=(
-        "kwargs = {'log_buffer': log}\n"
-        "if req.get('port') is not None:\n"
-        "    kwargs['port'] = req['port']\n"
-        "reply = function(req['msg'], **kwargs)\n"
-        "result['type'] = type(reply).__name__\n"
-        "if isinstance(reply, str):\n"
-        "    result['reply'] = b64(reply.encode('utf-8', 'surrogatepass'))\n"
-        "elif isinstance(reply, (bytes, bytearray)):\n"
-        "    result['reply'] = b64(reply)\n"
-        "else:\n"
-        "    result['repr'] = repr(reply)[:2000]\n"
-    ),
-    finish="result['log'] = log.getvalue()[-65536:]\n",
-    after="if req.get('linger'):\n    sys.stdin.read()\n",
-)
-
-
-class IdleCheck:
-    """Is the student's process tree blocked? Less than 10% of a core over the last window,
-    nothing runnable, and no thread in a timed sleep.
-
-    Sampled on every call (at most every 20 ms), so a verdict always covers a whole
-    window: a blocked process reads as idle within about `window_s`, while a busy loop
-    never does and runs into the check's time limit instead.
-    """
-
-    BUSY_SHARE = 0.10
-
-    def __init__(
-        self, proc: StudentProcess, window_s: float = 0.5, *, also: tuple[int, ...] = ()
-    ) -> None:
-        self.proc = proc
-        self.also = also  # other process trees that must be idle too (the peer server)
-        self.window_s = window_s
-        # (time, CPU seconds, whether anything was runnable or in disk wait at that time)
-        self.samples: collections.deque[tuple[float, float, bool]] = collections.deque()
-        self.busy_seen = False
-        self._sample()
-
-    def _sample(self) -> None:
-        now = time.monotonic()
-        if self.samples and now - self.samples[-1][0] < 0.02:
-            return
-        pids = self._pids()
-        running = any(state in "RD" for state in procfs.states(pids))
-        self.samples.append((now, procfs.cpu_seconds(pids), running))
-        # keep one sample older than the window, to measure the window against
-        while len(self.samples) > 2 and self.samples[1][0] <= now - self.window_s:
-            self.samples.popleft()
-
-    def __call__(self) -> bool:
-        self._sample()
-        now, cpu, _ = self.samples[-1]
-        then, cpu_then, _ = self.samples[0]
-        if now - then < self.window_s:
-            return False  # not watched for a whole window yet
-        # Little CPU, and never seen runnable in the window: a process starved of CPU on
-        # a loaded machine uses little CPU too, but it is runnable whenever we look.
-        idle = (cpu - cpu_then) < self.BUSY_SHARE * (now - then) and not any(
-            running for _, _, running in self.samples
-        )
-        if idle:
-            # asleep by choice (time.sleep) is slow, not stuck
-            idle = not procfs.timed_sleep(self._pids())
-        self.busy_seen = self.busy_seen or not idle
-        return idle
-
-    def _pids(self) -> list[int]:
-        return self.proc.tree() + [p for root in self.also for p in procfs.tree(root)]
+    RETURNED = "returned"
+    RAISED = "raised"
+    EXITED = "exited"  # the process ended without answering (or answered nonsense)
+    BLOCKED = "blocked"  # idle, with nothing that could wake it
+    TIMEOUT = "timeout"  # still running, or waiting on a timer, at the limit
+    MISSING = "missing"  # the module has no such function
 
 
 @dataclass
 class StudentServer:
-    """A student's server process and the port it was found listening on."""
+    """A student's server process and the port it was found listening on.
+
+    `netns` is the network namespace it runs in when that is not the check's own (the
+    pairing checks put a relay between the student's client and server).
+    """
 
     proc: StudentProcess
     requested_port: int
     port: int | None = None
     startup_s: float = 0.0
     workdir: str = ""  # the submission's folder as the student's code sees it
+    netns: Netns | None = None
 
     @classmethod
     def start(
-        cls, launcher: Launcher, filename: str, port: int, *, timeout_s: float
+        cls,
+        launcher: Launcher,
+        filename: str,
+        port: int,
+        *,
+        timeout_s: float,
+        netns: Netns | None = None,
     ) -> StudentServer:
-        proc = launcher.spawn(
-            [filename, str(port)], name="your server", env={"ECHO_PORT": str(port)}
-        )
-        server = cls(proc, port, workdir=launcher.workdir)
+        args, env = [filename, str(port)], {"ECHO_PORT": str(port)}
+        with netns.entered() if netns else contextlib.nullcontext():
+            proc = launcher.spawn(args, name="your server", env=env)
+        server = cls(proc, port, workdir=launcher.workdir, netns=netns)
         server.wait_listening(timeout_s)
         return server
 
+    def listening_ports(self) -> list[int]:
+        """The ports its processes listen on, as its own network namespace sees them."""
+        with self.netns.entered() if self.netns else contextlib.nullcontext():
+            return self.proc.listening_ports()
+
+    def connect(self, timeout_s: float) -> socket.socket:
+        """A connection to it, made in its network namespace (raises OSError)."""
+        assert self.port is not None
+        with self.netns.entered() if self.netns else contextlib.nullcontext():
+            return socket.create_connection(("127.0.0.1", self.port), timeout=timeout_s)
+
     def wait_listening(self, timeout_s: float) -> int | None:
-        """Poll /proc until the server listens, exits, or the time is up."""
+        """Poll the kernel until the server listens, exits, or the time is up."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            ports = self.proc.listening_ports()
+            ports = self.listening_ports()
             if ports:
                 self.port = self.requested_port if self.requested_port in ports else ports[0]
                 self.startup_s = time.monotonic() - self.proc.started
@@ -181,6 +102,9 @@ class StudentServer:
             time.sleep(POLL_S)
         return None
 
+    def listening(self) -> bool:
+        return self.port is not None and self.port in self.listening_ports()
+
     def outputs(self) -> tuple[Captured, ...]:
         return (self.proc.stdout.snapshot(), self.proc.stderr.snapshot())
 
@@ -189,21 +113,28 @@ class StudentServer:
         not half-way out (a zombie in the tree means a process of it is just ending)."""
         return not self.proc.alive() or all(s in "SD" for s in procfs.states(self.proc.tree()))
 
+    def threads(self) -> int:
+        """How many threads its processes run now (a select server runs one); the
+        sandbox's own processes around it (bwrap) do not count."""
+        return procfs.threads(self.proc.tree(), besides=("bwrap",))
+
     def stop(self) -> None:
         self.proc.terminate()
 
 
 @dataclass
 class Answer:
-    """How a runner's call of student code ended, as observed from outside."""
+    """How a runner's call of student code ended, and what the runner reported."""
 
-    ended: str  # "returned", "raised", "exited", "blocked", "timeout", "missing"
+    ended: Ended
     elapsed_s: float
     exception_type: str = ""
     exception_message: str = ""
     traceback: str = ""
     phase: str = ""
     outputs: tuple[Captured, ...] = ()
+    timer_s: float | None = None  # the timeout it waited on, when the call says it
+    waited_on_timer: bool = False  # idle but for a timer, with the other side done
 
     def read(self, raw: bytes, code: int | None, what: str) -> dict[str, Any] | None:
         """Parse the runner's JSON strictly and record how the call ended; None if it
@@ -214,7 +145,7 @@ class Answer:
             if not isinstance(data, dict) or data.get("schema") != 1:
                 raise ValueError("bad schema")
         except (ValueError, UnicodeDecodeError):
-            self.ended = "exited"
+            self.ended = Ended.EXITED
             self.exception_message = (
                 f"the process ended (exit status {code}) without returning from {what}"
             )
@@ -222,12 +153,12 @@ class Answer:
         self.phase = str(data.get("phase", ""))
         exc = data.get("exception")
         if isinstance(exc, dict):
-            self.ended = "raised"
+            self.ended = Ended.RAISED
             self.exception_type = str(exc.get("type", ""))
             self.exception_message = str(exc.get("message", ""))
             self.traceback = str(exc.get("traceback", ""))
         elif data.get("missing"):
-            self.ended = "missing"
+            self.ended = Ended.MISSING
         return data
 
 
@@ -236,10 +167,10 @@ class ClientCall(Answer):
     """What one call of the student's client() did."""
 
     reply: bytes | None = None
+    reply_len: int = 0
     reply_type: str = ""
     reply_repr: str = ""
     log: str = ""
-    busy: bool = False
     peer_closed: bool = False  # the trusted server had seen the client close, before cleanup
     workdir: str = ""  # the submission's folder as the student's code sees it
 
@@ -249,6 +180,24 @@ class ClientCall(Answer):
         if self.reply is None or self.reply_type != "str":
             return None
         return self.reply.decode("utf-8", "surrogatepass")
+
+
+@dataclass
+class FunctionCall(Answer):
+    """What one call of a student's function did (mode "call") or declares ("signature")."""
+
+    value_repr: str = ""
+    value_type: str = ""
+    printed: str = ""
+    lookups: list[tuple[Any, str | None]] = field(default_factory=list)  # port, service
+    lookup_count: int = 0
+    params: list[str] = field(default_factory=list)
+    defaults: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def said(self) -> str:
+        """Everything the function reported: its return value and what it printed."""
+        return f"{self.value_repr}\n{self.printed}"
 
 
 def call_client(
@@ -262,36 +211,36 @@ def call_client(
     peer: int | None = None,
     quiescence_s: float = 0.5,
     linger: bool = False,
-    on_returned: object = None,
+    on_returned: Callable[[], None] | None = None,
 ) -> ClientCall:
     """Run client(msg, log_buffer=..., [port=...]) in the sandbox and observe it.
 
-    A call is declared blocked at once, instead of at the full timeout, when the other
-    side is known to be done and the client sits idle (no CPU) for `quiescence_s`: the
-    grader's own server (`traffic`) has echoed all it received and no bytes moved, or the
-    server process `peer` is idle too (a deadlock). Without either, a slow or starved
-    server could be mistaken for a stuck client, so only the timeout ends the call. A busy
-    loop always runs into the timeout. With `linger`, the process stays alive after returning until
-    `on_returned` (a callable) has looked at the wire, e.g. for an unclosed socket.
+    A call is declared blocked at once, instead of at the time limit, when the other
+    side is known to be done and the client sits blocked (idle, no timer) for
+    `quiescence_s`: the grader's own server (`traffic`) has echoed all it received and no
+    bytes moved, or the server process `peer` is blocked too (a deadlock). Without either,
+    a slow or starved server could be mistaken for a stuck client, so only the limit ends
+    the call. With `linger`, the process stays alive after returning until `on_returned`
+    has looked at the wire, e.g. for an unclosed socket.
     """
-    request = json.dumps({"function": "client", "msg": msg, "port": port, "linger": linger})
+    request = {"mode": "client", "function": "client", "msg": msg, "port": port, "linger": linger}
     snapshot: list[bool] = []
+    timer: list[bool] = []
 
     def blocked(idle: IdleCheck, now: float, start: float) -> bool:
-        return (
-            idle()
-            and _peer_done(traffic, peer)
-            and now - _quiet_since(traffic, start) >= quiescence_s
-        )
+        stuck = idle()
+        settled = _peer_done(traffic, peer) and now - _quiet_since(traffic, start) >= quiescence_s
+        if idle.on_timer and settled and not timer:
+            timer.append(True)
+        return stuck and settled
 
     def before_kill() -> None:
         snapshot.append(bool(traffic and traffic.eof))  # before the kill closes everything
-        if linger and callable(on_returned):
+        if linger and on_returned is not None:
             on_returned()
 
     ran = run_runner(
         launcher,
-        RUNNER,
         filename,
         request,
         name="your client",
@@ -303,28 +252,59 @@ def call_client(
         before_kill=before_kill,
     )
     call = ClientCall(
-        ran.ended or "returned",
+        ran.ended or Ended.RETURNED,
         ran.elapsed_s,
         workdir=launcher.workdir,
         outputs=ran.outputs,
-        busy=ran.busy,
+        timer_s=ran.idle.timer_s,
+        waited_on_timer=bool(timer),
         peer_closed=snapshot[0] if snapshot else False,
     )
-    if ran.ended:
-        return call
-    return _parse(ran.raw, call, ran.proc)
+    if ran.ended is None:
+        _client_answer(ran.raw, call, ran.proc.returncode)
+    return call
+
+
+def call_function(
+    launcher: Launcher,
+    filename: str,
+    function: str,
+    args: list[Any],
+    *,
+    timeout_s: float,
+    quiescence_s: float = 0.5,
+    mode: str = "call",
+) -> FunctionCall:
+    """Run `function(*args)` from the staged file in the sandbox (or, with mode
+    "signature", read its parameters and defaults); a call blocked for `quiescence_s` is
+    declared blocked, one that keeps running (or waiting on a timer) times out."""
+    request = {"mode": mode, "function": function, "args": args}
+    ran = run_runner(
+        launcher,
+        filename,
+        request,
+        name=f"your {function}()",
+        timeout_s=timeout_s,
+        quiescence_s=quiescence_s,
+        # nothing on the wire to wait for: blocked for a whole window is stuck
+        blocked=lambda idle, _now, _start: idle(),
+    )
+    call = FunctionCall(ran.ended or Ended.RETURNED, ran.elapsed_s, outputs=ran.outputs)
+    if ran.ended is None:
+        _function_answer(ran.raw, call, ran.proc.returncode)
+    return call
 
 
 @dataclass
 class Ran:
-    """How one runner process ended: answered (ended ""), "timeout" or "blocked"."""
+    """How one runner process ended: answered (ended None), timed out or blocked."""
 
-    ended: str
+    ended: Ended | None
     elapsed_s: float
     raw: bytes
     proc: StudentProcess
     outputs: tuple[Captured, ...]
-    busy: bool
+    idle: IdleCheck
 
 
 Blocked = Callable[[IdleCheck, float, float], bool]
@@ -332,9 +312,8 @@ Blocked = Callable[[IdleCheck, float, float], bool]
 
 def run_runner(
     launcher: Launcher,
-    code: str,
     filename: str,
-    request: str,
+    request: dict[str, Any],
     *,
     name: str,
     timeout_s: float,
@@ -344,15 +323,15 @@ def run_runner(
     keep_stdin: bool = False,
     before_kill: Callable[[], None] | None = None,
 ) -> Ran:
-    """Start `python -c CODE RESULT_FD FILENAME` in the sandbox, hand it `request` on
-    stdin, and collect its answer from a private pipe until it answers, runs out of time,
-    or `blocked(idle, now, start)` says it is stuck. The process is always killed after.
+    """Start the runner on FILENAME in the sandbox, hand it `request` on stdin, and read
+    its answer from a private pipe until it answers, runs out of time, or
+    `blocked(idle, now, start)` says it is stuck. The process is always killed after.
     With `keep_stdin`, stdin stays open until `before_kill` has run (the runner lingers)."""
     result_r, result_w = os.pipe()
     stdin_r, stdin_w = os.pipe()
     try:
         proc = launcher.spawn(
-            ["-c", code, str(result_w), filename],
+            [launcher.program(RUNNER), str(result_w), filename],
             name=name,
             pass_fds=(result_w,),
             stdin=stdin_r,
@@ -360,39 +339,52 @@ def run_runner(
     finally:
         os.close(result_w)
         os.close(stdin_r)
-    writer = threading.Thread(
-        target=_write_request, args=(stdin_w, request, keep_stdin), daemon=True
-    )
+    text = json.dumps(request) + "\n"
+    writer = threading.Thread(target=_write_request, args=(stdin_w, text, keep_stdin), daemon=True)
     writer.start()
     idle = IdleCheck(proc, quiescence_s, also=also)
-    raw = bytearray()
     start = time.monotonic()
-    ended = ""
-    while True:
-        now = time.monotonic()
-        ready, _, _ = select.select([result_r], [], [], 0.02)
-        if ready:
-            chunk = os.read(result_r, 65536)
-            if not chunk:
-                break
-            raw += chunk
-            continue
-        if not proc.alive():
-            continue  # drain: the next select sees EOF
-        if now - start > timeout_s:
-            ended = "timeout"
-            break
-        if blocked(idle, now, start):
-            ended = "blocked"
-            break
+    raw, ended = _collect(result_r, proc, idle, start, timeout_s, blocked)
     elapsed = time.monotonic() - start
-    os.close(result_r)
     if before_kill is not None:
         before_kill()
     if keep_stdin:
         os.close(stdin_w)
     proc.terminate()
-    return Ran(ended, elapsed, bytes(raw), proc, _outputs(proc), idle.busy_seen)
+    return Ran(ended, elapsed, raw, proc, _outputs(proc), idle)
+
+
+def _collect(
+    fd: int,
+    proc: StudentProcess,
+    idle: IdleCheck,
+    start: float,
+    timeout_s: float,
+    blocked: Blocked,
+) -> tuple[bytes, Ended | None]:
+    """Read the answer pipe to its end; the time limit holds while data flows, and more
+    than MAX_ANSWER bytes is not an answer (a student writing to the pipe directly)."""
+    raw = bytearray()
+    try:
+        while True:
+            now = time.monotonic()
+            if now - start > timeout_s:
+                return bytes(raw), Ended.TIMEOUT
+            ready, _, _ = select.select([fd], [], [], 0.02)
+            if ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    return bytes(raw), None
+                raw += chunk
+                if len(raw) > MAX_ANSWER:
+                    return b"", None  # malformed: reads as "exited without answering"
+                continue
+            if not proc.alive():
+                continue  # drain: the next select sees EOF
+            if blocked(idle, now, start):
+                return bytes(raw), Ended.BLOCKED
+    finally:
+        os.close(fd)
 
 
 def _peer_done(traffic: Traffic | None, peer: int | None) -> bool:
@@ -406,9 +398,9 @@ def _quiet_since(traffic: Traffic | None, start: float) -> float:
     return max(traffic.last_activity, start) if traffic is not None else start
 
 
-def _write_request(fd: int, request: str, keep_open: bool) -> None:
+def _write_request(fd: int, text: str, keep_open: bool) -> None:
     with contextlib.suppress(OSError):
-        os.write(fd, (request + "\n").encode("utf-8"))
+        os.write(fd, text.encode("utf-8"))
     if not keep_open:
         os.close(fd)
 
@@ -417,13 +409,13 @@ def _outputs(proc: StudentProcess) -> tuple[Captured, ...]:
     return (proc.stdout.snapshot(), proc.stderr.snapshot())
 
 
-def _parse(raw: bytes, call: ClientCall, proc: StudentProcess) -> ClientCall:
-    data = call.read(raw, proc.returncode, "client()")
+def _client_answer(raw: bytes, call: ClientCall, code: int | None) -> None:
+    data = call.read(raw, code, "client()")
     if data is None:
-        return call
+        return
     call.log = str(data.get("log", ""))  # kept even when client() raised
-    if call.ended != "returned":
-        return call
+    if call.ended is not Ended.RETURNED:
+        return
     call.reply_type = str(data.get("type", ""))
     reply = data.get("reply")
     if isinstance(reply, str):
@@ -431,12 +423,36 @@ def _parse(raw: bytes, call: ClientCall, proc: StudentProcess) -> ClientCall:
             call.reply = base64.b64decode(reply, validate=True)
         except ValueError:
             call.reply = None
+    length = data.get("reply_len")
+    call.reply_len = length if isinstance(length, int) else len(call.reply or b"")
     call.reply_repr = str(data.get("repr", ""))
-    return call
+
+
+def _function_answer(raw: bytes, call: FunctionCall, code: int | None) -> None:
+    data = call.read(raw, code, "the function")
+    if data is None:
+        return
+    call.printed = str(data.get("printed", ""))
+    call.lookups = [
+        (entry[0], entry[1] if isinstance(entry[1], str) else None)
+        for entry in _list(data.get("lookups"))
+        if isinstance(entry, list) and len(entry) == 2
+    ]
+    count = data.get("lookup_count")
+    call.lookup_count = count if isinstance(count, int) else len(call.lookups)
+    call.params = [str(p) for p in _list(data.get("params"))]
+    call.defaults = [d for d in _list(data.get("defaults")) if isinstance(d, dict)]
+    if call.ended is Ended.RETURNED:
+        call.value_type = str(data.get("type", ""))
+        call.value_repr = str(data.get("repr", ""))
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def free_port() -> int:
-    """A port nobody listens on now (in the submission's own netns when there is one)."""
+    """A port nobody listens on now (in the check's own network namespace)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

@@ -5,15 +5,15 @@
 """
 
 from grader.sandbox.launch import Launcher, StudentProcess, survivors, sweep
-from grader.sandbox.policy import Capabilities, Limits, Policy, netns_command, probe
+from grader.sandbox.policy import Capabilities, Policy, netns_command, policy_for, probe
 
 __all__ = [
     "Capabilities",
     "Launcher",
-    "Limits",
     "Policy",
     "StudentProcess",
     "netns_command",
+    "policy_for",
     "probe",
     "survivors",
     "sweep",

@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from grader.model import Isolation
 from grader.sandbox import procfs
 from grader.sandbox.capture import OutputCapture
 from grader.sandbox.policy import NOBODY, SBIN_PATH, Policy
@@ -49,11 +50,21 @@ _PLAIN_ENV = {
 
 
 # -S skips `site`: no site-packages .pth processing (about 50 ms of every start here, and
-# third-party hooks have no business in student processes); -E ignores PYTHON* variables;
-# -B writes no bytecode; -u keeps output unbuffered so a killed process still said it.
-PYTHON_FLAGS = ("-E", "-S", "-B", "-u")
-# What `site` would have given student code and it commonly uses: exit() and quit().
-PRELUDE = "import builtins, sys; builtins.exit = builtins.quit = sys.exit\n"
+# third-party hooks have no business in student processes); -I ignores PYTHON* variables
+# and the user's site, and puts neither the current folder nor a script's folder on
+# sys.path; -B writes no bytecode; -u keeps output unbuffered so a killed process still
+# said it.
+PYTHON_FLAGS = ("-I", "-S", "-B", "-u")
+# What `site` would have given student code and it commonly uses: exit() and quit(); and
+# the submission's folder on sys.path, last, so a student's socket.py or select.py can
+# never shadow the standard library while their own modules still import each other.
+PRELUDE = (
+    "import builtins, os, sys; builtins.exit = builtins.quit = sys.exit; "
+    "sys.path.append(os.getcwd())\n"
+)
+# The programs of grader/inside, as the sandboxed interpreter sees them (read-only).
+INSIDE_CODE = "/opt/grader-inside"
+INSIDE_SOURCE = Path(__file__).resolve().parent.parent / "inside"
 RUN_SCRIPT = (
     "import runpy; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
 )
@@ -127,8 +138,10 @@ class Launcher:
         for group in self._cgroups:
             group.mkdir(parents=True, exist_ok=True)
         self._limit_cgroups()
-        self._bwrap = shutil.which("bwrap", path=SBIN_PATH) if policy.isolation == "bwrap" else None
-        self._drop_uid = policy.isolation == "bwrap" and _really_root()
+        self._bwrap = (
+            shutil.which("bwrap", path=SBIN_PATH) if policy.isolation is Isolation.BWRAP else None
+        )
+        self._drop_uid = policy.isolation is Isolation.BWRAP and _really_root()
         if self._drop_uid:
             _readable_tree(staged)  # the student's uid reads the graded files, never writes
 
@@ -136,6 +149,10 @@ class Launcher:
     def workdir(self) -> str:
         """The submission's directory as student code sees it."""
         return INSIDE_DIR if self._bwrap else str(self.staged)
+
+    def program(self, name: str) -> str:
+        """The path of a grader/inside program as student code sees it."""
+        return f"{INSIDE_CODE}/{name}" if self._bwrap else str(INSIDE_SOURCE / name)
 
     def _limit_cgroups(self) -> None:
         limits = self.policy.limits
@@ -229,15 +246,20 @@ class Launcher:
         for name in ETC_FILES:
             if (Path("/etc") / name).exists():
                 args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+        args += ["--perms", "0755", "--tmpfs", "/home", "--perms", "0777", "--dir", INSIDE_HOME]
+        # The interpreter may live under /home or /tmp (a venv, pipx, pyenv, uv): bind it
+        # after those tmpfs mounts, so none of them hides it.
         for prefix in self.policy.python_prefixes:
             for parent in reversed(Path(prefix).parents[:-1]):
                 args += ["--perms", "0755", "--dir", str(parent)]
             args += ["--ro-bind", prefix, prefix]
-        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
-        args += ["--perms", "0755", "--tmpfs", "/home", "--perms", "0777", "--dir", INSIDE_HOME]
+        args += ["--perms", "0755", "--dir", str(Path(INSIDE_CODE).parent)]
+        args += ["--ro-bind", str(INSIDE_SOURCE), INSIDE_CODE]
         # The submission folder is a size-capped tmpfs (charged to the job's memory cgroup)
         # with the graded files bound read-only into it: student code may write there,
-        # but cannot fill the host's disk nor change the files being graded.
+        # but cannot fill the host's disk nor change the files being graded. It comes
+        # last, so nothing mounted before can hide it.
         args += ["--perms", "0777", "--size", str(self.policy.limits.scratch_bytes)]
         args += ["--tmpfs", INSIDE_DIR]
         for path in sorted(self.staged.iterdir()):

@@ -1,7 +1,8 @@
 """What isolation this machine offers, and the policy one submission runs under.
 
-The policy is plain data (JSON round-trip) because it crosses a process boundary: the
-grader decides it, the trusted harness process of one submission applies it.
+The policy is plain data (it travels through `grader.codec`) because it crosses a
+process boundary: the grader decides it, the trusted harness process of one submission
+applies it.
 """
 
 from __future__ import annotations
@@ -11,8 +12,13 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import asdict, dataclass, field
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from grader.errors import InfrastructureError
+from grader.model import Isolation
+from grader.settings import Limits
 
 CGROUP_V1 = Path("/sys/fs/cgroup")
 NOBODY = 65534
@@ -20,23 +26,10 @@ SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
-    """Per-process rlimits and per-submission cgroup caps for student code."""
-
-    cpu_s: int = 20
-    address_space_bytes: int = 1 << 30
-    file_size_bytes: int = 16 << 20
-    open_files: int = 256
-    processes: int = 64
-    memory_bytes: int = 512 << 20
-    scratch_bytes: int = 64 << 20  # the writable submission folder inside the sandbox
-
-
-@dataclass(frozen=True, slots=True)
 class Policy:
     """How to launch student processes for one submission."""
 
-    isolation: str  # "bwrap" or "none"
+    isolation: Isolation
     python: str
     python_prefixes: tuple[str, ...]
     job_id: str
@@ -44,16 +37,6 @@ class Policy:
     cgroup_pids: str | None = None  # a cgroup v1 hierarchy root we may create groups in
     cgroup_memory: str | None = None
     netns: bool = False
-
-    def to_json(self) -> dict[str, object]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> Policy:
-        raw = dict(data)
-        raw["limits"] = Limits(**raw["limits"])  # type: ignore[arg-type]
-        raw["python_prefixes"] = tuple(raw["python_prefixes"])  # type: ignore[arg-type]
-        return cls(**raw)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +127,30 @@ def probe() -> Capabilities:
         cgroup_memory=memory,
         is_root=os.geteuid() == 0,
         problems=tuple(problems),
+    )
+
+
+def policy_for(
+    caps: Capabilities, *, sandbox: bool, python: str, limits: Limits | None = None
+) -> Policy:
+    """The policy of one submission: sandboxed when asked and possible, with a fresh job id."""
+    try:
+        prefixes = python_prefixes(python)
+    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        raise InfrastructureError(
+            f"the student interpreter {python} does not run ({exc}); pass a Python 3 "
+            "interpreter with --python."
+        ) from exc
+    isolated = sandbox and caps.sandbox
+    return Policy(
+        isolation=Isolation.BWRAP if isolated else Isolation.NONE,
+        python=python,
+        python_prefixes=prefixes,
+        job_id=uuid.uuid4().hex[:12],
+        limits=limits or Limits(),
+        cgroup_pids=caps.cgroup_pids,
+        cgroup_memory=caps.cgroup_memory,
+        netns=isolated,
     )
 
 

@@ -1,12 +1,13 @@
 """Fixtures of the echo_sockets checks (trusted code of the assignment).
 
-The generic fixtures (`check`, `student_server`, `servers`, `run_client`,
-`trusted_server`) come from the grader's harness plugin; the messages and verdict
-helpers live in echo_helpers.py.
+The generic fixtures (`check`, `servers`, `student_server`, `run_client`,
+`trusted_server`, `relay`) come from the grader's harness; the messages and verdict
+helpers live in messages.py, server_side.py and client_side.py.
 """
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -14,14 +15,25 @@ from pathlib import Path
 
 import pytest
 from diagnoses import CATALOGUE
-from echo_helpers import expect_echo
+from server_side import expect_echo
 
-from grader.harness.config import RunConfig
-from grader.harness.diagnosis import Catalogue
-from grader.harness.peers import Traffic, TrustedServer
-from grader.harness.plugin import Check, HarnessError, wait_until
-from grader.harness.student import StudentServer
-from grader.sandbox import procfs
+from grader.harness import (
+    HOST,
+    Catalogue,
+    Check,
+    HarnessError,
+    Netns,
+    Relay,
+    RunConfig,
+    Serve,
+    Served,
+    StudentServer,
+    TrustedServer,
+    listening_ports,
+    wait_until,
+)
+
+Echo = Callable[..., None]
 
 
 @pytest.fixture
@@ -31,7 +43,7 @@ def catalogue() -> Catalogue:
 
 
 @pytest.fixture
-def echo(check: Check, run_config: RunConfig) -> Callable[..., None]:
+def echo(check: Check, run_config: RunConfig) -> Echo:
     def run(server: StudentServer, payload: bytes, label: str, **kwargs: object) -> None:
         expect_echo(check, server, payload, label, config=run_config, **kwargs)  # type: ignore[arg-type]
 
@@ -39,39 +51,52 @@ def echo(check: Check, run_config: RunConfig) -> Callable[..., None]:
 
 
 @pytest.fixture
-def reference_server(run_config: RunConfig) -> Iterator[Callable[[int], int]]:
-    """Start the assignment's reference server (trusted code, not sandboxed) on a port;
-    return its pid, so a client that hangs against it can be told apart from a slow server."""
+def reference_server(
+    run_config: RunConfig, relay: Callable[[int, Callable[[], socket.socket]], Relay]
+) -> Iterator[Serve]:
+    """The assignment's reference server (trusted code, not sandboxed), in a network of
+    its own behind the grader's relay: the relay records what crossed the wire, and the
+    reference's pid lets a client that hangs against it be told from a slow server."""
     procs: list[subprocess.Popen[bytes]] = []
+    nets: list[Netns] = []
 
-    def start(port: int) -> int:
+    def start(port: int) -> Served:
         ref = Path(run_config.reference_dir or "") / "echo_server.py"
-        proc = subprocess.Popen(
-            [sys.executable, "-I", str(ref), str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        procs.append(proc)
-        if not wait_until(lambda: port in procfs.listening_ports(proc.pid), 5.0):
+        ns = Netns.fresh()
+        nets.append(ns)
+        with ns.entered():
+            proc = subprocess.Popen(
+                [sys.executable, "-I", str(ref), str(port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            procs.append(proc)
+            listening = wait_until(lambda: port in listening_ports(proc.pid), 5.0)
+        if not listening:
             raise HarnessError(f"the reference server did not listen on port {port}")
-        return proc.pid
+
+        def upstream() -> socket.socket:
+            with ns.entered():
+                return socket.create_connection((HOST, port), timeout=2.0)
+
+        return Served.of(relay(port, upstream), proc.pid)
 
     yield start
     for proc in procs:
         proc.kill()
         proc.wait()
+    for ns in nets:
+        ns.close()
 
 
 @pytest.fixture
-def echo_with(
-    trusted_server: Callable[..., TrustedServer],
-) -> Callable[..., Callable[[int], Traffic]]:
+def echo_with(trusted_server: Callable[..., TrustedServer]) -> Callable[..., Serve]:
     """Build a `serve(port)` for run_client from TrustedServer options."""
 
-    def make(**kwargs: object) -> Callable[[int], Traffic]:
-        def serve(port: int) -> Traffic:
-            return trusted_server(port, **kwargs).traffic
+    def make(**kwargs: object) -> Serve:
+        def serve(port: int) -> Served:
+            return Served.of(trusted_server(port, **kwargs))
 
         return serve
 

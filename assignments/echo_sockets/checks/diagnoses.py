@@ -10,7 +10,7 @@ Every code has an example submission in tests/examples/ whose report shows it.
 
 from __future__ import annotations
 
-from grader.harness.diagnosis import HARNESS, Catalogue, Explanation
+from grader.harness import HARNESS, Catalogue, Explanation
 
 CATALOGUE = Catalogue(
     *HARNESS,  # python2, server_never_listens
@@ -101,6 +101,16 @@ CATALOGUE = Catalogue(
         "when you have received as many bytes as you sent.",
         "client() blocked (idle) on a message whose length is not a multiple of 16 after the "
         "server had echoed everything, and never closed",
+    ),
+    Explanation(
+        "client_waits_for_timeout",
+        "your client returned only after its {timeout}socket timeout ran out, although the "
+        "whole reply had arrived long before: it waits for more data that will not come, and "
+        "the timeout rescues it. That is slow, and a slower network would cut real replies "
+        "short. Count the bytes received and stop when you have as many as you sent: then "
+        "it returns at once.",
+        "client() returned the right reply, but only after it had sat waiting on a timer (a "
+        "socket timeout, select with a timeout) once the server had sent everything",
     ),
     Explanation(
         "client_sends_nothing",

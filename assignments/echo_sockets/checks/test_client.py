@@ -1,85 +1,93 @@
-"""Checks of the student's client(), run in the sandbox against trusted servers."""
+"""Checks of the student's client(), run in the sandbox against trusted servers; each
+verdict is made from what crossed the wire (client_side.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from echo_helpers import (
-    LONG,
-    NON_ASCII_SPLIT,
-    SHORT,
-    SIXTEEN,
-    THIRTY_TWO,
-    expect_reply,
-    log_chunks,
-    repro_serve,
-    show,
+import commands
+from client_side import Met, judge_reply, log_chunks, record_reply
+from messages import LONG, NON_ASCII_SPLIT, SHORT, SIXTEEN, THIRTY_TWO, show
+
+from grader.harness import (
+    Check,
+    ClientCall,
+    Ended,
+    RunClient,
+    RunConfig,
+    Scramble,
+    Serve,
+    Served,
+    elsewhere,
+    student_traceback,
+    wait_until,
 )
 
-from grader.harness.config import RunConfig
-from grader.harness.diagnosis import student_traceback
-from grader.harness.peers import Mutation, Traffic
-from grader.harness.plugin import Check, wait_until
-from grader.harness.student import ClientCall
-
-RunClient = Callable[..., tuple[ClientCall, int]]
-EchoWith = Callable[..., Callable[[int], Traffic]]
+EchoWith = Callable[..., Serve]
 
 
-def _served(serve: Callable[[int], Traffic]) -> tuple[Callable[[int], Traffic], list[Traffic]]:
-    """Wrap serve() so the check keeps the traffic the trusted server saw."""
-    seen: list[Traffic] = []
-
-    def wrapped(port: int) -> Traffic:
-        traffic = serve(port)
-        seen.append(traffic)
-        return traffic
-
-    return wrapped, seen
+def _client_file(config: RunConfig) -> str:
+    staged = config.file("client")
+    assert staged is not None  # the check's `needs` made sure
+    return staged.name
 
 
-def _echo_check(
+def _call(
     msg: str,
     label: str,
     run_client: RunClient,
-    echo_with: EchoWith,
+    serve: Serve,
     check: Check,
-    run_config: RunConfig,
+    config: RunConfig,
     *,
-    trickle: int = 0,
-    trickle_pause_s: float = 0.0,
-) -> str:
-    serve, seen = _served(echo_with(trickle=trickle, trickle_pause_s=trickle_pause_s))
-    call, _port = run_client(msg, serve=serve)
-    return expect_reply(
+    home: str,
+    **options: object,
+) -> tuple[ClientCall, Served, str]:
+    """Call client(msg) against `serve`, record it and judge it (a reply that is right)."""
+    call, served, port = run_client(msg, serve=serve, **options)
+    met = Met(served.connections, port)
+    expected = (
+        msg
+        if not served.connections
+        else bytes((met.carried(msg) or served.connections[0]).answer).decode("utf-8", "replace")
+    )
+    record_reply(check, call, msg, expected, label=label, met=met)
+
+    def probe(other: str) -> ClientCall:
+        with elsewhere():  # the check's own server still holds the port here
+            again, _served, _port = run_client(other, serve=serve)
+        return again
+
+    reply = judge_reply(
         check,
         call,
         msg,
-        msg,
-        label=label,
-        traffic=seen[0] if seen else None,
-        filename=run_config.files["client"],
-        serve=repro_serve(run_config, trickle=trickle, pause_s=trickle_pause_s),
+        met=met,
+        filename=_client_file(config),
+        serve=home,
+        probe=probe if config.policy.netns else None,
     )
+    return call, served, reply
 
 
 def test_client_short_message(
-    run_client: RunClient,
-    reference_server: Callable[[int], int],
-    check: Check,
-    run_config: RunConfig,
+    run_client: RunClient, reference_server: Serve, check: Check, run_config: RunConfig
 ) -> None:
-    call, _port = run_client(SHORT, serve=reference_server)
-    expect_reply(
+    _call(
+        SHORT,
+        "a 14-byte message to the reference server",
+        run_client,
+        reference_server,
         check,
-        call,
-        SHORT,
-        SHORT,
-        label="a 14-byte message to the reference server",
-        traffic=None,
-        filename=run_config.files["client"],
-        serve=repro_serve(run_config),
+        run_config,
+        home=commands.serve(run_config),
     )
+
+
+def _echo_check(
+    msg: str, label: str, run_client: RunClient, echo_with: EchoWith, check: Check, cfg: RunConfig
+) -> None:
+    _call(msg, label, run_client, echo_with(), check, cfg, home=commands.serve(cfg))
 
 
 def test_client_long_message(
@@ -103,71 +111,51 @@ def test_client_exactly_32_bytes(
 def test_client_empty_message(
     run_client: RunClient, echo_with: EchoWith, check: Check, run_config: RunConfig
 ) -> None:
-    serve, seen = _served(echo_with())
-    call, port = run_client("", serve=serve)
-    expect_reply(
-        check,
-        call,
-        "",
-        "",
-        label="an empty message",
-        traffic=seen[0] if seen else None,
-        filename=run_config.files["client"],
-        serve=repro_serve(run_config),
-    )
+    _made, served, _reply = _call(
+        "", "an empty message", run_client, echo_with(), check, run_config,
+        home=commands.serve(run_config),
+    )  # fmt: skip
     # The grader's server thread may see the close a moment after client() returned.
-    if not wait_until(lambda: bool(seen and seen[0].eof), 1.0):
-        check.fail(f"your client never connected to the server on port {port} (or never closed).")
+    if not wait_until(lambda: any(c.eof for c in served.connections), 1.0):
+        check.fail("your client never closed its connection to the server.")
 
 
 def test_client_returns_what_server_sent(
     run_client: RunClient, echo_with: EchoWith, check: Check, run_config: RunConfig
 ) -> None:
-    mutation = Mutation()
-    serve, seen = _served(echo_with(transform=mutation.apply))
-    call, _port = run_client(LONG, serve=serve)
-    expect_reply(
-        check,
-        call,
+    scramble = Scramble()
+    _call(
         LONG,
-        mutation.apply(LONG.encode()).decode(),
-        label="the long message to a server that changes the letters it echoes",
-        traffic=seen[0] if seen else None,
-        filename=run_config.files["client"],
-        serve=repro_serve(run_config, shift=mutation.shift),
+        "the long message to a server that changes every letter it echoes",
+        run_client,
+        echo_with(transform=scramble.apply),
+        check,
+        run_config,
+        home=commands.serve(run_config, scramble=scramble.seed),
     )
 
 
 def test_client_slow_server(
     run_client: RunClient, echo_with: EchoWith, check: Check, run_config: RunConfig
 ) -> None:
-    _echo_check(
+    _call(
         LONG,
         "the long message echoed 4 bytes at a time, 10 ms apart",
         run_client,
-        echo_with,
+        echo_with(trickle=4, trickle_pause_s=0.01),
         check,
         run_config,
-        trickle=4,
-        trickle_pause_s=0.01,
+        home=commands.serve(run_config, trickle=4, pause_s=0.01),
     )
 
 
 def test_client_logs_chunks(
     run_client: RunClient, echo_with: EchoWith, check: Check, run_config: RunConfig
 ) -> None:
-    serve, seen = _served(echo_with())
-    call, _port = run_client(LONG, serve=serve)
-    expect_reply(
-        check,
-        call,
-        LONG,
-        LONG,
-        label="the long message, with a log_buffer",
-        traffic=seen[0] if seen else None,
-        filename=run_config.files["client"],
-        serve=repro_serve(run_config),
-    )
+    call, _served, _reply = _call(
+        LONG, "the long message, with a log_buffer", run_client, echo_with(), check, run_config,
+        home=commands.serve(run_config),
+    )  # fmt: skip
     chunks = log_chunks(call.log)
     check.exchange("what your client wrote to log_buffer", received=call.log.encode())
     if not chunks:
@@ -189,24 +177,22 @@ def test_client_logs_chunks(
 def test_client_closes_connection(
     run_client: RunClient, echo_with: EchoWith, check: Check, run_config: RunConfig
 ) -> None:
-    serve, seen = _served(echo_with())
+    seen: list[Served] = []
     closed: list[bool] = []
+    plain = echo_with()
+
+    def serve(port: int) -> Served:
+        seen.append(plain(port))
+        return seen[-1]
 
     def look() -> None:
         # The client process is still alive here: only an explicit close() sent the FIN.
-        closed.append(wait_until(lambda: bool(seen and seen[0].eof), 0.3))
+        closed.append(wait_until(lambda: any(c.eof for c in seen[0].connections), 0.3))
 
-    call, _port = run_client(SHORT, serve=serve, linger=True, on_returned=look)
-    expect_reply(
-        check,
-        call,
-        SHORT,
-        SHORT,
-        label="a short message",
-        traffic=seen[0] if seen else None,
-        filename=run_config.files["client"],
-        serve=repro_serve(run_config),
-    )
+    _call(
+        SHORT, "a short message", run_client, serve, check, run_config,
+        home=commands.serve(run_config), linger=True, on_returned=look,
+    )  # fmt: skip
     if closed and not closed[0]:
         check.fail(
             "after client() returned, its connection was still open: close the socket "
@@ -217,17 +203,24 @@ def test_client_closes_connection(
 def test_client_non_ascii_split(
     run_client: RunClient, echo_with: EchoWith, check: Check, run_config: RunConfig
 ) -> None:
-    serve, seen = _served(echo_with())
-    call, _port = run_client(NON_ASCII_SPLIT, serve=serve)
-    if call.ended == "raised" and call.exception_type == "UnicodeDecodeError":
+    serve = echo_with()
+    call, served, port = run_client(NON_ASCII_SPLIT, serve=serve)
+    if call.ended is Ended.RAISED and call.exception_type == "UnicodeDecodeError":
         check.explain("unicode_split", student_traceback(call.traceback, call.workdir))
-    expect_reply(
+    met = Met(served.connections, port)
+    record_reply(
         check,
         call,
         NON_ASCII_SPLIT,
         NON_ASCII_SPLIT,
         label="a message whose 'é' straddles the 16-byte boundary",
-        traffic=seen[0] if seen else None,
-        filename=run_config.files["client"],
-        serve=repro_serve(run_config),
+        met=met,
+    )
+    judge_reply(
+        check,
+        call,
+        NON_ASCII_SPLIT,
+        met=met,
+        filename=_client_file(run_config),
+        serve=commands.serve(run_config),
     )

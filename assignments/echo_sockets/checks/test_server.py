@@ -1,28 +1,26 @@
-"""Checks of the student's server, driven by a trusted client on the wire."""
+"""Checks of the student's server, driven by a trusted client on the wire. Each check
+starts a fresh server in a network of its own, so none depends on another."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import struct
 import time
 from collections.abc import Callable
 
-from echo_helpers import (
-    ARBITRARY,
-    LONG,
-    MEBIBYTE,
-    SHORT,
-    SIXTEEN,
-    THIRTY_TWO,
-    repro_send,
-    repro_server_port,
-    settle,
-)
+import commands
+from messages import ARBITRARY, LONG, MEBIBYTE, SHORT, SIXTEEN, THIRTY_TWO
+from server_side import settle
 
-from grader.harness.config import RunConfig
-from grader.harness.diagnosis import student_traceback
-from grader.harness.peers import connect_and_close
-from grader.harness.plugin import Check, Servers
-from grader.harness.student import StudentServer
+from grader.harness import (
+    Check,
+    RunConfig,
+    Servers,
+    StudentServer,
+    connect_and_close,
+    student_traceback,
+)
 
 Echo = Callable[..., None]
 # Three whole 16-byte chunks, so this check is about surviving clients, not partial chunks.
@@ -64,110 +62,113 @@ def test_server_message_in_pieces(student_server: StudentServer, echo: Echo) -> 
 
 
 def test_server_empty_connection(
-    servers: Servers, echo: Echo, check: Check, run_config: RunConfig
+    student_server: StudentServer, echo: Echo, check: Check, run_config: RunConfig
 ) -> None:
-    server = servers.start(check)  # a fresh server: this check is about its first client
+    server = student_server
     port = server.port
     assert port is not None
-    try:
-        check.commands(repro_send(repro_server_port(server, run_config), b"", run_config))
-        started = time.monotonic()
-        error = connect_and_close(port, check.timeout_s)
-        check.exchange(
-            "connect, send nothing, close",
-            sent=b"",
-            elapsed_s=round(time.monotonic() - started, 3),
-            note=error,
+    home = commands.server_port(server, run_config)
+    check.commands(commands.send(home, b"", run_config))
+    started = time.monotonic()
+    error = connect_and_close(port, check.timeout_s)
+    check.exchange(
+        "connect, send nothing, close",
+        sent=b"",
+        elapsed_s=round(time.monotonic() - started, 3),
+        note=error,
+    )
+    if error:
+        check.fail(error + ".")
+    settle(server)
+    if not server.listening():
+        check.explain(
+            "server_stops_after_first_client",
+            "after one client that connected and sent nothing, the server no longer "
+            "listened" + ("" if server.proc.alive() else " (it had exited)"),
         )
-        if error:
-            check.fail(error + ".")
+        check.fail("your server stopped after a client that connected and sent nothing.")
+    echo(server, SIXTEEN.encode(), "then a normal client")
+
+
+def test_server_sequential_clients(student_server: StudentServer, echo: Echo, check: Check) -> None:
+    server = student_server
+    for i, text in enumerate(SEQUENTIAL, start=1):
         settle(server)
-        if port not in server.proc.listening_ports():
+        if not server.listening():
             check.explain(
                 "server_stops_after_first_client",
-                "after one client that connected and sent nothing, the server no longer "
-                "listened" + ("" if server.proc.alive() else " (it had exited)"),
+                f"client {i - 1} was served; then the server stopped listening"
+                + (
+                    f" and exited (status {server.proc.returncode})"
+                    if not server.proc.alive()
+                    else ""
+                ),
             )
-            check.fail("your server stopped after a client that connected and sent nothing.")
-        echo(server, SIXTEEN.encode(), "then a normal client")
-    finally:
-        check.output(*server.outputs())
-        server.stop()
-
-
-def test_server_sequential_clients(servers: Servers, echo: Echo, check: Check) -> None:
-    server = servers.start(check)
-    try:
-        port = server.port
-        for i, text in enumerate(SEQUENTIAL, start=1):
-            settle(server)
-            if port not in server.proc.listening_ports():
-                check.explain(
-                    "server_stops_after_first_client",
-                    f"client {i - 1} was served; then the server stopped listening"
-                    + (
-                        f" and exited (status {server.proc.returncode})"
-                        if not server.proc.alive()
-                        else ""
-                    ),
-                )
-                check.fail(f"your server was no longer running when client {i} connected.")
-            echo(server, text.encode(), f"client {i} of 3")
-    finally:
-        check.output(*server.outputs())
-        server.stop()
+            check.fail(f"your server was no longer running when client {i} connected.")
+        echo(server, text.encode(), f"client {i} of 3")
 
 
 def test_server_restart_same_port(servers: Servers, check: Check, run_config: RunConfig) -> None:
-    first = servers.start(check)
+    first = servers.start()
     port = first.port
     assert port is not None
-    # A connection still open when the server dies leaves the server's side of it in
-    # TIME_WAIT; only a server that sets SO_REUSEADDR can bind the port again at once.
+    # A connection still open when the server dies leaves the server's side of it
+    # waiting to close (FIN_WAIT, then TIME_WAIT); only a server that sets SO_REUSEADDR
+    # can bind the port again at once.
+    home = commands.server_port(first, run_config)
     check.commands(
-        repro_send(repro_server_port(first, run_config), SHORT.encode(), run_config).replace(
-            " send ", " send --stay 30 ", 1
-        ),
+        commands.send(home, SHORT.encode(), run_config).replace(" send ", " send --stay 30 ", 1),
         "# terminal 1: stop your server (Ctrl-C) while terminal 2 is still connected; then:",
-        f"python {run_config.files['server']}   # terminal 1 again, at once: it must start",
+        commands.server(run_config).replace("terminal 1", "terminal 1 again, at once", 1),
     )
     started = time.monotonic()
-    conn = socket.create_connection(("127.0.0.1", port), timeout=check.timeout_s)
-    conn.sendall(SHORT.encode())
-    conn.settimeout(min(check.timeout_s, 1.0))
     try:
-        echoed: bytes | None = conn.recv(64)
+        conn = socket.create_connection(("127.0.0.1", port), timeout=check.timeout_s)
+    except OSError as exc:
+        check.fail(f"could not connect to your server on port {port}: {exc.strerror or exc}.")
+    with conn:
+        echoed = _first_echo(conn, min(check.timeout_s, 1.0))
+        first.stop()
+        second = servers.start(first.requested_port, must_listen=False)
+        check.exchange(
+            "start your server, connect a client, stop the server while the client is still "
+            "connected, start it again",
+            sent=SHORT.encode(),
+            received=echoed,
+            elapsed_s=round(time.monotonic() - started, 3),
+            note=f"the first run listened on port {port}"
+            + (
+                f" (the grader had asked for {first.requested_port}; ignoring that is fine)"
+                if port != first.requested_port
+                else ""
+            ),
+        )
+        # The client resets its connection: no state of this check outlives it.
+        with contextlib.suppress(OSError):
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    check.output(*second.outputs())
+    _judge_restart(check, second, port)
+
+
+def _first_echo(conn: socket.socket, timeout_s: float) -> bytes | None:
+    conn.settimeout(timeout_s)
+    try:
+        conn.sendall(SHORT.encode())
+        return conn.recv(64)
     except OSError:
-        echoed = None  # no echo: other checks judge that; this one is about the restart
-    first.stop()
-    conn.close()
-    check.exchange(
-        "start your server, connect a client, stop the server while the client is still "
-        "connected, start it again",
-        sent=SHORT.encode(),
-        received=echoed,
-        elapsed_s=round(time.monotonic() - started, 3),
-        note=f"the first run listened on port {port}"
-        + (
-            f" (the grader had asked for {first.requested_port}; ignoring that is fine)"
-            if port != first.requested_port
-            else ""
-        ),
-    )
-    second = servers.start(check, port=first.requested_port, must_listen=False)
-    try:
-        check.output(*second.outputs())
-        if second.port is None:
-            said = second.proc.stderr.text() + second.proc.stdout.text()
-            if "Address already in use" in said or "Errno 98" in said:
-                check.explain(
-                    "address_in_use",
-                    student_traceback(second.proc.stderr.text(), second.workdir)
-                    or "the restarted server printed 'Address already in use'",
-                )
-                check.fail(f"the restarted server could not bind port {port}: address in use.")
-            check.fail("the restarted server did not listen again; see its output below.")
-        if second.port != port:
-            check.fail(f"after the restart your server listened on {second.port}, not {port}.")
-    finally:
-        second.stop()
+        return None  # no echo: other checks judge that; this one is about the restart
+
+
+def _judge_restart(check: Check, second: StudentServer, port: int) -> None:
+    if second.port is None:
+        said = second.proc.stderr.text() + second.proc.stdout.text()
+        if "Address already in use" in said or "Errno 98" in said:
+            check.explain(
+                "address_in_use",
+                student_traceback(second.proc.stderr.text(), second.workdir)
+                or "the restarted server printed 'Address already in use'",
+            )
+            check.fail(f"the restarted server could not bind port {port}: address in use.")
+        check.fail("the restarted server did not listen again; see its output below.")
+    if second.port != port:
+        check.fail(f"after the restart your server listened on {second.port}, not {port}.")

@@ -5,7 +5,7 @@
     grade-peer send --stay 30 MSG                 stay connected 30 s after the echo
     cat big.bin | grade-peer send -               bytes from standard input
     grade-peer serve                              an echo server for your client
-    grade-peer serve --shift 3                    one that shifts the letters it echoes
+    grade-peer serve --scramble 4711              one that changes the letters it echoes
     grade-peer serve --trickle 3 --pause 0.04     one that replies 3 bytes at a time
 
 The report's "See it on your machine" commands use these; they run the same code as
@@ -19,7 +19,7 @@ import socket
 import sys
 import time
 
-from grader.harness.peers import HOST, Mutation, TrustedServer, exchange
+from grader.harness.peers import HOST, Scramble, TrustedServer, Wire, exchange
 
 DEFAULT_PORT = 10000
 
@@ -39,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--stay", type=float, default=0.0, help="stay connected this long after")
     serve = sub.add_parser("serve", help="run an echo server for your client (Ctrl-C stops)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
-    serve.add_argument("--shift", type=int, default=0, help="shift letters by this much")
+    serve.add_argument(
+        "--scramble", type=int, default=0, help="change letters as the check did (its seed)"
+    )
     serve.add_argument("--trickle", type=int, default=0, help="reply this many bytes at a time")
     serve.add_argument("--pause", type=float, default=0.0, help="seconds between those pieces")
     return p
@@ -68,12 +70,12 @@ def _send(args: argparse.Namespace) -> int:
     print(f"sent     {len(traffic.sent)} bytes: {_show(bytes(traffic.sent))}")
     print(f"received {len(traffic.received)} bytes: {_show(bytes(traffic.received))}")
     how = {
-        "done": "the whole echo came back",
-        "eof": "the server closed the connection before the whole echo came back",
-        "timeout": f"no complete echo within {args.timeout:g} s",
+        Wire.DONE: "the whole echo came back",
+        Wire.EOF: "the server closed the connection before the whole echo came back",
+        Wire.TIMEOUT: f"no complete echo within {args.timeout:g} s",
     }
-    print(f"after {waited.elapsed_s:.3f} s: {how.get(waited.ended, waited.ended)}")
-    return 0 if waited.ended == "done" and bytes(traffic.received) == payload else 1
+    print(f"after {waited.elapsed_s:.3f} s: {how.get(waited.ended, waited.ended.value)}")
+    return 0 if waited.ended is Wire.DONE and bytes(traffic.received) == payload else 1
 
 
 def _send_and_stay(port: int, payload: bytes, stay_s: float) -> int:
@@ -91,12 +93,10 @@ def _send_and_stay(port: int, payload: bytes, stay_s: float) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    mutation = Mutation()
-    if args.shift:
-        mutation.shift = args.shift % 26
+    scramble = Scramble(args.scramble)
     server = TrustedServer(
         args.port,
-        transform=mutation.apply if args.shift else bytes,
+        transform=scramble.apply if args.scramble else lambda data, _offset: data,
         trickle=args.trickle,
         trickle_pause_s=args.pause,
     )

@@ -65,9 +65,7 @@ CREATE TABLE IF NOT EXISTS checks (
 """
 
 
-def cache_key(
-    checkout: Checkout | None, *, digest: str, version: str, settings: dict[str, Any]
-) -> str | None:
+def cache_key(checkout: Checkout | None, *, digest: str, version: str, settings: str) -> str | None:
     """The key under which a result may be reused; None when it is not reproducible."""
     if checkout is None or checkout.commit is None or checkout.dirty:
         return None

@@ -1,7 +1,8 @@
-"""`grade`: the command line, a thin shell over `grader.pipeline` and `grader.report`.
+"""`grade`: the command line, a thin shell over the library; the only code that prints
+or exits.
 
 Exit codes: 0 graded (whatever the score), 1 below --fail-under, 2 usage error,
-3 could not fetch or nothing gradable, 4 this machine cannot grade.
+3 could not fetch or nothing gradable, 4 this machine (or the grader) could not grade.
 """
 
 from __future__ import annotations
@@ -11,27 +12,20 @@ import json
 import logging
 import os
 import sys
-import threading
 import traceback
-import webbrowser
 from datetime import datetime
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from grader import (
-    __version__,
-    assignment,
-    batch,
-    cluster,
-    progress,
-    report,
-    roster,
-    selfcheck,
-    view,
-)
-from grader.errors import ExitCode, GraderError, InfrastructureError, UsageError
-from grader.model import Assignment, Detail, GradeResult, Outcome, Status, Visibility
-from grader.pipeline import Settings, capabilities, grade
+from grader import __version__, assignment, report
+from grader.batch import grade_roster, roster, selfcheck
+from grader.batch.cluster import Cluster, worker_task
+from grader.cli import progress, summary, view
+from grader.errors import ExitCode, GraderError, UsageError
+from grader.model import Assignment, GradeResult, Status
+from grader.pipeline import grade
+from grader.run import capabilities, require_sandbox
+from grader.settings import Settings, default_jobs
 
 DEFAULTS = Settings()
 EPILOG = """examples:
@@ -68,7 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sandbox", action="store_true", help="run student code unsandboxed")
     p.add_argument("--check-sandbox", action="store_true", help="report isolation and exit")
     p.add_argument("--name", help="name of the submission's output folder")
-    b = p.add_argument_group("batch grading (instructors)")
+    _batch_options(p.add_argument_group("batch grading (instructors)"))
+    p.add_argument("--version", action="version", version=f"grade {__version__}")
+    return p
+
+
+def _batch_options(b: argparse._ArgumentGroup) -> None:
     b.add_argument(
         "--roster", type=Path, help="CSV roster: GitHub Classroom export or identifier,repo"
     )
@@ -80,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
         help="ISO time with zone: grade the last commit at or before it; once it has "
         "passed, hidden checks are shown and counted",
     )
-    b.add_argument("--jobs", type=int, help="submissions graded at once (default: 2 per core)")
+    b.add_argument("--jobs", type=int, help="submissions graded at once (default: 3 per core)")
     b.add_argument("--regrade", action="store_true", help="grade again even if already graded")
     b.add_argument(
         "--no-selfcheck",
@@ -92,8 +91,6 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("GRADER_CLUSTER"),
         help="Dask scheduler address, e.g. tcp://head:8786 (or $GRADER_CLUSTER)",
     )
-    p.add_argument("--version", action="version", version=f"grade {__version__}")
-    return p
 
 
 def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
@@ -102,7 +99,7 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
         if args_in[:1] == ["view"]:
-            return _view(args_in[1:], out)
+            return view.main(args_in[1:], out)
         return _main(_parser().parse_args(args_in), out)
     except GraderError as exc:
         print(f"grade: {exc}", file=sys.stderr)
@@ -127,90 +124,67 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(
             "give what to grade, e.g. `grade .` or `grade https://github.com/you/echo_sockets`."
         )
+    return _single(args, out)
+
+
+def _settings(args: argparse.Namespace, *, batch: bool) -> Settings:
     if args.timeout is not None and not 0 < args.timeout <= 600:
         raise UsageError("--timeout must be a number of seconds between 0 and 600.")
-    if args.fail_under is not None and not 0 <= args.fail_under <= 100:
-        raise UsageError("--fail-under must be a percentage between 0 and 100.")
     python = args.python
     if not (Path(python).is_file() and os.access(python, os.X_OK)):
         raise UsageError(
             f"--python {python} is not an executable file; give a Python 3 interpreter."
         )
-    spec = assignment.load(args.assignment)
-    settings = Settings(
+    return Settings(
         out_dir=args.out,
         python=python,
         check_timeout_s=args.timeout,
         sandbox=not args.no_sandbox,
-        reveal=args.reveal,
+        require_sandbox=batch and not args.no_sandbox,
+        reveal=batch or args.reveal,
     )
+
+
+def _single(args: argparse.Namespace, out: TextIO) -> int:
+    """Grade one submission, write its report, print it, and say how it went."""
+    if args.fail_under is not None and not 0 <= args.fail_under <= 100:
+        raise UsageError("--fail-under must be a percentage between 0 and 100.")
+    settings = _settings(args, batch=False)
+    spec = assignment.load(args.assignment)
     result = grade(
-        args.source, spec, settings, student=args.name, deadline=_deadline(args.deadline)
+        args.source,
+        assignment=spec,
+        settings=settings,
+        student=args.name,
+        deadline=_deadline(args.deadline),
     )
-    folder = report.write(result, spec, settings.out_dir, reveal=settings.reveal)
+    folder = report.write_submission(result, spec, settings.out_dir, reveal=settings.reveal)
     if args.json:
-        print(
-            json.dumps(report.results_json(result, spec, reveal=settings.reveal), indent=2),
-            file=out,
-        )
+        data = report.results_json(result, spec, reveal=settings.reveal)
+        print(json.dumps(data, indent=2), file=out)
     else:
-        _print_summary(result, spec, folder, out, reveal=settings.reveal)
+        summary.print_summary(result, spec, folder=folder, out=out, reveal=settings.reveal)
+    return _exit_code(result, fail_under=args.fail_under)
+
+
+def _exit_code(result: GradeResult, *, fail_under: float | None) -> int:
     if result.status in (Status.FETCH_FAILED, Status.NOT_GRADABLE):
-        print(f"grade: {result.problem}", file=sys.stderr)
+        print(f"grade: {report.text.safe(result.problem)}", file=sys.stderr)
         return int(ExitCode.NOT_GRADABLE)
     if result.status is Status.INFRA_ERROR:
-        print(f"grade: {result.problem}", file=sys.stderr)
+        print(f"grade: {report.text.safe(result.problem)}", file=sys.stderr)
         return int(ExitCode.INFRASTRUCTURE)
-    if args.fail_under is not None and result.score and result.score.percent < args.fail_under:
+    if result.score and result.score.fault_count:
+        print(
+            f"grade: the grader could not run {result.score.fault_count} of the checks (a "
+            "fault of the grader, not of this code; they are left out of the score); "
+            "please report it with the report's instructor view (--reveal).",
+            file=sys.stderr,
+        )
+        return int(ExitCode.INFRASTRUCTURE)
+    if fail_under is not None and result.score and result.score.percent < fail_under:
         return int(ExitCode.BELOW_THRESHOLD)
     return int(ExitCode.OK)
-
-
-def _python(python: str) -> str:
-    if not (Path(python).is_file() and os.access(python, os.X_OK)):
-        raise UsageError(
-            f"--python {python} is not an executable file; give a Python 3 interpreter."
-        )
-    return python
-
-
-def _colour(out: TextIO) -> bool:
-    return out.isatty() and "NO_COLOR" not in os.environ
-
-
-def _print_summary(
-    result: GradeResult, spec: Assignment, folder: Path, out: TextIO, *, reveal: bool
-) -> None:
-    colour = _colour(out)
-    paint = {
-        Outcome.PASSED: "\033[32m",
-        Outcome.FAILED: "\033[31m",
-        Outcome.TIMEOUT: "\033[35m",
-        Outcome.ERROR: "\033[31m",
-    }
-    for w in result.warnings:
-        print(
-            ("\033[33;1m" if colour else "") + "WARNING: " + w + ("\033[0m" if colour else ""),
-            file=out,
-        )
-    for p in result.file_problems:
-        print(f"! {p.message}", file=out)
-    for shown in report.visible_rows(result, spec, reveal=reveal):
-        row, check = shown.row, shown.check
-        mark = f"{report.MARK[row.outcome]:>7}"
-        if colour:
-            mark = paint.get(row.outcome, "") + mark + "\033[0m"
-        hidden = "" if row.visibility is Visibility.VISIBLE else f" ({row.visibility.value})"
-        print(f"{mark}  {row.points:>4g}/{row.max_points:<4g} {row.title}{hidden}", file=out)
-        if check is None or row.outcome is Outcome.PASSED or shown.detail is Detail.NONE:
-            continue
-        print(f"         {check.message}", file=out)
-        for d in check.diagnoses[:1]:
-            print(f"         why: {d.text}", file=out)
-        for i, command in enumerate(check.reproduce[:3]):
-            print(f"         {'try:' if i == 0 else '    '} {command}", file=out)
-    print(f"{result.student}: {report.summary_line(result)}", file=out)
-    print(f"report: {folder / 'report.html'}", file=out)
 
 
 def _check_sandbox(out: TextIO) -> int:
@@ -257,74 +231,57 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
     students = roster.read(args.roster, repo_template=args.repo_template)
     deadline = _deadline(args.deadline)
     spec = assignment.load(args.assignment)
-    if not args.cluster and not args.no_sandbox and not capabilities().sandbox:
-        raise InfrastructureError(
-            "batch grading runs student code only in the sandbox, which this machine lacks ("
-            + "; ".join(capabilities().problems)
-            + "); fix that, or pass --no-sandbox to run it unprotected."
-        )
-    settings = Settings(
-        out_dir=args.out,
-        python=_python(args.python),
-        check_timeout_s=args.timeout,
-        sandbox=not args.no_sandbox,
-        require_sandbox=not args.no_sandbox,
-        reveal=True,
-    )
-    remote = cluster.Cluster(args.cluster, spec) if args.cluster else None
+    settings = _settings(args, batch=True)
+    if not args.cluster and settings.require_sandbox:
+        require_sandbox(capabilities())
+    remote = Cluster(args.cluster, spec) if args.cluster else None
     try:
         if not args.no_selfcheck:
-            # Before anyone is graded: the reference must pass and broken variants fail,
-            # here or on every worker (InfrastructureError, exit 4, otherwise).
-            if remote:
-                remote.selfcheck(settings)
-            else:
-                checked = selfcheck.verify(spec, settings, jobs=args.jobs or batch.default_jobs())
-                print(
-                    f"self-check passed: the reference scores 100% and {checked.variants} "
-                    f"faulty variants fail their checks ({checked.duration_s:g} s).",
-                    file=out,
-                )
+            _selfcheck(spec, settings, remote, jobs=args.jobs, out=out)
         with progress.display(out, total=len(students)) as show:
-            summary = batch.grade_roster(
+            done = grade_roster(
                 students,
-                spec,
-                settings,
+                assignment=spec,
+                settings=settings,
                 out_dir=args.out,
                 jobs=args.jobs,
                 deadline=deadline,
                 regrade=args.regrade,
                 progress=show,
                 executor=remote.executor() if remote else None,
-                task=cluster.worker_task if remote else batch.local_task,
+                job=worker_task if remote else None,
             )
     finally:
         if remote:
             remote.close()
     print(
-        f"{summary.graded} graded, {summary.reused} reused from earlier runs, "
-        f"{summary.failures} not graded, of {summary.total} students.",
+        f"{done.graded} graded, {done.reused} reused from earlier runs, "
+        f"{done.failures} not graded, of {done.total} students.",
         file=out,
     )
-    if summary.interrupted:
+    if done.interrupted:
         print("interrupted: run the same command again to finish.", file=out)
         return int(ExitCode.INTERRUPTED)
     print(f"class page: {args.out / 'index.html'}  (grade view {args.out})", file=out)
     return int(ExitCode.OK)
 
 
-def _view(argv: list[str], out: TextIO) -> int:
-    folder = Path(argv[0] if argv else "grades")
-    if len(argv) > 1 or not folder.is_dir():
-        raise UsageError(f"`grade view` takes one results folder; {folder} is not a folder.")
-    server, url = view.serve(folder)
-    print(f"serving {folder} at {url}  (Ctrl-C to stop)", file=out, flush=True)
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        webbrowser.open(url)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.shutdown()
-    return int(ExitCode.OK)
+def _selfcheck(
+    spec: Assignment,
+    settings: Settings,
+    remote: Cluster | None,
+    *,
+    jobs: int | None,
+    out: TextIO,
+) -> None:
+    """Before anyone is graded: the reference must pass and broken variants fail, here or
+    on every worker (InfrastructureError, exit 4, otherwise)."""
+    if remote:
+        remote.selfcheck(settings)
+        return
+    checked = selfcheck.verify(spec, settings=settings, jobs=jobs or default_jobs())
+    print(
+        f"self-check passed: the reference scores 100% and {checked.variants} "
+        f"faulty variants fail their checks ({checked.duration_s:g} s).",
+        file=out,
+    )

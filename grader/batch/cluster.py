@@ -1,6 +1,6 @@
 """Run a batch's grading jobs on a Dask cluster (`pip install 'grader[cluster]'`).
 
-Only the executor changes: each job is the same `batch.local_task` call, made on a
+Only the executor changes: each job is the same `jobs.run_task` call, made on a
 worker. The gradebook, the cache and the reports stay on this machine. Workers are
 checked first (sandbox, grader and assignment versions) and a job re-checks on arrival,
 so a worker that joins late with another version refuses rather than mis-grades.
@@ -12,17 +12,18 @@ import os
 import sys
 from concurrent.futures import Executor
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import grader
-from grader import __version__, selfcheck
+from grader import __version__
 from grader import assignment as assignment_mod
-from grader.batch import KnownKeys, local_task, ungraded
+from grader.batch import selfcheck
+from grader.batch.jobs import Reused, Task, run_task, ungraded
 from grader.errors import GraderError, InfrastructureError, UsageError
 from grader.model import Assignment, GradeResult, Status
-from grader.pipeline import Settings, capabilities
+from grader.run import capabilities
+from grader.settings import Settings
 
 RETRIES = 2  # a job whose worker died is retried elsewhere this many times
 
@@ -55,24 +56,15 @@ def worker_problem(version: str, digest: str, name: str, root: str) -> str | Non
     return None
 
 
-def worker_task(
-    repo: str,
-    assignment: Assignment,
-    settings: Settings,
-    student: str,
-    deadline: datetime | None,
-    reuse: KnownKeys,
-) -> GradeResult:
+def worker_task(task: Task, *, assignment: Assignment, settings: Settings) -> GradeResult | Reused:
     """One grading job on a worker: re-check the worker, use its own paths, grade."""
-    problem = worker_problem(
-        reuse.version, assignment.digest, assignment.name, str(assignment.root)
-    )
+    problem = worker_problem(task.version, assignment.digest, assignment.name, str(assignment.root))
     if problem:
-        return ungraded(student, assignment, Status.INFRA_ERROR, problem)
+        return ungraded(task.student, assignment, Status.INFRA_ERROR, problem)
     local = _load_here(assignment.name, str(assignment.root))
     if not Path(settings.python).exists():  # the client's interpreter path: use ours
         settings = replace(settings, python=sys.executable)
-    return local_task(repo, local, settings, student, deadline, reuse)
+    return run_task(task, assignment=local, settings=settings)
 
 
 def worker_selfcheck(name: str, root: str, settings: Settings) -> str | None:
@@ -82,7 +74,7 @@ def worker_selfcheck(name: str, root: str, settings: Settings) -> str | None:
     if not Path(settings.python).exists():
         settings = replace(settings, python=sys.executable)
     try:
-        selfcheck.verify(local, settings)
+        selfcheck.verify(local, settings=settings)
     except GraderError as exc:
         return f"worker {os.uname().nodename}: {exc}"
     return None

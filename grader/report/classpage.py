@@ -10,9 +10,10 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import similarity
 from grader.model import Assignment, GradeResult, Outcome, SourceFile, Status, Student
-from grader.report import ENV, atomic_write
+from grader.report import similarity
+from grader.report.files import atomic_write
+from grader.report.html import ENV
 
 BINS = 10
 
@@ -177,7 +178,7 @@ def render(
     )
 
 
-def write(
+def write_classpage(
     results: list[GradeResult],
     students: tuple[Student, ...],
     assignment: Assignment,

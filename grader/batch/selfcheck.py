@@ -24,7 +24,8 @@ from pathlib import Path
 
 from grader.errors import AssignmentError, InfrastructureError
 from grader.model import Assignment, GradeResult, Outcome, Status
-from grader.pipeline import Settings, grade
+from grader.pipeline import grade
+from grader.settings import Settings
 
 log = logging.getLogger(__name__)
 FILENAME = "selfcheck.toml"
@@ -93,7 +94,7 @@ def variants(assignment: Assignment) -> tuple[Variant, ...]:
     return found
 
 
-def verify(assignment: Assignment, settings: Settings, *, jobs: int = 2) -> Passed:
+def verify(assignment: Assignment, *, settings: Settings, jobs: int = 2) -> Passed:
     """Grade the reference and the faulty variants; raise InfrastructureError (one
     sentence: the grader is not trustworthy here, and why) unless each is judged right."""
     if assignment.reference_dir is None:
@@ -147,7 +148,7 @@ def _only(assignment: Assignment, variant: Variant) -> Assignment:
 
 
 def _grade(folder: Path, assignment: Assignment, settings: Settings) -> GradeResult:
-    return grade(str(folder), assignment, settings, student=folder.name)
+    return grade(str(folder), assignment=assignment, settings=settings, student=folder.name)
 
 
 def _reference_problem(result: GradeResult) -> str:

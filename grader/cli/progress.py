@@ -16,11 +16,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from grader import batch
+from grader.batch import Progress as Event
 from grader.model import Status
 
 
-def line(event: batch.Progress) -> str:
+def line(event: Event) -> str:
     r = event.result
     if r is None:
         return f"[{event.done}/{event.total}]"
@@ -33,7 +33,7 @@ def line(event: batch.Progress) -> str:
 
 
 @contextlib.contextmanager
-def display(out: TextIO, *, total: int) -> Iterator[Callable[[batch.Progress], None]]:
+def display(out: TextIO, *, total: int) -> Iterator[Callable[[Event], None]]:
     """Yield the callback the batch reports to; the bar is drawn only on a TTY."""
     if not out.isatty():
         yield lambda event: print(line(event), file=out, flush=True)
@@ -53,7 +53,7 @@ def display(out: TextIO, *, total: int) -> Iterator[Callable[[batch.Progress], N
     with bar:
         task = bar.add_task("batch", total=total, rate="–", failures=0, reused=0)
 
-        def show(event: batch.Progress) -> None:
+        def show(event: Event) -> None:
             elapsed = bar.tasks[0].elapsed or 0.0
             rate = f"{60 * event.done / elapsed:.0f}" if elapsed > 1 else "–"
             bar.update(

@@ -1,0 +1,206 @@
+"""Call one function of a student's module and report what happened (runs in the sandbox).
+
+    python -I -S -B -u runner.py RESULT_FD MODULE_FILE < request.json
+
+The request (one JSON line on stdin) names a mode:
+- "client": `client(msg, log_buffer=..., [port=...])`; the reply, its type and the log;
+- "call": `function(*args)`; its value's repr, what it printed, and every port it asked
+  `socket.getservbyport` about (as reported by this sandboxed process);
+- "signature": the function's parameters and the default values of the first two.
+
+The answer is one JSON object (schema 1) written to RESULT_FD, a pipe of its own, so
+nothing the student prints can be taken for it. The module is loaded under a name that
+never shadows the standard library, and the process ends with os._exit, so student
+atexit hooks and stray non-daemon threads cannot hold it open. Everything kept is
+capped: the trusted reader caps what it reads as well, since student code could write
+to the pipe directly.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import importlib.util
+import inspect
+import io
+import json
+import os
+import socket
+import sys
+import traceback
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any, Dict
+
+SCHEMA = 1
+MAX_TEXT = 20_000  # of a value's repr, of what a function printed
+MAX_LOG = 65_536  # of client()'s log
+MAX_REPLY = 1 << 20  # of client()'s reply
+MAX_LOOKUPS = 5_000
+
+Result = Dict[str, Any]
+
+
+def module_name(path: str) -> str:
+    """The name the student's module is loaded under: its file's stem, unless that is a
+    module of the standard library (a student's socket.py must not replace socket)."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    stdlib = set(getattr(sys, "stdlib_module_names", ())) | set(sys.builtin_module_names)
+    if stem in stdlib or stem in sys.modules or not stem.isidentifier():
+        return "_submission_" + "".join(c if c.isalnum() else "_" for c in stem)
+    return stem
+
+
+def load(path: str) -> ModuleType:
+    name = module_name(path)
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def b64(data: bytes | bytearray) -> str:
+    return base64.b64encode(bytes(data)).decode("ascii")
+
+
+def describe(exc: BaseException) -> dict[str, str]:
+    return {
+        "type": type(exc).__name__,
+        "message": str(exc)[:2000],
+        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-8000:],
+    }
+
+
+class Capped(io.StringIO):
+    """A text buffer that keeps at most `limit` characters and counts the rest."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.seen = 0
+
+    def write(self, text: str) -> int:
+        self.seen += len(text)
+        room = self.limit - self.tell()
+        if room > 0:
+            super().write(text[:room])
+        return len(text)
+
+
+def call_client(function: Callable[..., Any], req: Result, result: Result) -> None:
+    log = Capped(MAX_LOG)
+    result["log"] = ""
+    kwargs: dict[str, Any] = {"log_buffer": log}
+    if req.get("port") is not None:
+        kwargs["port"] = req["port"]
+    try:
+        reply = function(req["msg"], **kwargs)
+    finally:
+        result["log"] = log.getvalue()
+    result["type"] = type(reply).__name__
+    if isinstance(reply, str):
+        reply = reply.encode("utf-8", "surrogatepass")
+    if isinstance(reply, (bytes, bytearray)):
+        result["reply"] = b64(reply[:MAX_REPLY])
+        result["reply_len"] = len(reply)
+    else:
+        result["repr"] = repr(reply)[:MAX_TEXT]
+
+
+class Lookups:
+    """Every port a call passes to socket.getservbyport, and what it got back."""
+
+    def __init__(self) -> None:
+        self.seen: list[list[Any]] = []
+        self.count = 0
+        self.real = socket.getservbyport
+
+    def __call__(self, port: Any, *rest: Any) -> str:
+        self.count += 1
+        shown = port if isinstance(port, int) and not isinstance(port, bool) else repr(port)
+        try:
+            name = self.real(port, *rest)
+        except BaseException:
+            self.remember([shown, None])
+            raise
+        self.remember([shown, name])
+        return name
+
+    def remember(self, entry: list[Any]) -> None:
+        if len(self.seen) < MAX_LOOKUPS:
+            self.seen.append(entry)
+
+
+def call_function(
+    function: Callable[..., Any], req: Result, result: Result, lookups: Lookups
+) -> None:
+    printed = Capped(MAX_TEXT)
+    seen_before = len(lookups.seen), lookups.count  # lookups the module made on import
+    try:
+        with contextlib.redirect_stdout(printed):
+            value = function(*req.get("args", ()))
+        result["type"] = type(value).__name__
+        result["repr"] = repr(value)[:MAX_TEXT]
+    finally:
+        result["printed"] = printed.getvalue()
+        result["lookups"] = lookups.seen[seen_before[0] :]
+        result["lookup_count"] = lookups.count - seen_before[1]
+
+
+def signature(function: Callable[..., Any], result: Result) -> None:
+    params = list(inspect.signature(function).parameters.values())
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    result["params"] = [p.name for p in positional][:8]
+    defaults: list[dict[str, Any]] = []
+    for p in positional[:2]:
+        if p.default is p.empty:
+            defaults.append({"given": False})
+        else:
+            value = p.default
+            plain = isinstance(value, int) and not isinstance(value, bool)
+            defaults.append({"given": True, "int": value if plain else None, "repr": repr(value)})
+    result["defaults"] = defaults
+
+
+def run(req: Result, path: str) -> Result:
+    result: Result = {"schema": SCHEMA, "phase": "import"}
+    lookups = Lookups()
+    if req["mode"] == "call":
+        # before the module is loaded: `from socket import getservbyport` gets ours too
+        socket.getservbyport = lookups
+    try:
+        module = load(path)
+        function = getattr(module, req["function"], None)
+        if not callable(function):
+            result["missing"] = True
+            return result
+        result["phase"] = "call"
+        if req["mode"] == "client":
+            call_client(function, req, result)
+        elif req["mode"] == "call":
+            call_function(function, req, result, lookups)
+        else:
+            signature(function, result)
+    except BaseException as exc:  # the student's code may raise anything, SystemExit too
+        result["exception"] = describe(exc)
+    return result
+
+
+def main() -> None:
+    channel = os.fdopen(int(sys.argv[1]), "w", encoding="utf-8")
+    path = sys.argv[2]
+    req = json.loads(sys.stdin.readline())
+    result = run(req, path)
+    channel.write(json.dumps(result))
+    channel.flush()
+    channel.close()
+    if req.get("linger"):
+        sys.stdin.read()  # stay alive until the grader has looked at the connection
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Stage 7 of 7, GradeResult(s) -> files: what students and instructors read.
+
+Rendering is pure (same input, byte-identical output; nothing reads a clock or the
+environment); writing is separate and atomic. Per submission: results.json (Gradescope's
+schema), report.html and junit.xml; per class: index.html with its similar-code pages,
+and grades.csv. Who sees what is decided in one place, `visibility`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from grader.model import Assignment, GradeResult, Student
+from grader.report.classpage import write_classpage
+from grader.report.files import atomic_write
+from grader.report.grades_csv import grades_csv
+from grader.report.html import render_html
+from grader.report.junit import junit_xml
+from grader.report.results_json import results_json
+
+__all__ = [
+    "atomic_write",
+    "grades_csv",
+    "junit_xml",
+    "render_html",
+    "results_json",
+    "write_class",
+    "write_submission",
+]
+
+
+def write_submission(
+    result: GradeResult,
+    assignment: Assignment,
+    out_dir: Path,
+    *,
+    reveal: bool,
+    junit: bool = False,
+) -> Path:
+    """Write <out>/<student>/results.json and report.html (and junit.xml); return the folder."""
+    folder = out_dir / result.student
+    folder.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(results_json(result, assignment, reveal=reveal), indent=2, sort_keys=True)
+    atomic_write(folder / "results.json", data + "\n")
+    atomic_write(folder / "report.html", render_html(result, assignment, reveal=reveal))
+    if junit:
+        atomic_write(folder / "junit.xml", junit_xml(result, assignment))
+    return folder
+
+
+def write_class(
+    results: list[GradeResult],
+    students: tuple[Student, ...],
+    assignment: Assignment,
+    out_dir: Path,
+    *,
+    reveal: bool,
+) -> Path:
+    """Write the class page (index.html, similar/) and grades.csv; return index.html."""
+    atomic_write(out_dir / "grades.csv", grades_csv(results, students))
+    return write_classpage(results, students, assignment, out_dir, reveal=reveal)

@@ -1,0 +1,48 @@
+"""grades.csv: one row per roster student, keyed by the roster identifier, in roster
+order (never completion order)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from grader.model import GradeResult, Student
+from grader.report.text import safe
+
+# extra_score: the optional tasks' extra credit, never part of score or max_score
+CSV_COLUMNS = (
+    "identifier",
+    "name",
+    "score",
+    "max_score",
+    "percent",
+    "extra_score",
+    "status",
+    "commit",
+    "problem",
+)
+
+
+def grades_csv(results: list[GradeResult], students: tuple[Student, ...]) -> str:
+    """One row per roster student (in roster order), keyed by the roster identifier."""
+    by_id = {r.student: r for r in results}
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\n")
+    out.writerow(CSV_COLUMNS)
+    for s in students:
+        r = by_id.get(s.identifier)
+        score = r.score if r else None
+        out.writerow(
+            [
+                s.identifier,
+                safe(s.name),
+                f"{score.points:g}" if score else "0",
+                f"{score.max_points:g}" if score else "",
+                f"{score.percent:.1f}" if score else "0.0",
+                f"{score.extra_points:g}" if score else "0",
+                r.status.value if r else "not_graded",
+                r.checkout.commit if r and r.checkout and r.checkout.commit else "",
+                safe(r.problem) if r else "not graded (the batch was interrupted)",
+            ]
+        )
+    return buf.getvalue()

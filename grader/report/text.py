@@ -1,0 +1,173 @@
+"""The words every output shares (page, results.json, markdown, terminal): outcome
+names, the plain-text feedback of a check, the one-line summary, and `safe`, which
+makes any text a student controls harmless to show.
+
+Pure functions of their arguments: no clock, no environment.
+"""
+
+from __future__ import annotations
+
+import re
+
+from grader.model import Captured, CheckResult, Detail, GradeResult, Hang, Outcome, Status
+
+SHOW_BYTES = 360  # about 18 short lines: enough to see where it goes wrong
+MARK = {
+    Outcome.PASSED: "PASS",
+    Outcome.FAILED: "FAIL",
+    Outcome.TIMEOUT: "HUNG",
+    Outcome.ERROR: "ERROR",
+    Outcome.SKIPPED: "SKIP",
+    Outcome.NOT_RUN: "NOT RUN",
+}
+OUTCOME_WORDS = {
+    Outcome.PASSED: "Passed",
+    Outcome.FAILED: "Failed",
+    Outcome.TIMEOUT: "Did not finish (hung)",
+    Outcome.ERROR: "The grader could not run this check",
+    Outcome.SKIPPED: "Skipped",
+    Outcome.NOT_RUN: "Did not run",
+}
+HANG = {
+    Hang.BLOCKED: "blocked (waiting: no CPU used, no timer set, no bytes moving)",
+    Hang.BUSY: "busy (still running, or waiting on a timer, at the time limit)",
+}
+DETAIL_NOTE = {
+    Detail.FULL: "",
+    Detail.ACTUAL_ONLY: "What this check expected is not shown; what your code did is.",
+    Detail.NONE: "The details of this check are not shown, only whether it passed.",
+}
+CATEGORY_TITLES = {
+    "server": "Your server",
+    "client": "Your client",
+    "pairing": "Your client with your server",
+    "advice": "Advice (no points)",
+    "extra": "Optional tasks (extra credit, not counted in the score)",
+}
+# Control characters (but newline and tab), C1 controls, line and paragraph separators,
+# bidirectional overrides, lone surrogates and noncharacters: each could clear a
+# terminal, reorder what a reader sees, or break an XML parser.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+
+
+def safe(text: str) -> str:
+    """Text with every unsafe character shown as an escape (\\x1b, \\u202e, ...)."""
+    return _UNSAFE.sub(_escape_char, text)
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def show_bytes(data: bytes | None, limit: int = SHOW_BYTES, total: int | None = None) -> str:
+    """Bytes as escaped text, long payloads cut in the middle with a clear marker.
+
+    `total` is the real size when `data` was already clipped to its head and tail.
+    """
+    if data is None:
+        return "(nothing)"
+    size = len(data) if total is None else total
+    if not size:
+        return "(0 bytes)"
+    if len(data) > limit or size > len(data):
+        head, tail = data[: limit * 2 // 3], data[-(limit // 6) :]
+        cut = size - len(head) - len(tail)
+        return (
+            f"{_decode(head)}\n[... {cut:,} bytes not shown; {size:,} bytes in all ...]\n"
+            f"{_decode(tail)}"
+        )
+    return _decode(data)
+
+
+def _decode(data: bytes) -> str:
+    return safe(data.decode("utf-8", "backslashreplace"))
+
+
+def show_output(captured: Captured) -> str:
+    if not captured.cut_bytes:
+        return safe(captured.head + captured.tail)
+    return safe(
+        f"{captured.head}\n[... {captured.cut_bytes:,} bytes cut; {captured.total_bytes:,} "
+        f"bytes in all ...]\n{captured.tail}"
+    )
+
+
+def output_heading(o: Captured) -> str:
+    cut = f", {o.cut_bytes:,} cut from the middle" if o.cut_bytes else ""
+    return f"Output of {o.name} ({o.total_bytes:,} bytes{cut})"
+
+
+def feedback_text(check: CheckResult | None, detail: Detail = Detail.FULL) -> str:
+    """The plain-text feedback of one check: message, diagnoses, transcript, output,
+    commands (the same content as the HTML page, for results.json and markdown)."""
+    if check is None:
+        return "This check did not run."
+    if detail is Detail.NONE:
+        return f"{OUTCOME_WORDS[check.outcome]}. {DETAIL_NOTE[detail]}"
+    if check.outcome is Outcome.PASSED:
+        return "\n".join(["Passed.", *_advice(check), *_exchange_text(check)])
+    parts = [safe(check.message)]
+    if check.hang:
+        parts.append(f"Hang: {HANG[check.hang]}.")
+    if check.trace:
+        parts.append(
+            f"What went wrong in the grader (instructors only):\n  {_indent(safe(check.trace))}"
+        )
+    for d in check.diagnoses:
+        evidence = f"\n  Evidence: {_indent(safe(d.evidence))}" if d.evidence else ""
+        parts.append(f"Why: {safe(d.text)}{evidence}")
+    parts.extend(_exchange_text(check))
+    for o in check.outputs:
+        parts.append(f"{output_heading(o)}:\n  {_indent(show_output(o))}")
+    if check.reproduce:
+        lines = "\n".join(f"  {safe(c)}" for c in check.reproduce)
+        parts.append(f"See it on your machine:\n{lines}")
+    if DETAIL_NOTE[detail]:
+        parts.append(DETAIL_NOTE[detail])
+    return "\n".join(p for p in parts if p)
+
+
+def _advice(check: CheckResult) -> list[str]:
+    return [f"Advice (no points): {safe(d.text)}" for d in check.diagnoses]
+
+
+def _exchange_text(check: CheckResult) -> list[str]:
+    out = []
+    for ex in check.exchanges:
+        timing = f" ({ex.elapsed_s:.3f} s)" if ex.elapsed_s is not None else ""
+        lines = [f"[{safe(ex.label)}]{timing}"]
+        if ex.sent is not None:
+            lines.append(f"  sent:     {_indent(show_bytes(ex.sent, 200, ex.sent_len))}")
+        if ex.received is not None:
+            lines.append(f"  received: {_indent(show_bytes(ex.received, 200, ex.received_len))}")
+        if ex.expected is not None and ex.expected != ex.received:
+            lines.append(f"  expected: {_indent(show_bytes(ex.expected, 200, ex.expected_len))}")
+        if ex.note:
+            lines.append(f"  note:     {safe(ex.note)}")
+        out.append("\n".join(lines))
+    return out
+
+
+def _indent(text: str) -> str:
+    return text.rstrip("\n").replace("\n", "\n  ")
+
+
+def summary_line(result: GradeResult) -> str:
+    """The score in one line, or why there is none."""
+    if result.status is not Status.GRADED or result.score is None:
+        return f"Not graded: {safe(result.problem)}"
+    s = result.score
+    line = f"{s.points:g}/{s.max_points:g} points ({s.percent:.0f}%)"
+    if s.hidden_count:
+        line += f"; {s.hidden_count} hidden checks worth {s.hidden_points:g} points not shown"
+    if s.fault_count:
+        line += (
+            f"; {s.fault_count} checks worth {s.fault_points:g} points left out (the grader "
+            "could not run them)"
+        )
+    if s.extra_points:
+        line += f"; {s.extra_points:g} extra credit"
+    return line

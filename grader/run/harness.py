@@ -1,0 +1,211 @@
+"""Start and supervise the trusted pytest process that runs one submission's checks.
+
+The process gets a pinned configuration (our ini, our rootdir, no plugin autoload,
+`python -I`), a private network namespace when the machine allows it, its plan on one
+inherited pipe and a second pipe for its answer: no path a student process could open.
+If the grader dies, even by SIGKILL, the harness dies with it (`--pdeathsig`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader import codec
+from grader.model import Captured
+from grader.protocol import CONFIG_FD_ENV, RESULTS_FD_ENV, RunConfig
+from grader.sandbox import Capabilities, sweep
+from grader.sandbox.capture import OutputCapture
+from grader.sandbox.policy import SBIN_PATH
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent  # holds the grader package
+INI = Path(__file__).resolve().parent.parent / "harness" / "pytest.ini"
+MAX_RESULTS = 64 << 20  # bytes of records one harness may send
+# Import the grader from where it is installed whether or not that is on sys.path; -I
+# keeps the student's environment variables, user site and current folder out of here.
+BOOT = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); import pytest; "
+    "sys.exit(pytest.main(sys.argv[1:]))"
+)
+PLUGINS = ("pytest_timeout", "grader.harness.plugin", "grader.harness.fixtures")
+
+
+class Supervisor:
+    """The harnesses now running, so an interrupted batch can kill them all at once."""
+
+    def __init__(self) -> None:
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+
+    def add(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._running.add(proc)
+
+    def discard(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._running.discard(proc)
+
+    def kill_all(self) -> None:
+        """Kill every harness in flight with its process group (student processes in the
+        sandbox die with it); their submissions end as NOT_RUN and are not recorded."""
+        with self._lock:
+            procs = list(self._running)
+        for proc in procs:
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+class Answer:
+    """Drain a harness's results pipe in a thread, keeping at most MAX_RESULTS bytes."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._data = bytearray()
+        self.overflow = False
+        self._thread = threading.Thread(target=self._drain, name="harness-results", daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        try:
+            while chunk := os.read(self._fd, 1 << 16):
+                if len(self._data) + len(chunk) > MAX_RESULTS:
+                    self.overflow = True
+                    continue  # keep draining so the writer never blocks
+                self._data += chunk
+        except OSError:
+            pass
+        finally:
+            os.close(self._fd)
+
+    def join(self, timeout_s: float) -> bytes:
+        self._thread.join(timeout_s)
+        return bytes(self._data)
+
+
+@dataclass
+class HarnessProcess:
+    """One trusted pytest process running some of a submission's checks."""
+
+    proc: subprocess.Popen[bytes]
+    output: OutputCapture
+    answer: Answer
+    config: RunConfig
+    supervisor: Supervisor
+    timed_out: bool = False
+    escaped: tuple[int, ...] = ()
+    done: bool = False
+    raw: bytes = field(default=b"", repr=False)
+
+    def finish(self, deadline: float) -> None:
+        """Wait until it ends or the submission's budget is spent; then clean up after it."""
+        if self.done:
+            return
+        try:
+            self.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.timed_out = True
+        finally:
+            with contextlib.suppress(OSError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            self.supervisor.discard(self.proc)
+            self.output.join(2.0)
+            self.raw = self.answer.join(2.0)
+            self.escaped = tuple(sweep(self.config.policy))
+            self.done = True
+
+
+def start(
+    config: RunConfig,
+    targets: list[Path],
+    checks_dir: Path,
+    *,
+    caps: Capabilities,
+    home: Path,
+    supervisor: Supervisor,
+) -> HarnessProcess:
+    """Start a harness on `targets` (check files) with `config` as its plan."""
+    config_r, config_w = os.pipe()
+    results_r, results_w = os.pipe()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "HOME": str(home),
+        "TMPDIR": str(home),
+        CONFIG_FD_ENV: str(config_r),
+        RESULTS_FD_ENV: str(results_w),
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
+    out_r, out_w = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            _argv(config, targets, checks_dir, caps),
+            cwd=home,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out_w,
+            stderr=out_w,
+            pass_fds=(config_r, results_w),
+            start_new_session=True,
+        )
+    finally:
+        for fd in (config_r, results_w, out_w):
+            os.close(fd)
+    supervisor.add(proc)
+    threading.Thread(target=_send, args=(config_w, config), daemon=True).start()
+    return HarnessProcess(
+        proc, OutputCapture("grader harness", out_r), Answer(results_r), config, supervisor
+    )
+
+
+def _argv(
+    config: RunConfig, targets: list[Path], checks_dir: Path, caps: Capabilities
+) -> list[str]:
+    plugins = [arg for name in PLUGINS for arg in ("-p", name)]
+    argv = [
+        sys.executable,
+        "-I",
+        "-c",
+        BOOT,
+        str(PACKAGE_ROOT),
+        "-c",
+        str(INI),
+        "--rootdir",
+        str(checks_dir),
+        "--confcutdir",
+        str(checks_dir),
+        *plugins,
+        *(str(t) for t in targets),
+    ]
+    if config.policy.netns:
+        argv = [*caps.netns_command, *argv]
+    setpriv = shutil.which("setpriv", path=SBIN_PATH)
+    if setpriv:
+        # If the grader itself is killed (even with SIGKILL), the harness dies with it.
+        argv = [setpriv, "--pdeathsig", "KILL", "--", *argv]
+    return argv
+
+
+def _send(fd: int, config: RunConfig) -> None:
+    with contextlib.suppress(OSError), os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(codec.dump(config), f)
+
+
+def merged_output(harnesses: list[HarnessProcess]) -> Captured:
+    parts = [h.output.snapshot() for h in harnesses]
+    return Captured(
+        name="grader harness",
+        head="\n".join(p.head for p in parts),
+        tail="\n".join(p.tail for p in parts),
+        total_bytes=sum(p.total_bytes for p in parts),
+        cut_bytes=sum(p.cut_bytes for p in parts),
+    )
