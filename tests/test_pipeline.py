@@ -377,3 +377,13 @@ def test_verdicts_do_not_depend_on_check_order_or_grouping(
         return {c.check_id: (c.outcome, {d.code for d in c.diagnoses}) for c in result.run.checks}
 
     assert verdicts(again) == verdicts(first)
+
+
+def test_a_class_of_ordinary_submissions_raises_no_integrity_flag(
+    graded: Callable[[str], GradeResult],
+) -> None:
+    """Flags are for what could change a verdict or shows intent to tamper: an ordinary
+    class (template-based work, edited tests.py, bugs of every kind) raises none."""
+    flagged = {name: graded(name).flags for name in EXPECTED if graded(name).flags}
+    assert flagged == {}
+    assert any(graded(name).notes for name in EXPECTED)  # an edited tests.py is a note
