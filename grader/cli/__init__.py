@@ -20,7 +20,7 @@ from typing import NoReturn, TextIO
 from grader import __version__, assignment, report
 from grader.batch import grade_roster, roster, selfcheck
 from grader.batch.cluster import Cluster, worker_task
-from grader.cli import progress, summary, view
+from grader.cli import progress, summary, template, view
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.model import Assignment, GradeResult, Status
 from grader.pipeline import grade
@@ -33,6 +33,7 @@ EPILOG = """examples:
   grade --roster roster.csv --repo-template 'https://github.com/{github_username}/echo_sockets' \\
         --deadline 2026-12-01T23:59:00-08:00 --out grades/
   grade view grades/                        serve the reports on 127.0.0.1
+  grade template my_homework                write the starting files into my_homework/
   grade https://github.com/you/echo_sockets grade a pushed repository
   grade . --fail-under 100                  exit 1 unless everything passes (for CI)
   grade --check-sandbox                     what isolation this machine provides
@@ -100,6 +101,8 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
     try:
         if args_in[:1] == ["view"]:
             return view.main(args_in[1:], out)
+        if args_in[:1] == ["template"]:
+            return template.main(args_in[1:], out)
         return _main(_parser().parse_args(args_in), out)
     except GraderError as exc:
         print(f"grade: {exc}", file=sys.stderr)

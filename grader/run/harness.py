@@ -33,11 +33,14 @@ MAX_RESULTS = 64 << 20  # bytes of records one harness may send
 # The harness's own address-space cap: what it keeps is bounded by design (capped copies,
 # capped outputs); this turns a bug into a failed harness instead of a starved machine.
 HARNESS_MEMORY_BYTES = 3 << 30
-# Import the grader from where it is installed whether or not that is on sys.path; -I
-# keeps the student's environment variables, user site and current folder out of here.
+# Import the grader from where it is installed whether or not that is on sys.path (-I
+# drops PYTHONPATH and the user's site, where `pip install --user` puts it); -I also
+# keeps the student's environment variables and current folder out of here. A folder
+# already on sys.path (site-packages) keeps its place, so it never goes before the
+# standard library.
 BOOT = (
-    "import sys; sys.path.insert(0, sys.argv.pop(1)); import pytest; "
-    "sys.exit(pytest.main(sys.argv[1:]))"
+    "import sys; root = sys.argv.pop(1); root in sys.path or sys.path.insert(0, root); "
+    "import pytest; sys.exit(pytest.main(sys.argv[1:]))"
 )
 PLUGINS = ("pytest_timeout", "grader.harness.plugin", "grader.harness.fixtures")
 
