@@ -22,7 +22,7 @@ from grader.batch import selfcheck
 from grader.batch.jobs import Reused, Task, run_task, ungraded
 from grader.errors import GraderError, InfrastructureError, UsageError
 from grader.model import Assignment, GradeResult, Status
-from grader.run import capabilities
+from grader.run import capabilities, ready
 from grader.settings import Settings
 
 RETRIES = 2  # a job whose worker died is retried elsewhere this many times
@@ -53,6 +53,10 @@ def worker_problem(version: str, digest: str, name: str, root: str) -> str | Non
         )
     if not capabilities().sandbox:
         return f"worker {host} cannot sandbox student code: {'; '.join(capabilities().problems)}"
+    try:
+        ready(Settings())  # its own interpreter and harness start, sandboxed
+    except InfrastructureError as exc:
+        return f"worker {host}: {exc}"
     return None
 
 

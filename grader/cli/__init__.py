@@ -24,7 +24,8 @@ from grader.cli import progress, summary, template, view
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.model import Assignment, GradeResult, Status
 from grader.pipeline import grade
-from grader.run import capabilities, require_sandbox
+from grader.run import capabilities, ready, require_sandbox
+from grader.sandbox.policy import limits_in_force
 from grader.settings import Settings, default_jobs
 
 DEFAULTS = Settings()
@@ -191,22 +192,30 @@ def _exit_code(result: GradeResult, *, fail_under: float | None) -> int:
 
 
 def _check_sandbox(out: TextIO) -> int:
-    """Say what isolation this machine provides, and how to get what is missing."""
+    """Say what isolation this machine provides, which limits hold, and how to get what
+    is missing."""
     caps = capabilities()
     yes = {True: "yes", False: "NO"}
     print(
-        f"bubblewrap:          {yes[caps.bwrap_works]} ({caps.bwrap or 'not installed'})", file=out
+        f"bubblewrap:          {yes[caps.bwrap_works]} "
+        f"({caps.bwrap or ('not used' if caps.portable else 'not installed')})",
+        file=out,
     )
     print(f"network namespaces:  {yes[caps.netns]}", file=out)
-    print(f"cgroup pids limit:   {yes[caps.cgroup_pids is not None]}", file=out)
-    print(f"cgroup memory limit: {yes[caps.cgroup_memory is not None]}", file=out)
     print(f"running as root:     {yes[caps.is_root]}", file=out)
-    for problem in caps.problems:
+    print("limits on student code:", file=out)
+    for line in limits_in_force(caps, DEFAULTS.limits):
+        print(f"  {line}", file=out)
+    for problem in (*caps.problems, *caps.notes):
         print(f"- {problem}", file=out)
     if caps.sandbox:
         print("Student code will run sandboxed.", file=out)
         return int(ExitCode.OK)
-    print("Student code would run UNSANDBOXED here.", file=out)
+    print(
+        "Student code would run UNSANDBOXED here: `grade SOURCE` still grades, with a "
+        "warning; a batch (--roster) refuses unless given --no-sandbox.",
+        file=out,
+    )
     return int(ExitCode.INFRASTRUCTURE)
 
 
@@ -235,8 +244,10 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
     deadline = _deadline(args.deadline)
     spec = assignment.load(args.assignment)
     settings = _settings(args, batch=True)
-    if not args.cluster and settings.require_sandbox:
-        require_sandbox(capabilities())
+    if not args.cluster:
+        if settings.require_sandbox:
+            require_sandbox(capabilities())
+        ready(settings)  # student code and the harness start here, or exit 4 now
     remote = Cluster(args.cluster, spec) if args.cluster else None
     try:
         if not args.no_selfcheck:

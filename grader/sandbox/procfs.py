@@ -3,6 +3,10 @@
 Reading /proc instead of asking the student's code is what lets the grader discover the
 port a server really listens on (almost every real submission hard-codes 10000 and
 ignores the port it is given) and tell a blocked process from a busy one.
+
+Linux only. Without /proc (macOS, or GRADER_PORTABLE=1) nothing here is called:
+`StudentProcess` knows it is not observable, and the policy says so. The module still
+imports anywhere, so the grader does.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import platform
 import signal
 import socket
 import struct
@@ -19,7 +24,10 @@ from pathlib import Path
 PROC = Path("/proc")
 _TCP_LISTEN = "0A"
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-_libc = ctypes.CDLL(None, use_errno=True)
+try:
+    _libc: ctypes.CDLL | None = ctypes.CDLL(None, use_errno=True)
+except (OSError, TypeError):  # Windows has no process-wide C library handle
+    _libc = None
 
 
 def children(pid: int) -> list[int]:
@@ -256,7 +264,7 @@ def waits(pids: list[int]) -> list[Wait]:
     call cannot be read, or is not a known wait, are reported as timed, so an unknown
     wait is never mistaken for a hang (it runs into the check's limit instead).
     """
-    table = _WAITS.get(os.uname().machine)
+    table = _WAITS.get(platform.machine())
     found: list[Wait] = []
     for pid in pids:
         try:
@@ -297,6 +305,8 @@ def _wait(pid: int, tid: str, table: dict[int, tuple[str, str, int]] | None) -> 
 
 def _receive_timeout(pid: int, fd: int) -> float | None:
     """SO_RCVTIMEO of another process's socket (None: none, or not a socket)."""
+    if _libc is None:
+        return None
     try:
         pidfd = os.pidfd_open(pid)
     except (OSError, AttributeError):
@@ -325,6 +335,17 @@ def kill_tree(pid: int) -> None:
     for p in reversed(tree(pid)):
         with contextlib.suppress(OSError):
             os.kill(p, signal.SIGKILL)
+
+
+def tasks_of(uid: int) -> int:
+    """Threads run now by the processes of uid (what RLIMIT_NPROC counts)."""
+    total = 0
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if entry.stat().st_uid == uid:
+                    total += len(os.listdir(entry / "task"))
+    return total
 
 
 def pids_with_env(marker: str) -> list[int]:
