@@ -104,6 +104,7 @@ def bwrap_probe(bwrap: str, *, root: bool) -> list[str]:
 class Host:
     """The kernel settings and surroundings that decide whether namespaces work."""
 
+    root: bool = False
     apparmor_restrict: str | None = None  # kernel.apparmor_restrict_unprivileged_userns
     userns_clone: str | None = None  # kernel.unprivileged_userns_clone (Debian's patch)
     max_userns: str | None = None  # user.max_user_namespaces
@@ -118,6 +119,7 @@ class Host:
                 return None
 
         return cls(
+            root=os.geteuid() == 0,
             apparmor_restrict=value("kernel/apparmor_restrict_unprivileged_userns"),
             userns_clone=value("kernel/unprivileged_userns_clone"),
             max_userns=value("user/max_user_namespaces"),
@@ -134,11 +136,11 @@ APPARMOR_FIX = (
 )
 
 
-def namespace_problem(tool: str, said: str, *, root: bool, host: Host) -> str:
+def namespace_problem(tool: str, said: str, host: Host) -> str:
     """Why `tool` could not make its namespaces, from what it said and the kernel's
     settings, with the fix: one sentence."""
     failed = f"{tool} cannot create namespaces here ({said})"
-    if root:
+    if host.root:
         if host.container:
             return (
                 f"{failed}: this container lacks CAP_SYS_ADMIN; run it with "
@@ -175,10 +177,12 @@ def namespace_problem(tool: str, said: str, *, root: bool, host: Host) -> str:
 
 
 def probe(
-    *, portable: bool = False, path: str = SBIN_PATH, host: Host | None = None
+    *, portable: bool = False, path: str | None = None, host: Host | None = None
 ) -> Capabilities:
     """Find out, by trying, which isolation features work here. `portable` turns every
-    Linux-only facility off, as on macOS (GRADER_PORTABLE=1 shows that path on Linux)."""
+    Linux-only facility off, as on macOS (GRADER_PORTABLE=1 shows that path on Linux);
+    `path` is where to look for bwrap, unshare and ip; `host` the kernel's settings."""
+    path = path or SBIN_PATH
     root = os.geteuid() == 0 if hasattr(os, "geteuid") else False
     ns = netns_command(path) if not portable else ()
     if portable or not sys.platform.startswith("linux"):
@@ -202,6 +206,7 @@ def probe(
             ),
         )
     host = host or Host.read()
+    root = host.root
     problems: list[str] = []
     bwrap = shutil.which("bwrap", path=path)
     bwrap_works = False
@@ -213,10 +218,10 @@ def probe(
     else:
         bwrap_works, said = _run(bwrap_probe(bwrap, root=root))
         if not bwrap_works:
-            problems.append(namespace_problem("bubblewrap", said, root=root, host=host))
+            problems.append(namespace_problem("bubblewrap", said, host))
     netns, said = _run([*ns, "true"])
     if not netns:
-        problem = namespace_problem("unshare --net", said, root=root, host=host)
+        problem = namespace_problem("unshare --net", said, host)
         if problem not in problems:
             problems.append(problem)
     found = cgroups.find()

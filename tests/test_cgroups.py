@@ -1,0 +1,234 @@
+"""Per-submission limits through cgroup v2, against a fake cgroup tree in tmp_path (this
+machine runs cgroup v1); and the fallback without any cgroup, on the real sandbox.
+
+The fake is a folder laid out as /sys/fs/cgroup and /proc/self/cgroup would be. It
+cannot refuse what the kernel refuses (a busy cgroup's subtree_control), so those
+decisions are made from what the files say, which is what the code does too.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from support import EXAMPLES, make_repo
+
+import grader.run
+from grader.model import Assignment, Isolation, Outcome, Status
+from grader.pipeline import grade
+from grader.sandbox import Launcher, StudentProcess, cgroups, probe, survivors
+from grader.sandbox.policy import JOB_UID_BASE, JOB_UID_SPAN, NOBODY, Policy, python_prefixes
+from grader.settings import Limits, Settings
+
+SCOPE = "/user.slice/user-1000.slice/user@1000.service/app.slice/run-grader.scope"
+sandboxed = pytest.mark.skipif(not probe().sandbox, reason="this machine cannot sandbox")
+
+
+def fake_tree(tmp_path: Path, *, procs: str | None = None) -> tuple[Path, Path, Path]:
+    """A unified hierarchy with this process alone in a delegated scope."""
+    mount = tmp_path / "cgroup"
+    base = mount / SCOPE.lstrip("/")
+    base.mkdir(parents=True)
+    (mount / "cgroup.controllers").write_text("cpuset cpu io memory hugetlb pids rdma misc\n")
+    (base / "cgroup.controllers").write_text("cpu memory pids\n")
+    (base / "cgroup.subtree_control").write_text("")
+    (base / "cgroup.procs").write_text(procs if procs is not None else f"{os.getpid()}\n")
+    self_cgroup = tmp_path / "self-cgroup"
+    self_cgroup.write_text(f"0::{SCOPE}\n")
+    return mount, base, self_cgroup
+
+
+def test_a_delegated_scope_gets_a_supervisor_leaf_and_a_jobs_folder(tmp_path: Path) -> None:
+    mount, base, self_cgroup = fake_tree(tmp_path)
+    jobs, why = cgroups.delegated_v2(mount, self_cgroup)
+    assert jobs == base / "grader-jobs" and why == ""
+    # The grader moved itself out (no process may stay where controllers are handed on).
+    assert (base / "grader-supervisor" / "cgroup.procs").read_text() == str(os.getpid())
+    assert (base / "cgroup.subtree_control").read_text() == "+pids +memory"
+    assert (jobs / "cgroup.subtree_control").read_text() == "+pids +memory"
+    # A process started later inside the supervisor leaf (a worker, a second grade)
+    # finds the same jobs folder without moving anything.
+    (self_cgroup).write_text(f"0::{SCOPE}/grader-supervisor\n")
+    (base / "cgroup.subtree_control").write_text("+pids +memory")
+    again, _ = cgroups.delegated_v2(mount, self_cgroup)
+    assert again == jobs
+    found = cgroups.find(mount, self_cgroup)
+    assert found.v2 == str(jobs) and found.pids_v1 is None
+
+
+def test_a_shared_cgroup_is_left_alone(tmp_path: Path) -> None:
+    mount, base, self_cgroup = fake_tree(tmp_path, procs=f"1234\n{os.getpid()}\n")
+    jobs, why = cgroups.delegated_v2(mount, self_cgroup)
+    assert jobs is None
+    assert "shares its cgroup with 1 other processes" in why and "systemd-run" in why
+    assert sorted(p.name for p in base.iterdir()) == [
+        "cgroup.controllers",
+        "cgroup.procs",
+        "cgroup.subtree_control",
+    ]
+
+
+def test_no_v2_without_the_controllers_or_the_unified_hierarchy(tmp_path: Path) -> None:
+    mount, base, self_cgroup = fake_tree(tmp_path)
+    (base / "cgroup.controllers").write_text("cpu io\n")
+    assert "does not offer the pids and memory" in cgroups.delegated_v2(mount, self_cgroup)[1]
+    (mount / "cgroup.controllers").unlink()
+    assert "unified hierarchy" in cgroups.delegated_v2(mount, self_cgroup)[1]
+
+
+def v2_policy(jobs: Path, isolation: Isolation = Isolation.BWRAP) -> Policy:
+    return Policy(
+        isolation=isolation,
+        python=sys.executable,
+        python_prefixes=python_prefixes(sys.executable),
+        job_id="c0ffee123456",
+        cgroup_v2=str(jobs),
+    )
+
+
+def max_processes(proc: StudentProcess) -> str:
+    """RLIMIT_NPROC of the student's interpreter (inside bwrap's processes)."""
+    deadline = time.monotonic() + 5
+    while True:
+        found = [p for p in proc.tree() if _comm(p).startswith("python")]
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    assert found, proc.tree()
+    for line in Path(f"/proc/{found[0]}/limits").read_text().splitlines():
+        if line.startswith("Max processes"):
+            return line.split()[2]
+    raise AssertionError("no Max processes line")
+
+
+@sandboxed
+def test_a_job_group_is_made_limited_joined_swept_and_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mount, _, self_cgroup = fake_tree(tmp_path)
+    jobs, _ = cgroups.delegated_v2(mount, self_cgroup)
+    assert jobs is not None
+    policy = v2_policy(jobs)
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    (staged / "echo_server.py").write_text("import time\ntime.sleep(30)\n")
+
+    launcher = Launcher(policy, staged)
+    group = jobs / policy.job_id
+    assert (group / "pids.max").read_text() == str(policy.limits.processes)
+    assert (group / "memory.max").read_text() == str(policy.limits.memory_bytes)
+    assert (group / "memory.swap.max").read_text() == "0"
+    (group / "cgroup.kill").write_text("")  # the kernel makes it with the group
+
+    proc = launcher.spawn(["echo_server.py"], name="your server")
+    deadline = time.monotonic() + 5
+    while not (group / "cgroup.procs").read_text().strip() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # It joined the job's group before it became bwrap (so before any student code ran),
+    # and the pids controller, not RLIMIT_NPROC, bounds its processes.
+    assert (group / "cgroup.procs").read_text().split() == [str(proc.pid)]
+    assert proc.pid in survivors(policy)
+    assert max_processes(proc) != str(policy.limits.processes)
+
+    # A process of the job that escaped the kill of its tree is found through the group
+    # and killed, and the whole group is killed at once (cgroup.kill).
+    stray = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    (group / "cgroup.procs").write_text(f"{stray.pid}\n")
+    monkeypatch.setattr(cgroups, "remove", shutil.rmtree)  # cgroupfs: files go with rmdir
+    try:
+        escaped = launcher.close()
+    finally:
+        stray.kill()
+    assert escaped == [stray.pid]
+    assert stray.wait(5) == -9
+    assert not proc.alive()
+    assert not group.exists()
+
+
+def test_the_fallback_without_cgroups_gives_each_root_job_its_own_uid() -> None:
+    caps = replace(probe(), cgroup_pids=None, cgroup_memory=None, cgroup_v2=None, is_root=True)
+    from grader.sandbox import policy_for
+
+    a = policy_for(caps, sandbox=True, python=sys.executable)
+    b = policy_for(caps, sandbox=True, python=sys.executable)
+    for p in (a, b):
+        assert JOB_UID_BASE <= p.uid < JOB_UID_BASE + JOB_UID_SPAN
+    assert a.uid != b.uid
+    with_cgroup = policy_for(
+        replace(caps, cgroup_v2="/sys/fs/cgroup/x/grader-jobs"), sandbox=True, python=sys.executable
+    )
+    assert with_cgroup.uid == NOBODY
+
+
+@sandboxed
+@pytest.mark.skipif(os.geteuid() != 0, reason="the per-job uid is root's fallback")
+def test_without_cgroups_a_fork_bomb_is_bounded_per_job_and_its_neighbour_unharmed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, echo_assignment: Assignment
+) -> None:
+    real = grader.run.capabilities()
+    bare = replace(real, cgroup_pids=None, cgroup_memory=None, cgroup_v2=None)
+    monkeypatch.setattr(grader.run, "capabilities", lambda portable=None: bare)
+    bomb = make_repo(tmp_path / "bomb", EXAMPLES / "hostile_fork_bomb")
+    good = make_repo(tmp_path / "good", EXAMPLES / "passes_all_legacy")
+    settings = Settings(reveal=True)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        bombed, fine = pool.map(
+            lambda repo: grade(str(repo), assignment=echo_assignment, settings=settings),
+            [bomb, good],
+        )
+    assert fine.status is Status.GRADED and fine.score is not None
+    assert fine.score.percent == 100, [
+        (c.check_id, c.message) for c in fine.run.checks if c.outcome is not Outcome.PASSED
+    ]
+    assert bombed.status is Status.GRADED and bombed.score is not None
+    assert bombed.score.percent < 100
+    assert bombed.run is not None and bombed.run.sandboxed
+    assert not bombed.run.timed_out
+    left = [
+        p.name
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and _uid(p) in range(JOB_UID_BASE, JOB_UID_BASE + JOB_UID_SPAN)
+    ]
+    assert not left, left
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _uid(proc: Path) -> int:
+    try:
+        return proc.stat().st_uid
+    except OSError:
+        return -1
+
+
+@sandboxed
+@pytest.mark.skipif(os.geteuid() != 0, reason="the per-job uid is root's fallback")
+def test_the_student_runs_as_the_jobs_uid_under_its_process_limit(tmp_path: Path) -> None:
+    caps = replace(probe(), cgroup_pids=None, cgroup_memory=None, cgroup_v2=None)
+    from grader.sandbox import policy_for
+
+    policy = policy_for(caps, sandbox=True, python=sys.executable, limits=Limits(processes=17))
+    launcher = Launcher(policy, tmp_path)
+    proc = launcher.spawn(
+        ["-c", "import os, time; print(os.getuid(), flush=True); time.sleep(30)"], name="uid"
+    )
+    try:
+        deadline = time.monotonic() + 5
+        while not proc.stdout.text().strip() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert proc.stdout.text().split() == [str(policy.uid)]
+        assert max_processes(proc) == "17"
+    finally:
+        launcher.close()
