@@ -44,7 +44,7 @@ def run_config(request: pytest.FixtureRequest) -> RunConfig:
 
 @pytest.fixture(scope="session")
 def launcher(request: pytest.FixtureRequest, run_config: RunConfig) -> Iterator[Launcher]:
-    launcher = Launcher(run_config.policy, run_config.staged)
+    launcher = Launcher(run_config.policy, run_config.staged, reaper=True)
     yield launcher
     harness(request.config).escaped.extend(launcher.close())
 

@@ -209,9 +209,12 @@ class StudentProcess:
 class Launcher:
     """Spawn student processes for one submission; `close` kills and accounts for all."""
 
-    def __init__(self, policy: Policy, staged: Path) -> None:
+    def __init__(self, policy: Policy, staged: Path, *, reaper: bool = False) -> None:
+        """`reaper`: this process is the parent of nothing else that waits for its children
+        (a harness): adopt orphaned student processes, and reap them all in `close`."""
         self.policy = policy
         self.staged = staged
+        self._reaper = reaper and not policy.portable and procfs.adopt_orphans()
         self.processes: list[StudentProcess] = []
         self._cgroups = job_cgroups(policy)
         for group in self._cgroups:
@@ -397,7 +400,10 @@ class Launcher:
             proc.terminate()
         if self._reports is not None:
             shutil.rmtree(self._reports, ignore_errors=True)
-        return sweep(self.policy)
+        escaped = sweep(self.policy)
+        if self._reaper:
+            procfs.reap()
+        return escaped
 
 
 def job_cgroups(policy: Policy) -> list[Path]:
