@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from support import ROOT
 
-from grader import assignment
+from grader import __version__, assignment
 from grader.cli import main
 from grader.errors import ExitCode
 
@@ -157,3 +157,28 @@ def test_from_any_folder_after_a_plain_install(installed: Path, tmp_path: Path) 
     assert (elsewhere / "hw" / "README.md").is_file()
     peer = run(installed, "grade-peer", "--help", cwd=elsewhere)
     assert peer.returncode == 0 and "send" in peer.stdout
+
+
+def test_an_installed_cluster_worker_accepts_the_checkouts_batch(
+    installed: Path, tmp_path: Path
+) -> None:
+    """A worker with the wheel installed finds the same assignment (same digest) by name,
+    though the submitting machine's folder does not exist there, and can grade."""
+    spec = assignment.load()
+    code = (
+        "import sys; from grader.batch.cluster import worker_problem; "
+        "print(worker_problem(*sys.argv[1:]))"
+    )
+    done = run(
+        installed,
+        "python",
+        "-c",
+        code,
+        __version__,
+        spec.digest,
+        spec.name,
+        "/nonexistent/assignments/echo_sockets",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "None", done.stdout
