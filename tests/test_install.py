@@ -159,6 +159,16 @@ def test_the_reference_scores_100(user: User) -> None:
     assert isinstance(extra, dict) and extra["sandboxed"] is True
 
 
+def test_unsandboxed_as_the_user_with_the_warning(user: User) -> None:
+    """--no-sandbox as a user: the process limit leaves room for the user's own processes
+    (RLIMIT_NPROC counts them all), and the run takes its turn with a lock of the user's."""
+    data = graded(user, user.give(ROOT / "reference", "plain"), "--no-sandbox")
+    assert data["score"] == data["max_score"], failed(data)
+    extra = data["extra_data"]
+    assert isinstance(extra, dict) and extra["sandboxed"] is False
+    assert (user.home / ".cache" / "grader" / "unsandboxed.lock").is_file()
+
+
 def test_a_hanging_client_is_called_hung(user: User) -> None:
     data = graded(user, repo(user, EXAMPLES / "client_stops_on_short_chunk", "hangs"))
     wrong = failed(data)

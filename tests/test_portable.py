@@ -99,3 +99,36 @@ def test_no_linux_only_facility_is_touched(tmp_path: Path) -> None:
         )
     ]
     assert not used, "\n".join(used[:20])
+
+
+def test_a_port_taken_before_the_run_is_the_machines_fault(
+    portable: Callable[..., Settings],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Sharing the machine's network, the student's own server left running in a
+    terminal (here: anything listening on 10000) stops the run with exit code 4 and the
+    fix, never a verdict."""
+    import socket
+
+    from grader.cli import main
+    from grader.errors import ExitCode
+
+    squatter = socket.socket()
+    try:
+        squatter.bind(("127.0.0.1", 10000))
+    except OSError:
+        squatter.close()
+        pytest.skip("the port is in use on this machine already")
+    squatter.listen(1)
+    monkeypatch.chdir(tmp_path)
+    try:
+        repo = make_repo(tmp_path / "ref", ROOT / "reference")
+        code = main([str(repo), "--out", str(tmp_path / "g")])
+    finally:
+        squatter.close()
+    err = capsys.readouterr().err
+    assert code == ExitCode.INFRASTRUCTURE
+    assert "another program listens on port 10000 of this machine" in err
+    assert "stop it and run grade again" in err

@@ -183,7 +183,7 @@ class Servers:
         if memory.port_problem is None:
             taken = [p for p in sorted({port, self.config.default_port}) if port_in_use(p)]
             memory.port_problem = (
-                f"port {taken[0]} is in use by another program on this machine (maybe your "
+                f"another program listens on port {taken[0]} of this machine (maybe your "
                 "own server, still running in a terminal); stop it and run grade again"
                 if taken
                 else ""

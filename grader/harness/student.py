@@ -489,12 +489,10 @@ def free_port() -> int:
 
 
 def port_in_use(port: int) -> bool:
-    """Whether some socket holds 127.0.0.1:port (a listener, or one bound to it); a
-    connection of the past in TIME_WAIT does not count."""
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
+    """Whether some program listens on 127.0.0.1:port (on any address that covers it);
+    an old connection in TIME_WAIT does not count."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import stat
 import sys
 import tempfile
@@ -118,6 +119,8 @@ class SandboxRunner:
         budget = assignment.submission_budget_s
         groups = assignment.harness_groups or ((),)
         with _serialized(not config.policy.netns):
+            if not config.policy.netns:
+                _port_free(config.default_port)
             started = time.monotonic()
             deadline = started + budget
             # Each group of check files gets its own harness; with network namespaces
@@ -282,21 +285,42 @@ def _interpreter_starts(policy: Policy) -> None:
 def _lock_path() -> Path:
     """A lock of this user's, never a fixed name in the shared /tmp: in the user's runtime
     folder or cache, else a folder of the user's own (checked) in the temp folder."""
-    base = os.environ.get("XDG_RUNTIME_DIR") or str(Path.home() / ".cache")
-    folder = Path(base) / "grader"
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
-        folder = Path(tempfile.gettempdir()) / f"grader-{os.getuid()}"
-        with contextlib.suppress(FileExistsError):
-            folder.mkdir(mode=0o700)
-        info = folder.lstat()
-        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-            raise InfrastructureError(
-                f"{folder} is not a private folder of this user, so the grader cannot keep "
-                "its lock there; remove it, or set XDG_RUNTIME_DIR to a folder of yours."
-            ) from None
+        cache = str(Path.home() / ".cache")
+    except RuntimeError:  # no home at all
+        cache = ""
+    for base in (os.environ.get("XDG_RUNTIME_DIR", ""), cache):
+        if base and Path(base).is_absolute():
+            folder = Path(base) / "grader"
+            try:
+                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            except OSError:
+                continue
+            return folder / "unsandboxed.lock"
+    folder = Path(tempfile.gettempdir()) / f"grader-{os.getuid()}"
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise InfrastructureError(
+            f"{folder} is not a private folder of this user, so the grader cannot keep its "
+            "lock there; remove it, or set XDG_RUNTIME_DIR to a folder of yours."
+        )
     return folder / "unsandboxed.lock"
+
+
+def _port_free(port: int) -> None:
+    """Sharing the machine's network (its turn taken), refuse to start while another
+    program listens on the assignment's port: the checks would meet that program, and
+    the student's server could not bind. Its fault is the machine's, never the student's."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return
+    raise InfrastructureError(
+        f"another program listens on port {port} of this machine (maybe your own server, "
+        "still running in a terminal); stop it and run grade again."
+    )
 
 
 @contextlib.contextmanager
