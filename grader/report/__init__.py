@@ -2,8 +2,9 @@
 
 Rendering is pure (same input, byte-identical output; nothing reads a clock or the
 environment); writing is separate and atomic. Per submission: results.json (Gradescope's
-schema), report.html and junit.xml; per class: index.html with its similar-code pages,
-and grades.csv. Who sees what is decided in one place, `visibility`.
+schema), report.html and junit.xml, and on request a Markdown summary; per class:
+index.html with its similar-code pages, grades.csv and mistakes.csv. Who sees what is
+decided in one place, `visibility`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from grader.report.files import atomic_write
 from grader.report.grades_csv import grades_csv
 from grader.report.html import render_html
 from grader.report.junit import junit_xml
+from grader.report.markdown import summary_markdown
 from grader.report.results_json import results_json
 
 __all__ = [
@@ -25,7 +27,9 @@ __all__ = [
     "junit_xml",
     "render_html",
     "results_json",
+    "summary_markdown",
     "write_class",
+    "write_markdown",
     "write_submission",
 ]
 
@@ -47,6 +51,14 @@ def write_submission(
     if junit:
         atomic_write(folder / "junit.xml", junit_xml(result, assignment))
     return folder
+
+
+def write_markdown(
+    result: GradeResult, assignment: Assignment, path: Path, *, reveal: bool
+) -> Path:
+    """Write the Markdown summary of one submission (e.g. to $GITHUB_STEP_SUMMARY)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(path, summary_markdown(result, assignment, reveal=reveal))
 
 
 def write_class(
