@@ -20,7 +20,7 @@ from typing import NoReturn, TextIO
 from grader import __version__, assignment, report
 from grader.batch import grade_roster, roster, selfcheck
 from grader.batch.cluster import Cluster, worker_task
-from grader.cli import progress, summary, view
+from grader.cli import platforms, progress, summary, view
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.model import Assignment, GradeResult, Status
 from grader.pipeline import grade
@@ -36,6 +36,8 @@ EPILOG = """examples:
   grade https://github.com/you/echo_sockets grade a pushed repository
   grade . --fail-under 100                  exit 1 unless everything passes (for CI)
   grade --check-sandbox                     what isolation this machine provides
+  grade gradescope echo_sockets -o autograder.zip   the zip to upload to Gradescope
+  grade export canvas grades/ --gradebook export.csv --match 'SIS Login ID' -o canvas.csv
 """
 
 
@@ -106,6 +108,8 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
     try:
         if args_in[:1] == ["view"]:
             return view.main(args_in[1:], out)
+        if args_in[:1] and args_in[0] in platforms.COMMANDS:
+            return platforms.main(args_in, out)
         return _main(_parser().parse_args(args_in), out)
     except GraderError as exc:
         print(f"grade: {exc}", file=sys.stderr)
