@@ -19,12 +19,15 @@ from grader.report.grades_csv import grades_csv
 from grader.report.html import render_html
 from grader.report.junit import junit_xml
 from grader.report.markdown import summary_markdown
+from grader.report.mistakes import mistakes, mistakes_csv
 from grader.report.results_json import results_json
 
 __all__ = [
     "atomic_write",
     "grades_csv",
     "junit_xml",
+    "mistakes",
+    "mistakes_csv",
     "render_html",
     "results_json",
     "summary_markdown",
@@ -69,6 +72,9 @@ def write_class(
     *,
     reveal: bool,
 ) -> Path:
-    """Write the class page (index.html, similar/) and grades.csv; return index.html."""
+    """Write the class page (index.html, similar/), grades.csv and mistakes.csv; return
+    index.html."""
     atomic_write(out_dir / "grades.csv", grades_csv(results, students))
+    found = mistakes(results, assignment, reveal=reveal)
+    atomic_write(out_dir / "mistakes.csv", mistakes_csv(found))
     return write_classpage(results, students, assignment, out_dir, reveal=reveal)
