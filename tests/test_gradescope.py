@@ -234,6 +234,7 @@ def test_a_missing_submission_is_a_zero_that_says_why(autograder: dict[str, Any]
     doc, _ = run_autograder(autograder, None)
     assert doc["score"] == 0 and doc["tests"] == []
     assert "Not graded" in doc["output"] and "Files received: no files" in doc["output"]
+    assert "found in your submission" in doc["output"]  # not a path of the grader's
     assert doc["extra_data"]["status"] == "not_gradable"
 
 

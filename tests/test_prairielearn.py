@@ -97,6 +97,7 @@ def test_nothing_submitted_is_not_gradable(tmp_path: Path) -> None:
 def test_files_of_another_name_are_not_gradable(tmp_path: Path) -> None:
     doc, _ = grade_in(tmp_path / "grade", {"notes.txt": "work in progress"})
     assert doc["gradable"] is False and "no echo_server.py" in doc["format_errors"][0]
+    assert "found in your files" in doc["format_errors"][0]
 
 
 def test_a_grader_that_cannot_run_makes_it_not_gradable_and_blames_nobody(

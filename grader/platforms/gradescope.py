@@ -340,12 +340,14 @@ def run(
     )
     with tempfile.TemporaryDirectory(prefix="grader-gradescope-") as scratch:
         copied = copy_submission(root / "submission", Path(scratch) / "submission")
+        folder = Path(scratch) / "submission"
         result = grade(
-            str(Path(scratch) / "submission"),
+            str(folder),
             assignment=assignment,
             settings=replace(settings, reveal=True),
             student=f"gradescope-{due.submission_id or 'submission'}",
         )
+        result = replace(result, problem=result.problem.replace(str(folder), "your submission"))
     if result.checkout is not None:
         checkout = replace(
             result.checkout,

@@ -157,12 +157,14 @@ def run(root: Path, *, assignment: Assignment, settings: Settings, out: TextIO) 
             write_results(root, document)
             print("nothing submitted: not gradable", file=out)
             return document
+        folder = Path(scratch) / "student"
         result = grade(
-            str(Path(scratch) / "student"),
+            str(folder),
             assignment=assignment,
             settings=replace(settings, reveal=True),
             student="prairielearn",
         )
+        result = replace(result, problem=result.problem.replace(str(folder), "your files"))
     document = results_document(result, assignment)
     write_results(root, document)
     print(isolation_line(result, settings, caps.problems), file=out)
