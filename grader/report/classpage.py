@@ -1,7 +1,7 @@
 """The class page (index.html): every student at a glance, the score distribution,
-which checks the class missed, integrity flags, and submissions whose own code is
-similar (each pair with a side-by-side page in similar/). Rendering is pure; `write` is
-the only file I/O.
+which checks the class missed and the common mistakes behind them, integrity flags, and
+submissions whose own code is similar (each pair with a side-by-side page in similar/).
+Rendering is pure; `write` is the only file I/O.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from grader.model import Assignment, GradeResult, Outcome, SourceFile, Status, S
 from grader.report import similarity
 from grader.report.files import atomic_write
 from grader.report.html import ENV
+from grader.report.mistakes import mistakes
 
 BINS = 10
 
@@ -167,6 +168,7 @@ def render(
         a=assignment,
         rows=rows(results, students),
         rates=check_rates(results, assignment),
+        mistakes=mistakes(results, assignment, reveal=reveal),
         hist=histogram(percents),
         bins=BINS,
         counts=counts,
