@@ -153,6 +153,9 @@ def render(
         "could not fetch": sum(r.status is Status.FETCH_FAILED for r in results),
         "nothing to grade": sum(r.status is Status.NOT_GRADABLE for r in results),
         "grader errors": sum(r.status is Status.INFRA_ERROR for r in results),
+        "with checks the grader could not run": sum(
+            bool(r.run and r.run.grader_faults) for r in graded
+        ),
         "with a hang": sum(
             any(c.outcome is Outcome.TIMEOUT for c in r.run.checks) for r in graded if r.run
         ),
