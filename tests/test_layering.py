@@ -29,6 +29,7 @@ ORDER = [
     "pipeline",
     "report",
     "batch",
+    "platforms",
     "cli",
 ]
 STUDENT_SIDE = "inside"

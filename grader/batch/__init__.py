@@ -147,6 +147,8 @@ class _Batch:
                 self.out_dir,
                 reveal=self.settings.reveal,
             )
+            found = report.mistakes(self.ordered(), self.assignment, reveal=self.settings.reveal)
+            self.book.record_mistakes(self.run_id, found)
         self.book.finish_run(self.run_id, "interrupted" if interrupted else "complete")
         self.book.close()
         tally = self.tally

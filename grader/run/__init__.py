@@ -106,7 +106,12 @@ class SandboxRunner:
         if settings.require_sandbox:
             require_sandbox(caps)
         policy = policy_for(
-            caps, sandbox=settings.sandbox, python=settings.python, limits=settings.limits
+            caps,
+            sandbox=settings.sandbox,
+            python=settings.python,
+            limits=settings.limits,
+            run_as=settings.run_as,
+            prefer_run_as=settings.prefer_run_as,
         )
         preflight(policy, caps)
         config = plan(job, policy, check_timeout_s=settings.check_timeout_s)
@@ -229,7 +234,12 @@ def ready(settings: Settings) -> None:
     student code and the check harness start here as the settings ask."""
     caps = capabilities(settings.portable)
     policy = policy_for(
-        caps, sandbox=settings.sandbox, python=settings.python, limits=settings.limits
+        caps,
+        sandbox=settings.sandbox,
+        python=settings.python,
+        limits=settings.limits,
+        run_as=settings.run_as,
+        prefer_run_as=settings.prefer_run_as,
     )
     preflight(policy, caps, harness=True)
 

@@ -1,8 +1,10 @@
 """Start student processes under a Policy, and make sure none of them outlives the job.
 
-One small interface, two isolations: `bwrap` (new PID, mount, IPC and UTS namespaces, an
-unprivileged uid, read-only system, the staged submission the only writable place) and
-`none` (a plain subprocess with the same limits, for machines without namespaces). The
+One small interface, three isolations: `bwrap` (new PID, mount, IPC and UTS namespaces, an
+unprivileged uid, read-only system, the staged submission the only writable place),
+`user` (a root grader without namespaces, as in a platform's container: a separate
+unprivileged uid, the same limits, a copy of the submission it may add files to but not
+change) and `none` (a plain subprocess with the same limits). The
 network namespace is not made here: the whole trusted harness of a submission already
 runs inside a private one, and student processes share it.
 """
@@ -67,6 +69,7 @@ PRELUDE = (
 # The programs of grader/inside, as the sandboxed interpreter sees them (read-only).
 INSIDE_CODE = "/opt/grader-inside"
 INSIDE_SOURCE = Path(__file__).resolve().parent.parent / "inside"
+USER_COPY_BASE = "/tmp"  # world-traversable, sticky
 RUN_SCRIPT = (
     "import runpy; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
 )
@@ -231,16 +234,20 @@ class Launcher:
         self._drop_uid = policy.isolation is Isolation.BWRAP and _really_root()
         if self._drop_uid:
             _readable_tree(staged)  # the student's uid reads the graded files, never writes
+        self._user_root = _user_copy(staged, policy) if policy.run_as else None
+        self._cwd = self._user_root / "submission" if self._user_root else staged
         self._reports = Path(tempfile.mkdtemp(prefix="grader-ports-")) if policy.portable else None
 
     @property
     def workdir(self) -> str:
         """The submission's directory as student code sees it."""
-        return INSIDE_DIR if self._bwrap else str(self.staged)
+        return INSIDE_DIR if self._bwrap else str(self._cwd)
 
     def program(self, name: str) -> str:
         """The path of a grader/inside program as student code sees it."""
-        return f"{INSIDE_CODE}/{name}" if self._bwrap else str(INSIDE_SOURCE / name)
+        if self._bwrap:
+            return f"{INSIDE_CODE}/{name}"
+        return str((self._user_root / "inside" if self._user_root else INSIDE_SOURCE) / name)
 
     def spawn(
         self,
@@ -255,7 +262,7 @@ class Launcher:
         code; args never go through a shell."""
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
-        full_env = {**_PLAIN_ENV, "HOME": INSIDE_HOME if self._bwrap else str(self.staged)}
+        full_env = {**_PLAIN_ENV, "HOME": INSIDE_HOME if self._bwrap else str(self._cwd)}
         full_env.update(env or {})
         full_env["GRADER_JOB"] = self.policy.job_id
         report: Path | None = None
@@ -268,7 +275,7 @@ class Launcher:
         try:
             popen = subprocess.Popen(
                 argv,
-                cwd=self.staged,
+                cwd=self._cwd,
                 env=full_env,
                 stdin=stdin,
                 stdout=out_w,
@@ -284,7 +291,7 @@ class Launcher:
         return proc
 
     def _wrap(self, inner: list[str]) -> list[str]:
-        """The full argv: [join the job's cgroups] [bwrap ... [setpriv]] prlimit python."""
+        """The full argv: [join the job's cgroups] [bwrap ...] [setpriv] prlimit python."""
         policy = self.policy
         if policy.portable:
             return inner  # the prelude sets the limits
@@ -304,6 +311,8 @@ class Launcher:
         # uid (its own per job as root) or the sandbox's own user namespace, never the
         # grader's processes.
         limited = [*prlimit, "--", *inner]
+        if self.policy.run_as:
+            limited = [*_setpriv(*self.policy.run_as), "--", *limited]
         argv = self._bwrap_args(limited) if self._bwrap else limited
         if self._cgroups:
             # The shell joins the job's cgroups before exec, so nothing escapes them by
@@ -318,7 +327,7 @@ class Launcher:
         """RLIMIT_NPROC for student processes, unless a pids cgroup limits the job."""
         if self.policy.pids_cgroup:
             return None
-        if self._bwrap:
+        if self._bwrap or self.policy.run_as:
             return self.policy.limits.processes
         if _really_root():
             return None  # RLIMIT_NPROC does not bind root
@@ -370,15 +379,7 @@ class Launcher:
             args += ["--ro-bind", str(path), f"{INSIDE_DIR}/{path.name}"]
         args += ["--chdir", INSIDE_DIR]
         if self._drop_uid:
-            setpriv = shutil.which("setpriv", path=SBIN_PATH) or "setpriv"
-            drop = [
-                setpriv,
-                f"--reuid={self.policy.uid}",
-                f"--regid={self.policy.uid}",
-                "--clear-groups",
-                "--inh-caps=-all",
-                "--no-new-privs",
-            ]
+            drop = _setpriv(self.policy.uid, self.policy.uid)
             return [
                 *args,
                 "--cap-drop",
@@ -403,6 +404,8 @@ class Launcher:
         escaped = sweep(self.policy)
         if self._reaper:
             procfs.reap()
+        if self._user_root:
+            shutil.rmtree(self._user_root, ignore_errors=True)
         return escaped
 
 
@@ -453,6 +456,40 @@ def sweep(policy: Policy, settle_s: float = 0.3) -> list[int]:
     for group in job_cgroups(policy):
         cgroups.remove(group)
     return escaped
+
+
+def _setpriv(uid: int, gid: int) -> list[str]:
+    """argv prefix that becomes uid:gid for good: no groups, no capabilities, and nothing
+    it runs can gain privileges (setuid files included). Like `runuser -u`, but it execs
+    in place (no PAM session, no parent left in between) and sets no_new_privs."""
+    return [
+        shutil.which("setpriv", path=SBIN_PATH) or "setpriv",
+        f"--reuid={uid}",
+        f"--regid={gid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--no-new-privs",
+    ]
+
+
+def _user_copy(staged: Path, policy: Policy) -> Path:
+    """For Isolation.USER: a copy of the graded files and of grader/inside that the
+    student's uid can read but not change, in a folder of the job's own (mode 0711, so
+    the grader's other folders stay out of reach). The student may add files next to
+    its own (root-owned, sticky, group-writable by the student's group)."""
+    assert policy.run_as is not None
+    _, gid = policy.run_as
+    # Not under $TMPDIR: the trusted harness points that at a folder of its own (0700).
+    root = Path(tempfile.mkdtemp(prefix=f"grader-{policy.job_id}-", dir=USER_COPY_BASE))
+    root.chmod(0o711)
+    shutil.copytree(INSIDE_SOURCE, root / "inside", ignore=shutil.ignore_patterns("__pycache__"))
+    submission = root / "submission"
+    shutil.copytree(staged, submission, symlinks=False)
+    _readable_tree(root / "inside")
+    _readable_tree(submission)
+    os.chown(submission, 0, gid)
+    submission.chmod(0o1770)
+    return root
 
 
 def _really_root() -> bool:

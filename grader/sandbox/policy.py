@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -47,7 +48,8 @@ class Policy:
     cgroup_memory: str | None = None
     cgroup_v2: str | None = None  # a delegated cgroup v2 folder for job groups
     netns: bool = False
-    uid: int = NOBODY  # the uid student code runs as when the grader is root
+    run_as: tuple[int, int] | None = None  # (uid, gid) of student code under Isolation.USER
+    uid: int = NOBODY  # the uid student code runs as in the sandbox when the grader is root
     portable: bool = False  # no Linux-only facility: /proc, netlink, prlimit, setpriv, ...
 
     @property
@@ -241,9 +243,20 @@ def probe(
 
 
 def policy_for(
-    caps: Capabilities, *, sandbox: bool, python: str, limits: Limits | None = None
+    caps: Capabilities,
+    *,
+    sandbox: bool,
+    python: str,
+    limits: Limits | None = None,
+    run_as: str | None = None,
+    prefer_run_as: bool = False,
 ) -> Policy:
-    """The policy of one submission: sandboxed when asked and possible, with a fresh job id."""
+    """The policy of one submission: sandboxed when asked and possible, with a fresh job id.
+
+    Without bubblewrap (or with `prefer_run_as`), a root grader given `run_as` runs
+    student code as that unprivileged user instead (Isolation.USER): its own uid, the
+    same rlimits, and the network namespace when the machine has one.
+    """
     if sys.platform == "win32":
         raise InfrastructureError(
             "grading on Windows needs WSL: install it (`wsl --install`), then install and "
@@ -256,22 +269,46 @@ def policy_for(
             f"the student interpreter {python} does not run ({exc}); pass a Python 3 "
             "interpreter with --python."
         ) from exc
-    isolated = sandbox and caps.sandbox and not caps.portable
+    linux = not caps.portable
+    isolated = sandbox and caps.sandbox and linux and not (run_as and prefer_run_as)
+    user = (
+        None
+        if isolated or not (sandbox and run_as and caps.is_root and linux)
+        else user_ids(run_as)
+    )
+    isolation = Isolation.BWRAP if isolated else Isolation.USER if user else Isolation.NONE
     job_id = uuid.uuid4().hex[:12]
-    own_uid = caps.is_root and not (caps.cgroup_v2 or caps.cgroup_pids or caps.portable)
+    own_uid = caps.is_root and linux and not (caps.cgroup_v2 or caps.cgroup_pids)
     return Policy(
-        isolation=Isolation.BWRAP if isolated else Isolation.NONE,
+        isolation=isolation,
         python=python,
         python_prefixes=prefixes,
         job_id=job_id,
         limits=limits or Limits(),
-        cgroup_pids=None if caps.portable else caps.cgroup_pids,
-        cgroup_memory=None if caps.portable else caps.cgroup_memory,
-        cgroup_v2=None if caps.portable else caps.cgroup_v2,
-        netns=isolated,
+        cgroup_pids=caps.cgroup_pids if linux else None,
+        cgroup_memory=caps.cgroup_memory if linux else None,
+        cgroup_v2=caps.cgroup_v2 if linux else None,
+        netns=isolated or (user is not None and caps.netns),
+        run_as=user,
         uid=JOB_UID_BASE + int(job_id, 16) % JOB_UID_SPAN if own_uid else NOBODY,
         portable=caps.portable,
     )
+
+
+def user_ids(name: str) -> tuple[int, int]:
+    """The (uid, gid) of an unprivileged user to run student code as."""
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError as exc:
+        raise InfrastructureError(
+            f"there is no user '{name}' to run student code as; create it (e.g. `adduser "
+            f'{name} --no-create-home --disabled-password --gecos ""`).'
+        ) from exc
+    if entry.pw_uid == 0 or entry.pw_gid == 0:
+        raise InfrastructureError(
+            f"user '{name}' is root or in group root; student code needs an unprivileged user."
+        )
+    return entry.pw_uid, entry.pw_gid
 
 
 def python_prefixes(python: str) -> tuple[str, ...]:
