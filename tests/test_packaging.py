@@ -50,12 +50,15 @@ def test_template_writes_the_starting_files(
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()
     assert main(["template", "mine"], stdout=out) == ExitCode.OK
-    written = sorted(p.name for p in (tmp_path / "mine").iterdir())
-    assert written == sorted(p.name for p in (ROOT / "student_template").iterdir())
-    for name in written:
-        assert (tmp_path / "mine" / name).read_bytes() == (
-            ROOT / "student_template" / name
-        ).read_bytes()
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {
+            str(p.relative_to(root)): p.read_bytes()
+            for p in root.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts
+        }
+
+    assert files(tmp_path / "mine") == files(ROOT / "student_template")
     assert "grade mine" in out.getvalue()
     assert main(["template"], stdout=io.StringIO()) == ExitCode.OK  # ./echo_sockets
     assert (tmp_path / "echo_sockets" / "echo_server.py").is_file()

@@ -291,7 +291,8 @@ class Launcher:
         return proc
 
     def _wrap(self, inner: list[str]) -> list[str]:
-        """The full argv: [join the job's cgroups] [bwrap ...] [setpriv] prlimit python."""
+        """The full argv: [join the job's cgroups] [bwrap ... [setpriv]] prlimit [setpriv
+        for Isolation.USER] python."""
         policy = self.policy
         if policy.portable:
             return inner  # the prelude sets the limits
@@ -310,9 +311,11 @@ class Launcher:
         # prlimit runs last, inside the sandbox: RLIMIT_NPROC then counts the student's
         # uid (its own per job as root) or the sandbox's own user namespace, never the
         # grader's processes.
-        limited = [*prlimit, "--", *inner]
         if self.policy.run_as:
-            limited = [*_setpriv(*self.policy.run_as), "--", *limited]
+            # setpriv execs the interpreter itself: a path only root can traverse (the
+            # grader's venv, say) still starts, which an exec by the student's uid would not.
+            inner = [*_setpriv(*self.policy.run_as), "--", *inner]
+        limited = [*prlimit, "--", *inner]
         argv = self._bwrap_args(limited) if self._bwrap else limited
         if self._cgroups:
             # The shell joins the job's cgroups before exec, so nothing escapes them by
