@@ -39,7 +39,7 @@ from grader.report.visibility import redact
 from grader.score import score
 
 EVIL = "<script>alert(1)</script>"
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 REGENERATE = "GRADER_REGENERATE_GOLDEN"  # set to 1 to rewrite tests/golden/ from the code
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from support import ARTIFACTS, CHROMIUM, open_page
-from test_report import EVIL, fixed_result, sample, tiny_assignment
+from unit.report.test_report import EVIL, fixed_result, sample, tiny_assignment
 
 from grader.model import Assignment
 from grader.report import render_html

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-GRADER = Path(__file__).resolve().parent.parent / "grader"
+GRADER = Path(__file__).resolve().parents[2] / "grader"
 # Bottom to top: a module may import its own layer and the ones before it.
 ORDER = [
     "errors",
