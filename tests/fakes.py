@@ -44,17 +44,19 @@ class Row:
 
 class FakeRunner:
     """A `Runner` whose results come from `table`, keyed by the `# verdict: NAME` marker
-    in the staged files. It remembers every job it ran (thread-safe)."""
+    in the staged files. It remembers every job it ran and the row each picked (the
+    staged folder is gone once grading ends); thread-safe."""
 
     def __init__(self, table: Mapping[str, Row]) -> None:
         self.table = table
-        self.jobs: list[Job] = []
+        self._ran: list[tuple[str, Job]] = []
         self._lock = threading.Lock()
 
     def run(self, job: Job) -> RunResult:
+        key = marker(job.staged)
         with self._lock:
-            self.jobs.append(job)
-        row = self.table[marker(job.staged)]
+            self._ran.append((key, job))
+        row = self.table[key]
         if row.raises is not None:
             raise row.raises
         checks = tuple(
@@ -63,10 +65,20 @@ class FakeRunner:
         )
         return RunResult(checks, wall_s=0.0, isolation=Isolation.NONE, warnings=row.warnings)
 
-    def markers(self) -> list[str]:
-        """The rows run so far, in the order the jobs arrived."""
+    @property
+    def jobs(self) -> list[Job]:
+        """The jobs run so far, in the order they arrived."""
         with self._lock:
-            return [marker(job.staged) for job in self.jobs]
+            return [job for _, job in self._ran]
+
+    def markers(self) -> list[str]:
+        """The rows the jobs picked, in the order they arrived."""
+        with self._lock:
+            return [key for key, _ in self._ran]
+
+    def forget(self) -> None:
+        with self._lock:
+            self._ran.clear()
 
 
 def marker(staged: Path) -> str:
