@@ -184,7 +184,7 @@ class Grading:
         return Ran(
             inspection,
             run,
-            score(run, self.assignment, reveal=reveal),
+            score(run, assignment=self.assignment, reveal=reveal),
             sources=read_sources(work, located, optional=inspection.optional),
         )
 

@@ -158,12 +158,16 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
         student=args.name,
         deadline=_deadline(args.deadline),
     )
-    folder = report.write_submission(result, spec, settings.out_dir, reveal=settings.reveal)
+    folder = report.write_submission(
+        result, assignment=spec, out_dir=settings.out_dir, reveal=settings.reveal
+    )
     if args.json:
-        data = report.results_json(result, spec, reveal=settings.reveal)
+        data = report.results_json(result, assignment=spec, reveal=settings.reveal)
         print(json.dumps(data, indent=2), file=out)
     else:
-        summary.print_summary(result, spec, folder=folder, out=out, reveal=settings.reveal)
+        summary.print_summary(
+            result, assignment=spec, folder=folder, out=out, reveal=settings.reveal
+        )
     return _exit_code(result, fail_under=args.fail_under)
 
 

@@ -32,31 +32,37 @@ __all__ = [
 
 def write_submission(
     result: GradeResult,
+    *,
     assignment: Assignment,
     out_dir: Path,
-    *,
     reveal: bool,
     junit: bool = False,
 ) -> Path:
     """Write <out>/<student>/results.json and report.html (and junit.xml); return the folder."""
     folder = out_dir / result.student
     folder.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(results_json(result, assignment, reveal=reveal), indent=2, sort_keys=True)
-    atomic_write(folder / "results.json", data + "\n")
-    atomic_write(folder / "report.html", render_html(result, assignment, reveal=reveal))
+    data = json.dumps(
+        results_json(result, assignment=assignment, reveal=reveal), indent=2, sort_keys=True
+    )
+    atomic_write(folder / "results.json", text=data + "\n")
+    atomic_write(
+        folder / "report.html", text=render_html(result, assignment=assignment, reveal=reveal)
+    )
     if junit:
-        atomic_write(folder / "junit.xml", junit_xml(result, assignment))
+        atomic_write(folder / "junit.xml", text=junit_xml(result, assignment=assignment))
     return folder
 
 
 def write_class(
     results: list[GradeResult],
+    *,
     students: tuple[Student, ...],
     assignment: Assignment,
     out_dir: Path,
-    *,
     reveal: bool,
 ) -> Path:
     """Write the class page (index.html, similar/) and grades.csv; return index.html."""
-    atomic_write(out_dir / "grades.csv", grades_csv(results, students))
-    return write_classpage(results, students, assignment, out_dir, reveal=reveal)
+    atomic_write(out_dir / "grades.csv", text=grades_csv(results, students=students))
+    return write_classpage(
+        results, students=students, assignment=assignment, out=out_dir, reveal=reveal
+    )

@@ -126,9 +126,9 @@ class HarnessProcess:
 
 def start(
     config: RunConfig,
+    *,
     targets: list[Path],
     checks_dir: Path,
-    *,
     caps: Capabilities,
     home: Path,
     supervisor: Supervisor,

@@ -23,9 +23,9 @@ def pages(tmp_path_factory: pytest.TempPathFactory, echo_assignment: Assignment)
     folder = tmp_path_factory.mktemp("reports")
     tiny = tiny_assignment()
     made = {
-        "instructor": render_html(fixed_result(tiny, reveal=True), tiny, reveal=True),
-        "student": render_html(fixed_result(tiny, reveal=False), tiny, reveal=False),
-        "hostile": render_html(sample(echo_assignment), echo_assignment, reveal=True),
+        "instructor": render_html(fixed_result(tiny, reveal=True), assignment=tiny, reveal=True),
+        "student": render_html(fixed_result(tiny, reveal=False), assignment=tiny, reveal=False),
+        "hostile": render_html(sample(echo_assignment), assignment=echo_assignment, reveal=True),
     }
     paths = {}
     for name, html in made.items():

@@ -67,7 +67,7 @@ def test_each_line_is_scored_by_the_table(
     hidden: bool,
 ) -> None:
     run = run_of(*([CheckResult("c", outcome)] if outcome else []))
-    (row,) = score(run, rubric(spec), reveal=reveal).checks
+    (row,) = score(run, assignment=rubric(spec), reveal=reveal).checks
     assert row == CheckScore(
         check_id="c",
         title="a check",
@@ -85,7 +85,7 @@ def test_each_line_is_scored_by_the_table(
 def totals(outcomes: dict[str, Outcome], *, reveal: bool) -> tuple[float, ...]:
     tiny = tiny_assignment()
     run = run_of(*(CheckResult(cid, o) for cid, o in outcomes.items()))
-    s = score(run, tiny, reveal=reveal)
+    s = score(run, assignment=tiny, reveal=reveal)
     return (
         s.points,
         s.max_points,
@@ -121,12 +121,12 @@ def test_totals_follow_from_the_rows(
 
 
 def test_extra_credit_stays_out_of_the_percent() -> None:
-    s = score(run_of(*(CheckResult(c, P) for c in ALL)), tiny_assignment(), reveal=True)
+    s = score(run_of(*(CheckResult(c, P) for c in ALL)), assignment=tiny_assignment(), reveal=True)
     assert s.percent == 100.0 and s.extra_points == 3
 
 
 def test_without_a_run_every_check_is_not_run() -> None:
-    s = score(None, tiny_assignment(), reveal=True)
+    s = score(None, assignment=tiny_assignment(), reveal=True)
     assert {r.outcome for r in s.checks} == {Outcome.NOT_RUN}
     assert (s.points, s.max_points, s.percent) == (0, 20, 0.0)
 
@@ -134,8 +134,10 @@ def test_without_a_run_every_check_is_not_run() -> None:
 def test_rows_follow_the_rubric_order_not_the_run_order() -> None:
     tiny = tiny_assignment()
     run = run_of(*(CheckResult(c.id, P) for c in reversed(tiny.checks)))
-    assert [r.check_id for r in score(run, tiny, reveal=True).checks] == [c.id for c in tiny.checks]
+    assert [r.check_id for r in score(run, assignment=tiny, reveal=True).checks] == [
+        c.id for c in tiny.checks
+    ]
 
 
 def test_an_empty_rubric_scores_zero_percent() -> None:
-    assert score(run_of(), rubric(), reveal=True).percent == 0.0
+    assert score(run_of(), assignment=rubric(), reveal=True).percent == 0.0

@@ -245,7 +245,7 @@ def test_a_task_fetches_then_reuses_a_known_key(
         runner=runner,
     )
     assert isinstance(first, GradeResult) and first.status is Status.GRADED
-    key = key_of(first, TINY, "s")
+    key = key_of(first, assignment=TINY, settings_key="s")
     assert key is not None
     again = run_task(
         Task(ada.repo, "ada", None, frozenset({key}), "s"),

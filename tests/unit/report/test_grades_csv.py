@@ -44,7 +44,7 @@ def graded(student: str, passed: bool) -> GradeResult:
         grader_version="t",
         checkout=Checkout("/r", None, CheckoutKind.GIT_CLONE, commit="c0ffee"),
         run=run,
-        score=score(run, tiny, reveal=True),
+        score=score(run, assignment=tiny, reveal=True),
     )
 
 
@@ -58,7 +58,7 @@ def test_one_row_per_student_in_roster_order_whatever_finished_first() -> None:
         GradeResult("bob", Status.NO_SUBMISSION, "tiny", "d", "t", problem="no repo\r\n=1+1"),
         graded("zed", False),
     ]  # cy: the batch was interrupted before it finished
-    text = grades_csv(results, STUDENTS)
+    text = grades_csv(results, students=STUDENTS)
     assert text.splitlines()[0] == ",".join(CSV_COLUMNS)
     got = rows(text)
     assert [r["identifier"] for r in got] == ["zed", "ada", "bob", "cy"]
@@ -75,11 +75,11 @@ def test_one_row_per_student_in_roster_order_whatever_finished_first() -> None:
 
 def test_names_and_problems_are_made_safe_and_stay_one_record() -> None:
     results = [GradeResult("bob", Status.NO_SUBMISSION, "tiny", "d", "t", problem="a\x00\r\nb")]
-    got = {r["identifier"]: r for r in rows(grades_csv(results, STUDENTS))}
+    got = {r["identifier"]: r for r in rows(grades_csv(results, students=STUDENTS))}
     assert got["zed"]["name"] == 'Zed "Z" \\x1b[2J'
     assert got["ada"]["name"] == "Lovelace, Ada\nCountess"  # quoted, still one record
     assert got["bob"]["problem"] == "a\\x00\\x0d\nb"
 
 
 def test_an_empty_class_is_only_the_header() -> None:
-    assert grades_csv([], ()) == ",".join(CSV_COLUMNS) + "\n"
+    assert grades_csv([], students=()) == ",".join(CSV_COLUMNS) + "\n"

@@ -51,7 +51,7 @@ def graded(message: str, *, trace: str = "", student: str = "ada") -> GradeResul
         assignment_digest=tiny.digest,
         grader_version="test",
         run=run,
-        score=score(run, tiny, reveal=True),
+        score=score(run, assignment=tiny, reveal=True),
     )
 
 
@@ -70,7 +70,7 @@ def cases(suite: ET.Element) -> dict[str, ET.Element]:
 )
 def test_any_student_text_gives_well_formed_xml(text: str) -> None:
     result = graded(text, trace=text, student=text)
-    suite = parse(junit_xml(result, tiny_assignment()))
+    suite = parse(junit_xml(result, assignment=tiny_assignment()))
     failed = cases(suite)["long"].find("failure")
     assert failed is not None
     assert failed.get("message") == safe(text)  # exactly what safe() shows, nothing lost
@@ -79,14 +79,16 @@ def test_any_student_text_gives_well_formed_xml(text: str) -> None:
 
 
 def test_a_grader_fault_shows_its_trace_in_the_error_element() -> None:
-    suite = parse(junit_xml(graded("msg", trace=f"Traceback {NASTY}"), tiny_assignment()))
+    suite = parse(
+        junit_xml(graded("msg", trace=f"Traceback {NASTY}"), assignment=tiny_assignment())
+    )
     error = cases(suite)["client"].find("error")
     assert error is not None
     assert error.get("message") == "msg" and error.text == safe(f"Traceback {NASTY}")
 
 
 def test_each_outcome_has_its_element_and_the_suite_counts_them() -> None:
-    suite = parse(junit_xml(graded("m"), tiny_assignment()))
+    suite = parse(junit_xml(graded("m"), assignment=tiny_assignment()))
     kinds = {name: [child.tag for child in case] for name, case in cases(suite).items()}
     assert kinds == {
         "short": [],
@@ -104,7 +106,7 @@ def test_each_outcome_has_its_element_and_the_suite_counts_them() -> None:
 def test_an_ungraded_submission_is_one_error_with_its_problem() -> None:
     tiny = tiny_assignment()
     result = GradeResult("ada", Status.FETCH_FAILED, tiny.name, tiny.digest, "t", problem=NASTY)
-    suite = parse(junit_xml(result, tiny))
+    suite = parse(junit_xml(result, assignment=tiny))
     (case,) = suite.iter("testcase")
     error = case.find("error")
     assert error is not None and error.get("message") == safe(NASTY)
@@ -115,12 +117,14 @@ def test_a_check_without_a_result_says_its_outcome() -> None:
     result = graded("m")
     assert result.run is not None
     result = dataclasses.replace(result, run=dataclasses.replace(result.run, checks=()))
-    suite = parse(junit_xml(result, tiny_assignment()))
+    suite = parse(junit_xml(result, assignment=tiny_assignment()))
     error = cases(suite)["client"].find("error")
     assert error is not None and error.get("message") == "error" and not error.text
 
 
 def test_the_written_file_parses_too(tmp_path: Path) -> None:
-    path = atomic_write(tmp_path / "junit.xml", junit_xml(graded(NASTY), tiny_assignment()))
+    path = atomic_write(
+        tmp_path / "junit.xml", text=junit_xml(graded(NASTY), assignment=tiny_assignment())
+    )
     assert ET.parse(path).getroot().tag == "testsuite"
     assert path.read_bytes().startswith(b"<?xml version='1.0' encoding='utf-8'?>")

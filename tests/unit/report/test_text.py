@@ -59,10 +59,10 @@ def test_bytes_are_shown_escaped_and_cut_in_the_middle() -> None:
     assert show_bytes(None) == "(nothing)"
     assert show_bytes(b"") == "(0 bytes)"
     assert show_bytes(b"\x1b[31m\xff") == "\\x1b[31m\\xff"
-    cut = show_bytes(b"a" * 100 + b"\x00" * 100 + b"z" * 100, 60)
+    cut = show_bytes(b"a" * 100 + b"\x00" * 100 + b"z" * 100, limit=60)
     assert cut.startswith("a" * 40) and cut.endswith("z" * 10)
     assert "[... 250 bytes not shown; 300 bytes in all ...]" in cut
-    clipped = show_bytes(b"head" + b"tail", 360, 5000)  # already clipped by the harness
+    clipped = show_bytes(b"head" + b"tail", limit=360, total=5000)  # already clipped by the harness
     assert "bytes not shown; 5,000 bytes in all" in clipped
 
 
@@ -87,7 +87,7 @@ def test_feedback_passes_student_text_through_safe() -> None:
 
 def test_feedback_follows_the_detail() -> None:
     failed = check(Outcome.FAILED, message="the secret is 42")
-    assert feedback_text(failed, Detail.NONE) == (
+    assert feedback_text(failed, detail=Detail.NONE) == (
         "Failed. The details of this check are not shown, only whether it passed."
     )
     assert feedback_text(None) == "This check did not run."

@@ -56,14 +56,16 @@ def result(*, reveal: bool, extra: Outcome = Outcome.PASSED) -> GradeResult:
         assignment_digest=tiny.digest,
         grader_version="t",
         run=run,
-        score=score(run, tiny, reveal=reveal),
+        score=score(run, assignment=tiny, reveal=reveal),
         flags=(Flag(FlagKind.HIJACK_FILE, "ships conftest.py"),),
         notes=("tests.py differs",),
     )
 
 
 def shown(*, counted: bool, reveal: bool, extra: Outcome = Outcome.PASSED) -> dict[str, Detail]:
-    rows = visible_rows(result(reveal=counted, extra=extra), tiny_assignment(), reveal=reveal)
+    rows = visible_rows(
+        result(reveal=counted, extra=extra), assignment=tiny_assignment(), reveal=reveal
+    )
     return {r.row.check_id: r.detail for r in rows}
 
 
@@ -91,32 +93,32 @@ def test_who_sees_which_check(
 def test_students_never_get_a_grader_trace_instructors_do() -> None:
     tiny = tiny_assignment()
     for reveal in (False, True):
-        rows = visible_rows(result(reveal=True), tiny, reveal=reveal)
+        rows = visible_rows(result(reveal=True), assignment=tiny, reveal=reveal)
         long = next(r for r in rows if r.row.check_id == "long")
         assert long.check is not None and long.check.trace == (TRACE if reveal else "")
-        text = json.dumps(results_json(result(reveal=True), tiny, reveal=reveal))
+        text = json.dumps(results_json(result(reveal=True), assignment=tiny, reveal=reveal))
         assert ("Traceback" in text) is reveal
 
 
 def test_actual_only_hides_what_was_expected_in_every_field() -> None:
     tiny = tiny_assignment()
-    student = results_json(result(reveal=True), tiny, reveal=False)
+    student = results_json(result(reveal=True), assignment=tiny, reveal=False)
     secret = next(t for t in student["tests"] if t["tags"][0] == "secret")
     assert "dropped a byte" in secret["output"] and "received: ab\n" in secret["output"]
     assert EXPECTED.decode() not in json.dumps(student)
-    teacher = results_json(result(reveal=True), tiny, reveal=True)
+    teacher = results_json(result(reveal=True), assignment=tiny, reveal=True)
     assert EXPECTED.decode() in json.dumps(teacher)
 
 
 def test_results_json_counts_what_it_leaves_out() -> None:
     tiny = tiny_assignment()
-    before = results_json(result(reveal=False), tiny, reveal=False)
+    before = results_json(result(reveal=False), assignment=tiny, reveal=False)
     assert [t["tags"][0] for t in before["tests"]] == ["short", "long", "client", "advice", "extra"]
     assert (before["score"], before["max_score"]) == (5, 11)  # the fault is left out
     extra = before["extra_data"]
     assert (extra["hidden_checks"], extra["hidden_points"], extra["grader_faults"]) == (1, 4, 1)
     assert "flags" not in extra and "notes" not in extra
-    teacher = results_json(result(reveal=True), tiny, reveal=True)["extra_data"]
+    teacher = results_json(result(reveal=True), assignment=tiny, reveal=True)["extra_data"]
     assert teacher["flags"] == [{"kind": "hijack_file", "text": "ships conftest.py"}]
     assert teacher["notes"] == ["tests.py differs"]
 
@@ -124,7 +126,7 @@ def test_results_json_counts_what_it_leaves_out() -> None:
 def test_an_ungraded_submission_has_no_rows_and_the_rubric_maximum() -> None:
     tiny = tiny_assignment()
     ungraded = GradeResult("ada", Status.NOT_GRADABLE, "tiny", "d", "t", problem="no files")
-    assert visible_rows(ungraded, tiny, reveal=True) == []
-    data = results_json(ungraded, tiny, reveal=False)
+    assert visible_rows(ungraded, assignment=tiny, reveal=True) == []
+    data = results_json(ungraded, assignment=tiny, reveal=False)
     assert (data["score"], data["max_score"], data["tests"]) == (0, 16, [])
     assert data["output"] == "Not graded: no files"
