@@ -37,9 +37,12 @@ class Hang(Enum):
 
 
 class Isolation(Enum):
-    """How student code ran: the sandbox, or plainly as the grading user (warned)."""
+    """How student code ran: the sandbox, as a separate unprivileged user (where root
+    cannot use namespaces, e.g. in a platform's container), or plainly as the grading
+    user (warned)."""
 
     BWRAP = "bwrap"
+    USER = "user"
     NONE = "none"
 
 

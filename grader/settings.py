@@ -34,6 +34,11 @@ class Settings:
     require_sandbox: bool = False
     reveal: bool = False
     limits: Limits = field(default_factory=Limits)
+    # Where bubblewrap cannot run but the grader is root (a platform's container), student
+    # code runs as this unprivileged user with the same rlimits; `prefer_run_as` uses it
+    # even where bubblewrap works.
+    run_as: str | None = None
+    prefer_run_as: bool = False
 
 
 def default_jobs() -> int:

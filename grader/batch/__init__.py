@@ -151,6 +151,10 @@ class _Batch:
                 out_dir=self.out_dir,
                 reveal=self.settings.reveal,
             )
+            found = report.mistakes(
+                self.ordered(), assignment=self.assignment, reveal=self.settings.reveal
+            )
+            self.book.record_mistakes(found, run_id=self.run_id)
         self.book.finish_run(self.run_id, outcome="interrupted" if interrupted else "complete")
         self.book.close()
         tally = self.tally

@@ -22,6 +22,7 @@ from typing import Any
 from grader import codec
 from grader.errors import UsageError
 from grader.model import Checkout, GradeResult, Status
+from grader.report.mistakes import Mistake
 
 FILENAME = "gradebook.sqlite"
 # Only final verdicts are reused; a fetch failure or a broken machine is tried again.
@@ -61,6 +62,17 @@ CREATE TABLE IF NOT EXISTS checks (
     points REAL NOT NULL,
     max_points REAL NOT NULL,
     duration_s REAL
+);
+CREATE TABLE IF NOT EXISTS mistakes (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    code TEXT NOT NULL,
+    mistake TEXT NOT NULL,
+    students INTEGER NOT NULL,
+    checks TEXT NOT NULL,
+    points_lost REAL NOT NULL,
+    identifiers TEXT NOT NULL,
+    example TEXT NOT NULL,
+    UNIQUE (run_id, code)
 );
 """
 
@@ -160,6 +172,29 @@ class Gradebook:
                         check.duration_s if check else None,
                     ),
                 )
+
+    def record_mistakes(self, found: list[Mistake], *, run_id: int) -> None:
+        """The run's common-mistakes table (as on the class page), in one transaction;
+        `checks` and `identifiers` are JSON lists."""
+        with self._tx() as db:
+            db.execute("DELETE FROM mistakes WHERE run_id = ?", (run_id,))
+            db.executemany(
+                "INSERT INTO mistakes (run_id, code, mistake, students, checks, points_lost, "
+                "identifiers, example) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        run_id,
+                        m.code,
+                        m.name,
+                        m.count,
+                        json.dumps([[title, n] for title, n in m.checks]),
+                        m.points_lost,
+                        json.dumps(list(m.students)),
+                        m.example,
+                    )
+                    for m in found
+                ],
+            )
 
     def known_keys(self) -> dict[str, frozenset[str]]:
         """Per student, the cache keys of final results already in the gradebook."""

@@ -20,7 +20,7 @@ from typing import NoReturn, TextIO
 from grader import __version__, assignment, report
 from grader.batch import grade_roster, roster, selfcheck
 from grader.batch.cluster import Cluster, worker_task
-from grader.cli import progress, summary, view
+from grader.cli import platforms, progress, summary, view
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.model import Assignment, GradeResult, Status
 from grader.pipeline import grade
@@ -36,6 +36,8 @@ EPILOG = """examples:
   grade https://github.com/you/echo_sockets grade a pushed repository
   grade . --fail-under 100                  exit 1 unless everything passes (for CI)
   grade --check-sandbox                     what isolation this machine provides
+  grade gradescope echo_sockets -o autograder.zip   the zip to upload to Gradescope
+  grade export canvas grades/ --gradebook export.csv --match 'SIS Login ID' -o canvas.csv
 """
 
 
@@ -58,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, help="seconds per check (default from the rubric)")
     p.add_argument("--json", action="store_true", help="print results.json to stdout")
     p.add_argument("--fail-under", type=float, metavar="PCT", help="exit 1 below this percent")
+    p.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="FILE",
+        help='also write a Markdown summary (e.g. "$GITHUB_STEP_SUMMARY")',
+    )
     p.add_argument("--reveal", action="store_true", help="show and count hidden checks")
     p.add_argument("--no-sandbox", action="store_true", help="run student code unsandboxed")
     p.add_argument("--check-sandbox", action="store_true", help="report isolation and exit")
@@ -100,6 +108,8 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
     try:
         if args_in[:1] == ["view"]:
             return view.main(args_in[1:], out)
+        if args_in[:1] and args_in[0] in platforms.COMMANDS:
+            return platforms.main(args_in, out=out)
         return _main(_parser().parse_args(args_in), out)
     except GraderError as exc:
         print(f"grade: {exc}", file=sys.stderr)
@@ -116,6 +126,8 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
 def _main(args: argparse.Namespace, out: TextIO) -> int:
     if args.check_sandbox:
         return _check_sandbox(out)
+    if args.markdown is not None and args.roster is not None:
+        raise UsageError("--markdown summarises one submission; it does not go with --roster.")
     if args.roster is not None:
         return _batch(args, out)
     if args.repo_template or args.jobs or args.regrade or args.no_selfcheck:
@@ -161,6 +173,8 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
     folder = report.write_submission(
         result, assignment=spec, out_dir=settings.out_dir, reveal=settings.reveal
     )
+    if args.markdown is not None:
+        report.write_markdown(result, assignment=spec, path=args.markdown, reveal=settings.reveal)
     if args.json:
         data = report.results_json(result, assignment=spec, reveal=settings.reveal)
         print(json.dumps(data, indent=2), file=out)

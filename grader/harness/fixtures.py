@@ -9,6 +9,7 @@ would fail the same way again; it only saves the time of repeating it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 from grader.errors import HarnessError
 from grader.harness.diagnosis import HARNESS, Catalogue, student_traceback
 from grader.harness.evidence import Check
+from grader.harness.idle import wait_until
 from grader.harness.netns import Netns
 from grader.harness.peers import Relay, Traffic, TrustedServer, Upstream
 from grader.harness.plugin import check_id, evidence_key, harness
@@ -276,9 +278,17 @@ def run_client(launcher: Launcher, run_config: RunConfig, check: Check) -> RunCl
             on_returned=on_returned,
         )
         check.output(*call.outputs)
+        if served.pid is not None:
+            # A server process answers at its own pace: let what it still sends for this
+            # call arrive, so the verdict never depends on who was faster.
+            wait_until(lambda: _quiet(served.traffic, 0.1), 1.0)
         return call, served, target
 
     return run
+
+
+def _quiet(traffic: Traffic, for_s: float) -> bool:
+    return traffic.done() and time.monotonic() - traffic.last_activity >= for_s
 
 
 @pytest.fixture

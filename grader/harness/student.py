@@ -28,7 +28,9 @@ from grader.model import Captured
 from grader.sandbox import Launcher, StudentProcess, procfs
 
 POLL_S = 0.005
+MIN_START_S = 2.0  # an interpreter gets at least this long to start and import the module
 MAX_ANSWER = 4 << 20  # bytes of a runner's answer; more is a student writing to our pipe
+FLOODED = b"flooded"
 RUNNER = "runner.py"
 
 
@@ -140,6 +142,13 @@ class Answer:
         """Parse the runner's JSON strictly and record how the call ended; None if it
         is malformed (that counts against the student's code: a process that exited
         without answering). A raise or a missing function sets `ended`."""
+        if raw is FLOODED:
+            self.ended = Ended.EXITED
+            self.exception_message = (
+                f"the process wrote over {MAX_ANSWER >> 20} MiB to the grader's private "
+                f"answer pipe instead of returning from {what}, and was stopped"
+            )
+            return None
         try:
             data = json.loads(raw.decode("utf-8"))
             if not isinstance(data, dict) or data.get("schema") != 1:
@@ -147,7 +156,8 @@ class Answer:
         except (ValueError, UnicodeDecodeError):
             self.ended = Ended.EXITED
             self.exception_message = (
-                f"the process ended (exit status {code}) without returning from {what}"
+                f"the process ended (exit status {code}) without returning from {what} (did "
+                "it call sys.exit() or os._exit()?)"
             )
             return None
         self.phase = str(data.get("phase", ""))
@@ -353,9 +363,9 @@ def run_runner(
     writer = threading.Thread(target=_write_request, args=(stdin_w, text, keep_stdin), daemon=True)
     writer.start()
     idle = IdleCheck(proc, quiescence_s, also=also)
-    start = time.monotonic()
-    raw, ended = _collect(result_r, proc, idle, start, timeout_s, blocked)
-    elapsed = time.monotonic() - start
+    clock = Clock(timeout_s)
+    raw, ended = _collect(result_r, proc, idle, clock, blocked)
+    elapsed = time.monotonic() - clock.start
     if before_kill is not None:
         before_kill()
     if keep_stdin:
@@ -368,8 +378,7 @@ def _collect(
     fd: int,
     proc: StudentProcess,
     idle: IdleCheck,
-    start: float,
-    timeout_s: float,
+    clock: Clock,
     blocked: Blocked,
 ) -> tuple[bytes, Ended | None]:
     """Read the answer pipe to its end; the time limit holds while data flows, and more
@@ -378,23 +387,44 @@ def _collect(
     try:
         while True:
             now = time.monotonic()
-            if now - start > timeout_s:
+            if clock.over(now):
                 return bytes(raw), Ended.TIMEOUT
             ready, _, _ = select.select([fd], [], [], 0.02)
             if ready:
                 chunk = os.read(fd, 65536)
                 if not chunk:
                     return bytes(raw), None
+                if not raw and chunk.startswith(b"\n"):
+                    clock.call_started()
                 raw += chunk
                 if len(raw) > MAX_ANSWER:
-                    return b"", None  # malformed: reads as "exited without answering"
+                    return FLOODED, None  # not an answer: a student writing to our pipe
                 continue
             if not proc.alive():
                 continue  # drain: the next select sees EOF
-            if blocked(idle, now, start):
+            if blocked(idle, now, clock.start):
                 return bytes(raw), Ended.BLOCKED
     finally:
         os.close(fd)
+
+
+@dataclass
+class Clock:
+    """The time limits of one call: starting the interpreter and importing the module
+    (at least MIN_START_S), then the call itself (the check's limit)."""
+
+    timeout_s: float
+    start: float = field(default_factory=time.monotonic)
+    called: float | None = None
+
+    def call_started(self) -> None:
+        self.called = time.monotonic()
+        self.start = self.called
+
+    def over(self, now: float) -> bool:
+        if self.called is None:
+            return now - self.start > max(self.timeout_s, MIN_START_S)
+        return now - self.called > self.timeout_s
 
 
 def _peer_done(traffic: Traffic | None, peer: int | None) -> bool:

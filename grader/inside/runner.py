@@ -9,9 +9,12 @@ The request (one JSON line on stdin) names a mode:
 - "signature": the function's parameters and the default values of the first two.
 
 The answer is one JSON object (schema 1) written to RESULT_FD, a pipe of its own, so
-nothing the student prints can be taken for it. The module is loaded under a name that
-never shadows the standard library, and the process ends with os._exit, so student
-atexit hooks and stray non-daemon threads cannot hold it open. Everything kept is
+nothing the student prints can be taken for it. A newline on that pipe just before the
+call says "the call starts now": the check's time limit covers the call, not the
+interpreter's start and the module's import (they have a limit of their own). The
+module is loaded under a name that never shadows the standard library, and the process
+ends with os._exit, so student atexit hooks and stray non-daemon threads cannot hold it
+open. Everything kept is
 capped: the trusted reader caps what it reads as well, since student code could write
 to the pipe directly.
 """
@@ -165,7 +168,7 @@ def signature(function: Callable[..., Any], result: Result) -> None:
     result["defaults"] = defaults
 
 
-def run(req: Result, path: str) -> Result:
+def run(req: Result, path: str, started: Callable[[], None] = lambda: None) -> Result:
     result: Result = {"schema": SCHEMA, "phase": "import"}
     lookups = Lookups()
     if req["mode"] == "call":
@@ -178,6 +181,7 @@ def run(req: Result, path: str) -> Result:
             result["missing"] = True
             return result
         result["phase"] = "call"
+        started()
         if req["mode"] == "client":
             call_client(function, req, result)
         elif req["mode"] == "call":
@@ -193,7 +197,12 @@ def main() -> None:
     channel = os.fdopen(int(sys.argv[1]), "w", encoding="utf-8")
     path = sys.argv[2]
     req = json.loads(sys.stdin.readline())
-    result = run(req, path)
+
+    def started() -> None:
+        channel.write("\n")
+        channel.flush()
+
+    result = run(req, path, started)
     channel.write(json.dumps(result))
     channel.flush()
     channel.close()

@@ -2,8 +2,9 @@
 
 Rendering is pure (same input, byte-identical output; nothing reads a clock or the
 environment); writing is separate and atomic. Per submission: results.json (Gradescope's
-schema), report.html and junit.xml; per class: index.html with its similar-code pages,
-and grades.csv. Who sees what is decided in one place, `visibility`.
+schema), report.html and junit.xml, and on request a Markdown summary; per class:
+index.html with its similar-code pages, grades.csv and mistakes.csv. Who sees what is
+decided in one place, `visibility`.
 """
 
 from __future__ import annotations
@@ -17,15 +18,21 @@ from grader.report.files import atomic_write
 from grader.report.grades_csv import grades_csv
 from grader.report.html import render_html
 from grader.report.junit import junit_xml
+from grader.report.markdown import summary_markdown
+from grader.report.mistakes import mistakes, mistakes_csv
 from grader.report.results_json import results_json
 
 __all__ = [
     "atomic_write",
     "grades_csv",
     "junit_xml",
+    "mistakes",
+    "mistakes_csv",
     "render_html",
     "results_json",
+    "summary_markdown",
     "write_class",
+    "write_markdown",
     "write_submission",
 ]
 
@@ -53,6 +60,14 @@ def write_submission(
     return folder
 
 
+def write_markdown(
+    result: GradeResult, *, assignment: Assignment, path: Path, reveal: bool
+) -> Path:
+    """Write the Markdown summary of one submission (e.g. to $GITHUB_STEP_SUMMARY)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(path, text=summary_markdown(result, assignment=assignment, reveal=reveal))
+
+
 def write_class(
     results: list[GradeResult],
     *,
@@ -61,8 +76,11 @@ def write_class(
     out_dir: Path,
     reveal: bool,
 ) -> Path:
-    """Write the class page (index.html, similar/) and grades.csv; return index.html."""
+    """Write the class page (index.html, similar/), grades.csv and mistakes.csv; return
+    index.html."""
     atomic_write(out_dir / "grades.csv", text=grades_csv(results, students=students))
+    found = mistakes(results, assignment=assignment, reveal=reveal)
+    atomic_write(out_dir / "mistakes.csv", text=mistakes_csv(found))
     return write_classpage(
         results, students=students, assignment=assignment, out=out_dir, reveal=reveal
     )

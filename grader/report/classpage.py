@@ -1,7 +1,7 @@
 """The class page (index.html): every student at a glance, the score distribution,
-which checks the class missed, integrity flags, and submissions whose own code is
-similar (each pair with a side-by-side page in similar/). Rendering is pure; `write` is
-the only file I/O.
+which checks the class missed and the common mistakes behind them, integrity flags, and
+submissions whose own code is similar (each pair with a side-by-side page in similar/).
+Rendering is pure; `write` is the only file I/O.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from grader.model import Assignment, GradeResult, Outcome, SourceFile, Status, S
 from grader.report import similarity
 from grader.report.files import atomic_write
 from grader.report.html import ENV
+from grader.report.mistakes import mistakes
 
 BINS = 10
 
@@ -152,6 +153,9 @@ def render(
         "could not fetch": sum(r.status is Status.FETCH_FAILED for r in results),
         "nothing to grade": sum(r.status is Status.NOT_GRADABLE for r in results),
         "grader errors": sum(r.status is Status.INFRA_ERROR for r in results),
+        "with checks the grader could not run": sum(
+            bool(r.run and r.run.grader_faults) for r in graded
+        ),
         "with a hang": sum(
             any(c.outcome is Outcome.TIMEOUT for c in r.run.checks) for r in graded if r.run
         ),
@@ -167,6 +171,7 @@ def render(
         a=assignment,
         rows=rows(results, students=students),
         rates=check_rates(results, assignment=assignment),
+        mistakes=mistakes(results, assignment=assignment, reveal=reveal),
         hist=histogram(percents),
         bins=BINS,
         counts=counts,

@@ -108,7 +108,7 @@ def feedback_text(check: CheckResult | None, *, detail: Detail = Detail.FULL) ->
     if detail is Detail.NONE:
         return f"{OUTCOME_WORDS[check.outcome]}. {DETAIL_NOTE[detail]}"
     if check.outcome is Outcome.PASSED:
-        return "\n".join(["Passed.", *_advice(check), *_exchange_text(check)])
+        return "\n".join(["Passed.", *_advice(check), *exchange_text(check)])
     parts = [safe(check.message)]
     if check.hang:
         parts.append(f"Hang: {HANG[check.hang]}.")
@@ -119,7 +119,7 @@ def feedback_text(check: CheckResult | None, *, detail: Detail = Detail.FULL) ->
     for d in check.diagnoses:
         evidence = f"\n  Evidence: {_indent(safe(d.evidence))}" if d.evidence else ""
         parts.append(f"Why: {safe(d.text)}{evidence}")
-    parts.extend(_exchange_text(check))
+    parts.extend(exchange_text(check))
     for o in check.outputs:
         parts.append(f"{output_heading(o)}:\n  {_indent(show_output(o))}")
     if check.reproduce:
@@ -134,7 +134,8 @@ def _advice(check: CheckResult) -> list[str]:
     return [f"Advice (no points): {safe(d.text)}" for d in check.diagnoses]
 
 
-def _exchange_text(check: CheckResult) -> list[str]:
+def exchange_text(check: CheckResult) -> list[str]:
+    """The transcript of a check, one block per exchange (sent, received, expected)."""
     out = []
     for ex in check.exchanges:
         timing = f" ({ex.elapsed_s:.3f} s)" if ex.elapsed_s is not None else ""

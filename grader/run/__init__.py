@@ -92,7 +92,12 @@ class SandboxRunner:
         if settings.require_sandbox:
             require_sandbox(caps)
         policy = policy_for(
-            caps, sandbox=settings.sandbox, python=settings.python, limits=settings.limits
+            caps,
+            sandbox=settings.sandbox,
+            python=settings.python,
+            limits=settings.limits,
+            run_as=settings.run_as,
+            prefer_run_as=settings.prefer_run_as,
         )
         preflight(policy)
         config = plan(job, policy=policy, check_timeout_s=settings.check_timeout_s)

@@ -30,6 +30,9 @@ from grader.sandbox.policy import SBIN_PATH
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent  # holds the grader package
 INI = Path(__file__).resolve().parent.parent / "harness" / "pytest.ini"
 MAX_RESULTS = 64 << 20  # bytes of records one harness may send
+# The harness's own address-space cap: what it keeps is bounded by design (capped copies,
+# capped outputs); this turns a bug into a failed harness instead of a starved machine.
+HARNESS_MEMORY_BYTES = 3 << 30
 # Import the grader from where it is installed whether or not that is on sys.path; -I
 # keeps the student's environment variables, user site and current folder out of here.
 BOOT = (
@@ -188,6 +191,9 @@ def _argv(
     ]
     if config.policy.netns:
         argv = [*caps.netns_command, *argv]
+    prlimit = shutil.which("prlimit", path=SBIN_PATH)
+    if prlimit:
+        argv = [prlimit, f"--as={HARNESS_MEMORY_BYTES}", "--", *argv]
     setpriv = shutil.which("setpriv", path=SBIN_PATH)
     if setpriv:
         # If the grader itself is killed (even with SIGKILL), the harness dies with it.

@@ -1,8 +1,10 @@
 """Start student processes under a Policy, and make sure none of them outlives the job.
 
-One small interface, two isolations: `bwrap` (new PID, mount, IPC and UTS namespaces, an
-unprivileged uid, read-only system, the staged submission the only writable place) and
-`none` (a plain subprocess with the same limits, for machines without namespaces). The
+One small interface, three isolations: `bwrap` (new PID, mount, IPC and UTS namespaces, an
+unprivileged uid, read-only system, the staged submission the only writable place),
+`user` (a root grader without namespaces, as in a platform's container: a separate
+unprivileged uid, the same limits, a copy of the submission it may add files to but not
+change) and `none` (a plain subprocess with the same limits). The
 network namespace is not made here: the whole trusted harness of a submission already
 runs inside a private one, and student processes share it.
 """
@@ -14,6 +16,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -65,6 +68,7 @@ PRELUDE = (
 # The programs of grader/inside, as the sandboxed interpreter sees them (read-only).
 INSIDE_CODE = "/opt/grader-inside"
 INSIDE_SOURCE = Path(__file__).resolve().parent.parent / "inside"
+USER_COPY_BASE = "/tmp"  # world-traversable, sticky
 RUN_SCRIPT = (
     "import runpy; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
 )
@@ -175,15 +179,19 @@ class Launcher:
         self._drop_uid = policy.isolation is Isolation.BWRAP and _really_root()
         if self._drop_uid:
             _readable_tree(staged)  # the student's uid reads the graded files, never writes
+        self._user_root = _user_copy(staged, policy) if policy.run_as else None
+        self._cwd = self._user_root / "submission" if self._user_root else staged
 
     @property
     def workdir(self) -> str:
         """The submission's directory as student code sees it."""
-        return INSIDE_DIR if self._bwrap else str(self.staged)
+        return INSIDE_DIR if self._bwrap else str(self._cwd)
 
     def program(self, name: str) -> str:
         """The path of a grader/inside program as student code sees it."""
-        return f"{INSIDE_CODE}/{name}" if self._bwrap else str(INSIDE_SOURCE / name)
+        if self._bwrap:
+            return f"{INSIDE_CODE}/{name}"
+        return str((self._user_root / "inside" if self._user_root else INSIDE_SOURCE) / name)
 
     def _limit_cgroups(self) -> None:
         limits = self.policy.limits
@@ -207,14 +215,14 @@ class Launcher:
         code; args never go through a shell."""
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
-        full_env = {**_PLAIN_ENV, "HOME": INSIDE_HOME if self._bwrap else str(self.staged)}
+        full_env = {**_PLAIN_ENV, "HOME": INSIDE_HOME if self._bwrap else str(self._cwd)}
         full_env.update(env or {})
         full_env["GRADER_JOB"] = self.policy.job_id
         argv = self._wrap([self.policy.python, *PYTHON_FLAGS, *_with_prelude(args)])
         try:
             popen = subprocess.Popen(
                 argv,
-                cwd=self.staged,
+                cwd=self._cwd,
                 env=full_env,
                 stdin=stdin,
                 stdout=out_w,
@@ -241,6 +249,8 @@ class Launcher:
         ]
         if self.policy.cgroup_pids is None:
             prlimit.append(f"--nproc={limits.processes}")
+        if self.policy.run_as:
+            inner = [*_setpriv(*self.policy.run_as), "--", *inner]
         argv = [*prlimit, "--", *(self._bwrap_args(inner) if self._bwrap else inner)]
         if self._cgroups:
             # The shell joins the job's cgroups before exec, so nothing escapes them by
@@ -288,23 +298,17 @@ class Launcher:
         """The end of the bwrap command: become nobody, then run `inner`."""
         if not self._drop_uid:
             return ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY), "--", *inner]
-        setpriv = shutil.which("setpriv", path=SBIN_PATH) or "setpriv"
-        drop = [
-            setpriv,
-            f"--reuid={NOBODY}",
-            f"--regid={NOBODY}",
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--no-new-privs",
-        ]
         keep = ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-        return [*keep, "--", *drop, "--", *inner]
+        return [*keep, "--", *_setpriv(NOBODY, NOBODY), "--", *inner]
 
     def close(self) -> list[int]:
         """Kill every process this submission started; return those that had escaped."""
         for proc in self.processes:
             proc.terminate()
-        return sweep(self.policy)
+        escaped = sweep(self.policy)
+        if self._user_root:
+            shutil.rmtree(self._user_root, ignore_errors=True)
+        return escaped
 
 
 def job_cgroups(policy: Policy) -> list[Path]:
@@ -349,6 +353,40 @@ def sweep(policy: Policy, settle_s: float = 0.3) -> list[int]:
         with contextlib.suppress(OSError):
             group.rmdir()
     return escaped
+
+
+def _setpriv(uid: int, gid: int) -> list[str]:
+    """argv prefix that becomes uid:gid for good: no groups, no capabilities, and nothing
+    it runs can gain privileges (setuid files included). Like `runuser -u`, but it execs
+    in place (no PAM session, no parent left in between) and sets no_new_privs."""
+    return [
+        shutil.which("setpriv", path=SBIN_PATH) or "setpriv",
+        f"--reuid={uid}",
+        f"--regid={gid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--no-new-privs",
+    ]
+
+
+def _user_copy(staged: Path, policy: Policy) -> Path:
+    """For Isolation.USER: a copy of the graded files and of grader/inside that the
+    student's uid can read but not change, in a folder of the job's own (mode 0711, so
+    the grader's other folders stay out of reach). The student may add files next to
+    its own (root-owned, sticky, group-writable by the student's group)."""
+    assert policy.run_as is not None
+    _, gid = policy.run_as
+    # Not under $TMPDIR: the trusted harness points that at a folder of its own (0700).
+    root = Path(tempfile.mkdtemp(prefix=f"grader-{policy.job_id}-", dir=USER_COPY_BASE))
+    root.chmod(0o711)
+    shutil.copytree(INSIDE_SOURCE, root / "inside", ignore=shutil.ignore_patterns("__pycache__"))
+    submission = root / "submission"
+    shutil.copytree(staged, submission, symlinks=False)
+    _readable_tree(root / "inside")
+    _readable_tree(submission)
+    os.chown(submission, 0, gid)
+    submission.chmod(0o1770)
+    return root
 
 
 def _really_root() -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,7 @@ class Policy:
     cgroup_pids: str | None = None  # a cgroup v1 hierarchy root we may create groups in
     cgroup_memory: str | None = None
     netns: bool = False
+    run_as: tuple[int, int] | None = None  # (uid, gid) of student code under Isolation.USER
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +133,20 @@ def probe() -> Capabilities:
 
 
 def policy_for(
-    caps: Capabilities, *, sandbox: bool, python: str, limits: Limits | None = None
+    caps: Capabilities,
+    *,
+    sandbox: bool,
+    python: str,
+    limits: Limits | None = None,
+    run_as: str | None = None,
+    prefer_run_as: bool = False,
 ) -> Policy:
-    """The policy of one submission: sandboxed when asked and possible, with a fresh job id."""
+    """The policy of one submission: sandboxed when asked and possible, with a fresh job id.
+
+    Without bubblewrap (or with `prefer_run_as`), a root grader given `run_as` runs
+    student code as that unprivileged user instead (Isolation.USER): its own uid, the
+    same rlimits, and the network namespace when the machine has one.
+    """
     try:
         prefixes = python_prefixes(python)
     except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
@@ -141,17 +154,36 @@ def policy_for(
             f"the student interpreter {python} does not run ({exc}); pass a Python 3 "
             "interpreter with --python."
         ) from exc
-    isolated = sandbox and caps.sandbox
+    isolated = sandbox and caps.sandbox and not (run_as and prefer_run_as)
+    user = None if isolated or not (sandbox and run_as and caps.is_root) else user_ids(run_as)
+    isolation = Isolation.BWRAP if isolated else Isolation.USER if user else Isolation.NONE
     return Policy(
-        isolation=Isolation.BWRAP if isolated else Isolation.NONE,
+        isolation=isolation,
         python=python,
         python_prefixes=prefixes,
         job_id=uuid.uuid4().hex[:12],
         limits=limits or Limits(),
         cgroup_pids=caps.cgroup_pids,
         cgroup_memory=caps.cgroup_memory,
-        netns=isolated,
+        netns=isolated or (user is not None and caps.netns),
+        run_as=user,
     )
+
+
+def user_ids(name: str) -> tuple[int, int]:
+    """The (uid, gid) of an unprivileged user to run student code as."""
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError as exc:
+        raise InfrastructureError(
+            f"there is no user '{name}' to run student code as; create it (e.g. `adduser "
+            f'{name} --no-create-home --disabled-password --gecos ""`).'
+        ) from exc
+    if entry.pw_uid == 0 or entry.pw_gid == 0:
+        raise InfrastructureError(
+            f"user '{name}' is root or in group root; student code needs an unprivileged user."
+        )
+    return entry.pw_uid, entry.pw_gid
 
 
 def python_prefixes(python: str) -> tuple[str, ...]:

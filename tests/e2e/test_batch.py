@@ -29,7 +29,7 @@ ROSTER = {
     "gus": ("server_no_reuseaddr", 95),
     "hal": ("legacy_port_12000", 100),
     "ivy": ("client_returns_what_it_sent", 94),
-    "jo": ("server_serves_one_client", 90),
+    "jo": ("server_serves_one_client", 92),
     "kim": ("passes_all_port_arg", 100),
     "lou": ("no_python_files", 0),
     "max": None,

@@ -50,6 +50,7 @@ SERVER = {
     "server_empty_connection",
     "server_sequential_clients",
     "server_restart_same_port",
+    "server_logs_chunks",
 }
 PAIR = {"pair_short_message", "pair_long_message"}
 # The optional tasks' checks (extra credit) have examples of their own: test_optional.py.
@@ -93,6 +94,7 @@ EXPECTED: dict[str, tuple[set[str], set[str], float | None]] = {
             "server_arbitrary_bytes",
             "server_message_in_pieces",
             "server_one_mebibyte",
+            "server_logs_chunks",
             "pair_short_message",
             "pair_long_message",
         },
@@ -107,7 +109,7 @@ EXPECTED: dict[str, tuple[set[str], set[str], float | None]] = {
     "server_serves_one_client": (
         {"server_empty_connection", "server_sequential_clients"},
         {"server_stops_after_first_client"},
-        90,
+        92,
     ),
     "server_never_listens": (SERVER | PAIR, {"server_never_listens"}, 40),
     "server_no_reuseaddr": ({"server_restart_same_port"}, {"address_in_use"}, 95),
@@ -126,10 +128,11 @@ EXPECTED: dict[str, tuple[set[str], set[str], float | None]] = {
             "server_one_mebibyte",
             "server_arbitrary_bytes",
             "server_message_in_pieces",
+            "server_logs_chunks",
             "pair_long_message",
         },
         {"server_echoes_first_chunk"},
-        71,
+        69,
     ),
     "server_waits_for_close": (
         SERVER - {"server_restart_same_port"} | PAIR,
@@ -144,6 +147,7 @@ EXPECTED: dict[str, tuple[set[str], set[str], float | None]] = {
         95,
     ),
     "chatty_stdout": (set(), set(), 100),
+    "server_reads_everything_logs_nothing": ({"server_logs_chunks"}, set(), 97),
 }
 
 # The example that shows each diagnosis (its report has that one and only related ones).
@@ -377,3 +381,13 @@ def test_verdicts_do_not_depend_on_check_order_or_grouping(
         return {c.check_id: (c.outcome, {d.code for d in c.diagnoses}) for c in result.run.checks}
 
     assert verdicts(again) == verdicts(first)
+
+
+def test_a_class_of_ordinary_submissions_raises_no_integrity_flag(
+    graded: Callable[[str], GradeResult],
+) -> None:
+    """Flags are for what could change a verdict or shows intent to tamper: an ordinary
+    class (template-based work, edited tests.py, bugs of every kind) raises none."""
+    flagged = {name: graded(name).flags for name in EXPECTED if graded(name).flags}
+    assert flagged == {}
+    assert any(graded(name).notes for name in EXPECTED)  # an edited tests.py is a note

@@ -16,6 +16,7 @@ import errno
 import hashlib
 import io
 import re
+import resource
 import tempfile
 import threading
 import time
@@ -50,6 +51,7 @@ MARKER = re.compile(rb"(?:^|\0)GRADER_JOB=([^\0]*)")
 # Hostile acts that cannot change whether the echo is right: these serve correctly
 # afterwards, so full marks are a fair verdict for them (what they tried is checked below).
 HARMLESS_TO_VERDICT = {
+    "hostile_shadows_socket",
     "hostile_output_flood",
     "hostile_daemon",
     "hostile_kills_parent",
@@ -382,6 +384,57 @@ def check_busy_loop(batch: Batch, tmp: Path) -> None:
     )
 
 
+def faked_echo_earns_nothing(batch: Batch, tmp: Path) -> None:
+    """A client that fakes the echo fails every check that sends a message, and the pair."""
+    res = batch.hostile
+    got = by_id(res)
+    for cid in (*SENDING_CLIENT_CHECKS, "pair_short_message", "pair_long_message"):
+        assert got[cid] is not Outcome.PASSED, f"{cid} passed:\n{verdicts(res)}"
+    assert res.score is not None and res.score.points <= 53, verdicts(res)
+
+
+def check_fake_pair(batch: Batch, tmp: Path) -> None:
+    """A server that never echoes and a client that returns its message unread: together
+    they pass nothing, since the relay saw what the server really sent."""
+    got = by_id(batch.hostile)
+    assert got["pair_short_message"] is not Outcome.PASSED, verdicts(batch.hostile)
+    assert got["pair_long_message"] is not Outcome.PASSED, verdicts(batch.hostile)
+    assert got["client_returns_what_server_sent"] is not Outcome.PASSED
+    passed = [k for k, v in server_checks(batch.hostile).items() if v is Outcome.PASSED]
+    assert passed == ["server_restart_same_port"], passed  # it does restart at once
+
+
+def check_shadows_socket(batch: Batch, tmp: Path) -> None:
+    """A student's socket.py is graded as their module and never replaces the standard
+    library: every process runs, the port function in it is credited, and the flag says so."""
+    res = batch.hostile
+    assert "SHADOW" not in all_text(res), "the student's socket.py was imported as socket"
+    assert res.score is not None and res.score.percent == 100, verdicts(res)
+    assert res.score.extra_points == 4, verdicts(res)
+    assert any("real standard library" in f.text for f in res.flags)
+
+
+def check_floods_result_pipe(batch: Batch, tmp: Path) -> None:
+    """768 MiB written into the answer pipe: each client check stops within its time limit,
+    says what happened, and the harness never holds the flood."""
+    res = batch.hostile
+    assert res.run is not None
+    for check in res.run.checks:
+        if check.check_id.startswith("client_") and check.check_id != "client_empty_message":
+            assert check.outcome is not Outcome.PASSED, verdicts(res)
+            assert check.duration_s < 2 * 2.0 + 1, (check.check_id, check.duration_s)
+            assert "private answer pipe" in check.message, check.message
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB, largest child
+    assert children < 400 * 1024, f"a process of the grader grew to {children} KiB"
+
+
+SENDING_CLIENT_CHECKS = tuple(
+    c.id
+    for c in assignment_mod.load().checks
+    if c.id.startswith("client_") and c.id not in ("client_empty_message",)
+)
+
+
 CASES: dict[str, Callable[[Batch, Path], None]] = {
     "hostile_fork_bomb": check_fork_bomb,
     "hostile_memory_bomb": check_memory_bomb,
@@ -396,6 +449,11 @@ CASES: dict[str, Callable[[Batch, Path], None]] = {
     "hostile_hijack": check_hijack,
     "hostile_fake_results": check_fake_results,
     "hostile_busy_loop": check_busy_loop,
+    "hostile_fake_echo": faked_echo_earns_nothing,
+    "hostile_guesses_the_scramble": faked_echo_earns_nothing,
+    "hostile_fake_pair": check_fake_pair,
+    "hostile_shadows_socket": check_shadows_socket,
+    "hostile_floods_result_pipe": check_floods_result_pipe,
 }
 
 

@@ -30,6 +30,7 @@ ORDER = [
     "pipeline",
     "report",
     "batch",
+    "platforms",
     "cli",
 ]
 STUDENT_SIDE = "inside"

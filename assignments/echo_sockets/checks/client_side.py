@@ -125,7 +125,7 @@ def _ended_badly(check: Check, call: ClientCall, filename: str) -> None:
             )
         check.fail(f"client() raised {call.exception_type}: {call.exception_message}")
     if call.ended is Ended.EXITED:
-        check.fail(call.exception_message + " (did it call sys.exit() or os._exit()?).")
+        check.fail(call.exception_message + ".")
 
 
 def _not_sent(check: Check, call: ClientCall, msg: str, met: Met) -> None:

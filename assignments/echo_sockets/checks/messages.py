@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import re
+
 CHUNK = 16
 SHORT = "Hello, sockets"
 SIXTEEN = "sixteen bytes!!!"
@@ -36,3 +39,21 @@ def show_text(text: str, limit: int = 120) -> str:
     if len(shown) <= limit:
         return shown
     return f"{shown[: limit - 20]}...{shown[-12:]} ({len(text)} chars)"
+
+
+_RECEIVED = re.compile(r'^\s*received "(.*)"\s*$', flags=re.MULTILINE)
+
+
+def logged_chunks(log: str) -> list[bytes]:
+    """The chunks a log names in `received "..."` lines, as bytes. A chunk logged as its
+    bytes repr (received "b'...'") counts as those bytes: what is logged matters, not how."""
+    chunks = []
+    for text in _RECEIVED.findall(log):
+        if re.fullmatch(r"b'.*'|b\".*\"", text):
+            try:
+                chunks.append(bytes(ast.literal_eval(text)))
+                continue
+            except (ValueError, SyntaxError):
+                pass
+        chunks.append(text.encode("utf-8", "surrogateescape"))
+    return chunks

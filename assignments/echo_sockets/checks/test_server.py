@@ -10,7 +10,17 @@ import time
 from collections.abc import Callable
 
 import commands
-from messages import ARBITRARY, LONG, MEBIBYTE, SHORT, SIXTEEN, THIRTY_TWO
+from messages import (
+    ARBITRARY,
+    CHUNK,
+    LONG,
+    MEBIBYTE,
+    SHORT,
+    SIXTEEN,
+    THIRTY_TWO,
+    logged_chunks,
+    show,
+)
 from server_side import settle
 
 from grader.harness import (
@@ -20,6 +30,7 @@ from grader.harness import (
     StudentServer,
     connect_and_close,
     student_traceback,
+    wait_until,
 )
 
 Echo = Callable[..., None]
@@ -172,3 +183,36 @@ def _judge_restart(check: Check, second: StudentServer, port: int) -> None:
         check.fail("the restarted server did not listen again; see its output below.")
     if second.port != port:
         check.fail(f"after the restart your server listened on {second.port}, not {port}.")
+
+
+def test_server_logs_chunks(student_server: StudentServer, echo: Echo, check: Check) -> None:
+    """The template's contract on the server's side: recv(16), and one `received "..."`
+    line per chunk in its log (stderr by default; stdout is read too)."""
+    server = student_server
+    echo(server, LONG.encode(), "the 52-byte long message")
+    wait_until(lambda: len(b"".join(logged_chunks(_log(server)))) >= len(LONG), 1.0)
+    log = _log(server)
+    chunks = logged_chunks(log)
+    check.exchange("what your server logged", received=log.encode()[-4000:])
+    if not chunks:
+        check.fail(
+            'your server logged no `received "..."` line; log each chunk as '
+            "print(f'received \"{data.decode()}\"', file=log_buffer)."
+        )
+    if b"".join(chunks) != LONG.encode():
+        joined = b"".join(chunks)
+        check.fail(
+            f'the received "..." lines of your server\'s log add up to {show(joined)} '
+            f"({len(joined)} bytes), not the {len(LONG)}-byte message: log every chunk, "
+            "each exactly as received."
+        )
+    if any(len(c) > CHUNK for c in chunks):
+        biggest = max(len(c) for c in chunks)
+        check.fail(
+            f"your server logged a chunk of {biggest} bytes: receive with conn.recv(16), so "
+            "the message travels in 16-byte chunks."
+        )
+
+
+def _log(server: StudentServer) -> str:
+    return server.proc.stderr.text() + "\n" + server.proc.stdout.text()

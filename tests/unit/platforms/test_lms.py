@@ -1,0 +1,194 @@
+"""`grade export canvas|moodle`: a batch's output folder into the files Canvas and Moodle
+import, against small exports written from their documented formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from grader import assignment as assignment_mod
+from grader import report
+from grader.batch.jobs import ungraded
+from grader.cli import main
+from grader.errors import ExitCode
+from grader.model import CheckResult, GradeResult, Isolation, Outcome, RunResult, Status, Student
+from grader.score import score
+
+# Canvas GradebookExporter: Student, ID, SIS User ID, SIS Login ID, Section, assignments
+# as "Title (id)", totals; a "Points Possible" row (4 leading spaces) and, when an
+# assignment posts manually, a "Manual Posting" row.
+CANVAS = (
+    "Student,ID,SIS User ID,SIS Login ID,Section,Echo server and client over TCP sockets "
+    "(4242),Quiz 1 (77),Current Score,Final Score\n"
+    "    Points Possible,,,,,100.00,10.00,(read only),(read only)\n"
+    ",,,,,Manual Posting,,,\n"
+    '"Lovelace, Ada",101,S1,ada@uni.edu,Sec A,,9.00,90.00,90.00\n'
+    '"Babbage, Bob",102,S2,BOB@uni.edu,Sec A,,8.00,80.00,80.00\n'
+    '"Hopper, Cy",103,S3,cy@uni.edu,Sec B,,7.00,70.00,70.00\n'
+    '"Dijkstra, Dee",104,S4,dee@uni.edu,Sec B,,6.00,60.00,60.00\n'
+    '"Fay, Fay",106,S6,fay@uni.edu,Sec B,,5.00,50.00,50.00\n'
+    '"Student, Test",999,,,Sec A,,,,\n'
+)
+# Moodle's grades export ("Export grades: CSV"): identity columns, items, a timestamp.
+MOODLE = (
+    "First name,Last name,ID number,Institution,Department,Email address,"
+    "Assignment: Echo (Real),Last downloaded from this course\n"
+    "Ada,Lovelace,S1,,,ada@uni.edu,-,1764500000\n"
+    "Bob,Babbage,S2,,,bob@uni.edu,-,1764500000\n"
+    "Cy,Hopper,S3,,,cy@uni.edu,-,1764500000\n"
+    "Fay,Fay,S6,,,fay@uni.edu,-,1764500000\n"
+)
+ROSTER = ("ada@uni.edu", "bob@uni.edu", "cy@uni.edu", "dee@uni.edu", "eve@uni.edu")
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A batch's output folder as `grade --roster` writes it (grades.csv, results)."""
+    spec = assignment_mod.load("echo_sockets")
+    out = tmp_path_factory.mktemp("grades")
+    students = tuple(Student(i, f"repo-{i}", name=i.split("@")[0]) for i in ROSTER)
+
+    def graded(ident: str, failing: set[str]) -> GradeResult:
+        checks = tuple(
+            CheckResult(c.id, Outcome.FAILED if c.id in failing else Outcome.PASSED)
+            for c in spec.checks
+        )
+        run = RunResult(checks, 1.0, isolation=Isolation.BWRAP)
+        return GradeResult(
+            ident,
+            Status.GRADED,
+            spec.name,
+            spec.digest,
+            "test",
+            run=run,
+            score=score(run, assignment=spec, reveal=True),
+        )
+
+    results = [
+        graded("ada@uni.edu", {"server_short_message"}),  # 95 and 9 extra
+        graded("bob@uni.edu", {c.id for c in spec.checks if c.category == "client"}),
+        ungraded(
+            "cy@uni.edu", assignment=spec, status=Status.NO_SUBMISSION, problem="no repository yet."
+        ),
+        ungraded(
+            "dee@uni.edu", assignment=spec, status=Status.INFRA_ERROR, problem="the sandbox broke."
+        ),
+        graded("eve@uni.edu", set()),
+    ]
+    for r in results:
+        report.write_submission(r, assignment=spec, out_dir=out, reveal=True)
+    report.write_class(results, students=students, assignment=spec, out_dir=out, reveal=True)
+    return out
+
+
+def rows(path: Path, delimiter: str = ",") -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text()), delimiter=delimiter))
+
+
+def test_canvas_fills_the_assignment_column_and_lists_who_did_not_match(
+    batch: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text("\ufeff" + CANVAS, encoding="utf-8")
+    out = io.StringIO()
+    argv = ["export", "canvas", str(batch), "--gradebook", str(export)]
+    argv += ["--match", "SIS Login ID", "-o", str(tmp_path / "canvas.csv")]
+    assert main(argv, stdout=out) == ExitCode.OK
+    table = rows(tmp_path / "canvas.csv")
+    assert table[0] == [
+        "Student",
+        "ID",
+        "SIS User ID",
+        "SIS Login ID",
+        "Section",
+        "Echo server and client over TCP sockets (4242)",  # matched by title, id kept
+    ]
+    assert table[1] == ["    Points Possible", "", "", "", "", "100.00"]
+    by_login = {r[3]: r[5] for r in table[2:]}
+    assert by_login == {
+        "ada@uni.edu": "95.00",  # extra credit only with --extra
+        "BOB@uni.edu": "",  # case differs: not matched, left blank
+        "cy@uni.edu": "0.00",  # no submission: the student's zero
+        "dee@uni.edu": "",  # the grader failed: blank, never zero
+        "fay@uni.edu": "",  # not in the batch
+        "": "",  # Canvas's test student
+    }
+    said = out.getvalue()
+    assert "wrote" in said and "1 grades" not in said
+    assert "graded but not in the LMS file (not written): 2" in said
+    assert "bob@uni.edu (SIS Login ID 'bob@uni.edu') (the export has 'BOB@uni.edu')" in said
+    assert "eve@uni.edu" in said
+    assert "in the LMS file but not in the batch (left blank): 3" in said
+    assert "Fay, Fay (SIS Login ID fay@uni.edu)" in said
+    assert "dee@uni.edu (infra_error: the sandbox broke.)" in said
+
+
+def test_canvas_with_a_mapping_semicolons_extra_credit_and_a_new_column(
+    batch: Path, tmp_path: Path
+) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text(CANVAS.replace(",", ";").replace(";Echo server", ";Other (1)"))
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("identifier,canvas id\nada@uni.edu,101\nbob@uni.edu,102\n")
+    argv = ["export", "canvas", str(batch), "--gradebook", str(export), "--match", "ID"]
+    argv += ["--map", str(mapping), "--extra", "--title", "HW3 echo", "-o", str(tmp_path / "c")]
+    out = io.StringIO()
+    assert main(argv, stdout=out) == ExitCode.OK
+    table = rows(tmp_path / "c", ";")
+    assert table[0][-1] == "HW3 echo" and table[1][-1] == "100.00"
+    assert {r[1]: r[-1] for r in table[2:]}["101"] == "104.00"  # 95 + 9 extra
+    assert {r[1]: r[-1] for r in table[2:]}["102"] == "69.00"  # 60 + 9 extra
+    assert "new column 'HW3 echo': Canvas creates an assignment" in out.getvalue()
+
+
+def test_canvas_refuses_a_file_that_is_not_its_export(
+    batch: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "x.csv"
+    export.write_text("name,email\nada,ada@uni.edu\n")
+    argv = ["export", "canvas", str(batch), "--gradebook", str(export), "--match", "email"]
+    assert main([*argv, "-o", str(tmp_path / "o.csv")]) == ExitCode.USAGE
+    assert "is not a Canvas gradebook export" in capsys.readouterr().err
+    export.write_text(CANVAS)
+    argv[-1] = "Email"
+    assert main([*argv, "-o", str(tmp_path / "o.csv")]) == ExitCode.USAGE
+    assert "has no column 'Email'" in capsys.readouterr().err
+
+
+def test_moodle_writes_identifier_grade_feedback_for_participants_only(
+    batch: Path, tmp_path: Path
+) -> None:
+    participants = tmp_path / "moodle.csv"
+    participants.write_text(MOODLE)
+    out = io.StringIO()
+    argv = ["export", "moodle", str(batch), "--gradebook", str(participants)]
+    argv += ["--match", "Email address", "-o", str(tmp_path / "m.csv")]
+    assert main(argv, stdout=out) == ExitCode.OK
+    table = rows(tmp_path / "m.csv")
+    title = "Echo server and client over TCP sockets"
+    assert table[0] == ["identifier", title, f"{title} feedback"]
+    by_id = {r[0]: r for r in table[1:]}
+    assert set(by_id) == {"ada@uni.edu", "bob@uni.edu", "cy@uni.edu"}  # eve: no such user
+    assert by_id["ada@uni.edu"][1] == "95.00"
+    assert "Failed: Server echoes a message shorter than 16 bytes" in by_id["ada@uni.edu"][2]
+    assert "hidden" not in by_id["bob@uni.edu"][2].lower()
+    assert "exactly 32 bytes" not in by_id["bob@uni.edu"][2]  # a hidden check's title
+    assert by_id["cy@uni.edu"][1:] == ["0.00", "0 points: no repository yet."]
+    said = out.getvalue()
+    assert "graded but not in the LMS file (not written): 2" in said  # eve and dee
+    assert "in the LMS file but not in the batch (left blank): 1" in said
+    assert "  fay@uni.edu" in said
+
+
+def test_moodle_without_participants_warns_that_one_unknown_user_aborts_the_import(
+    batch: Path, tmp_path: Path
+) -> None:
+    out = io.StringIO()
+    argv = ["export", "moodle", str(batch), "--extra", "-o", str(tmp_path / "m.csv")]
+    assert main(argv, stdout=out) == ExitCode.OK
+    assert "Moodle aborts the whole import" in out.getvalue()
+    assert "ada@uni.edu: 104 is above 100" in out.getvalue()
+    assert len(rows(tmp_path / "m.csv")) == 1 + 4  # everyone but dee (left blank)
