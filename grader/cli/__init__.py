@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
         if args_in[:1] == ["view"]:
             return view.main(args_in[1:], out)
         if args_in[:1] and args_in[0] in platforms.COMMANDS:
-            return platforms.main(args_in, out)
+            return platforms.main(args_in, out=out)
         return _main(_parser().parse_args(args_in), out)
     except GraderError as exc:
         print(f"grade: {exc}", file=sys.stderr)
@@ -170,14 +170,18 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
         student=args.name,
         deadline=_deadline(args.deadline),
     )
-    folder = report.write_submission(result, spec, settings.out_dir, reveal=settings.reveal)
+    folder = report.write_submission(
+        result, assignment=spec, out_dir=settings.out_dir, reveal=settings.reveal
+    )
     if args.markdown is not None:
-        report.write_markdown(result, spec, args.markdown, reveal=settings.reveal)
+        report.write_markdown(result, assignment=spec, path=args.markdown, reveal=settings.reveal)
     if args.json:
-        data = report.results_json(result, spec, reveal=settings.reveal)
+        data = report.results_json(result, assignment=spec, reveal=settings.reveal)
         print(json.dumps(data, indent=2), file=out)
     else:
-        summary.print_summary(result, spec, folder=folder, out=out, reveal=settings.reveal)
+        summary.print_summary(
+            result, assignment=spec, folder=folder, out=out, reveal=settings.reveal
+        )
     return _exit_code(result, fail_under=args.fail_under)
 
 

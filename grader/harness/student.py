@@ -261,14 +261,24 @@ def call_client(
         keep_stdin=linger,
         before_kill=before_kill,
     )
+    return _client_call(
+        ran,
+        workdir=launcher.workdir,
+        waited_on_timer=bool(timer),
+        peer_closed=snapshot[0] if snapshot else False,
+    )
+
+
+def _client_call(ran: Ran, *, workdir: str, waited_on_timer: bool, peer_closed: bool) -> ClientCall:
+    """What a finished run of client() did: how it ended, and the runner's answer if any."""
     call = ClientCall(
         ran.ended or Ended.RETURNED,
         ran.elapsed_s,
-        workdir=launcher.workdir,
+        workdir=workdir,
         outputs=ran.outputs,
         timer_s=ran.idle.timer_s,
-        waited_on_timer=bool(timer),
-        peer_closed=snapshot[0] if snapshot else False,
+        waited_on_timer=waited_on_timer,
+        peer_closed=peer_closed,
     )
     if ran.ended is None:
         _client_answer(ran.raw, call, ran.proc.returncode)

@@ -100,7 +100,7 @@ class SandboxRunner:
             prefer_run_as=settings.prefer_run_as,
         )
         preflight(policy)
-        config = plan(job, policy, check_timeout_s=settings.check_timeout_s)
+        config = plan(job, policy=policy, check_timeout_s=settings.check_timeout_s)
         with tempfile.TemporaryDirectory(prefix="grader-harness-") as home:
             return self._run(job.assignment, config, caps, Path(home))
 
@@ -123,8 +123,8 @@ class SandboxRunner:
                 running.append(
                     harnesses.start(
                         group_config,
-                        targets,
-                        assignment.checks_dir,
+                        targets=targets,
+                        checks_dir=assignment.checks_dir,
                         caps=caps,
                         home=home,
                         supervisor=self.supervisor,
@@ -144,14 +144,14 @@ def _result(
     budget = assignment.submission_budget_s
     timed_out = any(h.timed_out for h in running)
     known = [c.id for c in assignment.checks]
-    parsed: list[Parsed] = [parse(h.raw, known) for h in running]
+    parsed: list[Parsed] = [parse(h.raw, known=known) for h in running]
     missing = (
         f"this check did not run: grading your submission hit its {budget:g} s budget "
         "before reaching it."
         if timed_out
         else "this check did not report a result (the check harness stopped early)."
     )
-    checks = results(parsed, assignment.checks, missing=missing)
+    checks = results(parsed, specs=assignment.checks, missing=missing)
     if not any(p.checks or p.errors for p in parsed) and not timed_out:
         said = " ".join(h.output.text()[-300:] for h in running)
         raise InfrastructureError(
@@ -177,7 +177,7 @@ def _result(
     )
 
 
-def plan(job: Job, policy: Policy, *, check_timeout_s: float | None = None) -> RunConfig:
+def plan(job: Job, *, policy: Policy, check_timeout_s: float | None = None) -> RunConfig:
     """The harness's plan for one submission (its protocol.RunConfig)."""
     assignment = job.assignment
     inspection = job.inspection

@@ -129,9 +129,9 @@ class HarnessProcess:
 
 def start(
     config: RunConfig,
+    *,
     targets: list[Path],
     checks_dir: Path,
-    *,
     caps: Capabilities,
     home: Path,
     supervisor: Supervisor,

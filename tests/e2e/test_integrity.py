@@ -95,9 +95,11 @@ def test_a_flood_is_flagged_for_instructors_and_costs_nothing(
     assert result.score is not None and result.score.percent == 100
     assert [f.kind for f in result.flags] == [FlagKind.OUTPUT_FLOOD]
     text = result.flags[0].text
-    assert text in render_html(result, echo_assignment, reveal=True)
-    assert "Integrity flags" not in render_html(result, echo_assignment, reveal=False)
-    assert "flags" not in results_json(result, echo_assignment, reveal=False)["extra_data"]
-    assert results_json(result, echo_assignment, reveal=True)["extra_data"]["flags"] == [
+    assert text in render_html(result, assignment=echo_assignment, reveal=True)
+    assert "Integrity flags" not in render_html(result, assignment=echo_assignment, reveal=False)
+    assert (
+        "flags" not in results_json(result, assignment=echo_assignment, reveal=False)["extra_data"]
+    )
+    assert results_json(result, assignment=echo_assignment, reveal=True)["extra_data"]["flags"] == [
         {"kind": "output_flood", "text": text}
     ]
