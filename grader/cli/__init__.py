@@ -12,12 +12,13 @@ import json
 import logging
 import os
 import sys
+import time
 import traceback
 from datetime import datetime
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from grader import __version__, assignment, report
+from grader import __version__, assignment, report, trace
 from grader.batch import grade_roster, roster, selfcheck
 from grader.batch.cluster import Cluster, worker_task
 from grader.cli import platforms, progress, summary, view
@@ -102,6 +103,7 @@ def _batch_options(b: argparse._ArgumentGroup) -> None:
 
 
 def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
+    trace.record("cli main", time.monotonic(), 0.0)
     out = stdout or sys.stdout
     args_in = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
@@ -163,16 +165,18 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("--fail-under must be a percentage between 0 and 100.")
     settings = _settings(args, batch=False)
     spec = assignment.load(args.assignment)
-    result = grade(
-        args.source,
-        assignment=spec,
-        settings=settings,
-        student=args.name,
-        deadline=_deadline(args.deadline),
-    )
-    folder = report.write_submission(
-        result, assignment=spec, out_dir=settings.out_dir, reveal=settings.reveal
-    )
+    with trace.span("grade"):
+        result = grade(
+            args.source,
+            assignment=spec,
+            settings=settings,
+            student=args.name,
+            deadline=_deadline(args.deadline),
+        )
+    with trace.span("report"):
+        folder = report.write_submission(
+            result, assignment=spec, out_dir=settings.out_dir, reveal=settings.reveal
+        )
     if args.markdown is not None:
         report.write_markdown(result, assignment=spec, path=args.markdown, reveal=settings.reveal)
     if args.json:

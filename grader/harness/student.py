@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from grader import trace
 from grader.harness.idle import IdleCheck
 from grader.harness.netns import Netns
 from grader.harness.peers import Traffic
@@ -75,6 +76,7 @@ class StudentServer:
             proc = launcher.spawn(args, name="your server", env=env)
         server = cls(proc, port, workdir=launcher.workdir, netns=netns)
         server.wait_listening(timeout_s)
+        trace.record("student server start", proc.started, time.monotonic() - proc.started)
         return server
 
     def listening_ports(self) -> list[int]:
@@ -366,6 +368,8 @@ def run_runner(
     clock = Clock(timeout_s)
     raw, ended = _collect(result_r, proc, idle, clock, blocked)
     elapsed = time.monotonic() - clock.start
+    trace.record("student runner start", proc.started, clock.start - proc.started)
+    trace.record("student call", clock.start, elapsed)
     if before_kill is not None:
         before_kill()
     if keep_stdin:

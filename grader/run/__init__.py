@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Protocol
 
+from grader import trace
 from grader.errors import InfrastructureError
 from grader.model import Assignment, Isolation, RunResult
 from grader.protocol import CheckPlan, RunConfig, StagedFile, StagedFunction, StagedServer
@@ -99,9 +100,13 @@ class SandboxRunner:
             run_as=settings.run_as,
             prefer_run_as=settings.prefer_run_as,
         )
-        preflight(policy)
+        with trace.span("preflight"):
+            preflight(policy)
         config = plan(job, policy=policy, check_timeout_s=settings.check_timeout_s)
-        with tempfile.TemporaryDirectory(prefix="grader-harness-") as home:
+        with (
+            tempfile.TemporaryDirectory(prefix="grader-harness-") as home,
+            trace.span("checks (harnesses, wall)"),
+        ):
             return self._run(job.assignment, config, caps, Path(home))
 
     def _run(

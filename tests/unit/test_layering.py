@@ -13,6 +13,7 @@ GRADER = Path(__file__).resolve().parents[2] / "grader"
 # Bottom to top: a module may import its own layer and the ones before it.
 ORDER = [
     "errors",
+    "trace",
     "model",
     "settings",
     "codec",
