@@ -21,7 +21,7 @@ def enabled() -> bool:
     return bool(os.environ.get(ENV))
 
 
-def record(name: str, start: float, seconds: float) -> None:
+def record(name: str, *, start: float, seconds: float = 0.0) -> None:
     """Append one span (when tracing is on); never fails the grading."""
     path = os.environ.get(ENV)
     if not path:
@@ -39,4 +39,4 @@ def span(name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        record(name, start, time.monotonic() - start)
+        record(name, start=start, seconds=time.monotonic() - start)

@@ -103,7 +103,7 @@ def _batch_options(b: argparse._ArgumentGroup) -> None:
 
 
 def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
-    trace.record("cli main", time.monotonic(), 0.0)
+    trace.record("cli main", start=time.monotonic(), seconds=0.0)
     out = stdout or sys.stdout
     args_in = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.WARNING, format="%(message)s")

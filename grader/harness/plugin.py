@@ -86,7 +86,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    tracing.record("harness ready", time.monotonic(), 0.0)
+    tracing.record("harness ready", start=time.monotonic(), seconds=0.0)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -151,7 +151,9 @@ def _write(item: pytest.Item, phases: Phases) -> None:
             outcome, duration_s=duration, message=phases.message, trace=phases.trace
         )
     harness(item.config).write(Record(SCHEMA, check=result))
-    tracing.record(f"check {result.check_id}", time.monotonic() - phases.seconds, phases.seconds)
+    tracing.record(
+        f"check {result.check_id}", start=time.monotonic() - phases.seconds, seconds=phases.seconds
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -76,7 +76,9 @@ class StudentServer:
             proc = launcher.spawn(args, name="your server", env=env)
         server = cls(proc, port, workdir=launcher.workdir, netns=netns)
         server.wait_listening(timeout_s)
-        trace.record("student server start", proc.started, time.monotonic() - proc.started)
+        trace.record(
+            "student server start", start=proc.started, seconds=time.monotonic() - proc.started
+        )
         return server
 
     def listening_ports(self) -> list[int]:
@@ -368,8 +370,8 @@ def run_runner(
     clock = Clock(timeout_s)
     raw, ended = _collect(result_r, proc, idle, clock, blocked)
     elapsed = time.monotonic() - clock.start
-    trace.record("student runner start", proc.started, clock.start - proc.started)
-    trace.record("student call", clock.start, elapsed)
+    trace.record("student runner start", start=proc.started, seconds=clock.start - proc.started)
+    trace.record("student call", start=clock.start, seconds=elapsed)
     if before_kill is not None:
         before_kill()
     if keep_stdin:

@@ -165,7 +165,7 @@ def start(
         for fd in (config_r, results_w, out_w):
             os.close(fd)
     supervisor.add(proc)
-    trace.record("harness spawned", time.monotonic(), 0.0)
+    trace.record("harness spawned", start=time.monotonic(), seconds=0.0)
     threading.Thread(target=_send, args=(config_w, config), daemon=True).start()
     return HarnessProcess(
         proc, OutputCapture("grader harness", out_r), Answer(results_r), config, supervisor

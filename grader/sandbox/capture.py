@@ -48,7 +48,7 @@ class OutputCapture:
         finally:
             os.close(self._fd)
             spent = time.thread_time() - cpu
-            trace.record("output handling (CPU)", time.monotonic() - spent, spent)
+            trace.record("output handling (CPU)", start=time.monotonic() - spent, seconds=spent)
 
     def _take(self, chunk: bytes) -> None:
         self.total += len(chunk)
