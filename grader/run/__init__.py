@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Protocol
 
+from grader import trace
 from grader.errors import InfrastructureError
 from grader.model import Assignment, Isolation, RunResult
 from grader.protocol import CheckPlan, RunConfig, StagedFile, StagedFunction, StagedServer
@@ -113,9 +114,13 @@ class SandboxRunner:
             run_as=settings.run_as,
             prefer_run_as=settings.prefer_run_as,
         )
-        preflight(policy, caps)
-        config = plan(job, policy, check_timeout_s=settings.check_timeout_s)
-        with tempfile.TemporaryDirectory(prefix="grader-harness-") as home:
+        with trace.span("preflight"):
+            preflight(policy, caps)
+        config = plan(job, policy=policy, check_timeout_s=settings.check_timeout_s)
+        with (
+            tempfile.TemporaryDirectory(prefix="grader-harness-") as home,
+            trace.span("checks (harnesses, wall)"),
+        ):
             return self._run(job.assignment, config, caps, Path(home))
 
     def _run(
@@ -139,8 +144,8 @@ class SandboxRunner:
                 running.append(
                     harnesses.start(
                         group_config,
-                        targets,
-                        assignment.checks_dir,
+                        targets=targets,
+                        checks_dir=assignment.checks_dir,
                         caps=caps,
                         home=home,
                         supervisor=self.supervisor,
@@ -160,14 +165,14 @@ def _result(
     budget = assignment.submission_budget_s
     timed_out = any(h.timed_out for h in running)
     known = [c.id for c in assignment.checks]
-    parsed: list[Parsed] = [parse(h.raw, known) for h in running]
+    parsed: list[Parsed] = [parse(h.raw, known=known) for h in running]
     missing = (
         f"this check did not run: grading your submission hit its {budget:g} s budget "
         "before reaching it."
         if timed_out
         else "this check did not report a result (the check harness stopped early)."
     )
-    checks = results(parsed, assignment.checks, missing=missing)
+    checks = results(parsed, specs=assignment.checks, missing=missing)
     # A harness that said nothing at all (not even its session's end) never started: the
     # grader's fault, whatever the other harnesses found.
     silent = [
@@ -200,7 +205,7 @@ def _result(
     )
 
 
-def plan(job: Job, policy: Policy, *, check_timeout_s: float | None = None) -> RunConfig:
+def plan(job: Job, *, policy: Policy, check_timeout_s: float | None = None) -> RunConfig:
     """The harness's plan for one submission (its protocol.RunConfig)."""
     assignment = job.assignment
     inspection = job.inspection
