@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
         if args_in[:1] == ["view"]:
-            return view.main(args_in[1:], out)
+            return view.main(args_in[1:], out=out)
         if args_in[:1] and args_in[0] in platforms.COMMANDS:
             return platforms.main(args_in, out=out)
         if args_in[:1] == ["template"]:
@@ -226,7 +226,7 @@ def _check_sandbox(out: TextIO) -> int:
     print(f"network namespaces:  {yes[caps.netns]}", file=out)
     print(f"running as root:     {yes[caps.is_root]}", file=out)
     print("limits on student code:", file=out)
-    for line in limits_in_force(caps, DEFAULTS.limits):
+    for line in limits_in_force(caps, limits=DEFAULTS.limits):
         print(f"  {line}", file=out)
     for problem in (*caps.problems, *caps.notes):
         print(f"- {problem}", file=out)

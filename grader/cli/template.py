@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def write(folder: Path, template: Path) -> list[str]:
+def write(folder: Path, *, template: Path) -> list[str]:
     """Copy the template's files into folder (made if missing); never overwrite a file."""
     files = sorted(
         p.relative_to(template)
@@ -45,7 +45,7 @@ def write(folder: Path, template: Path) -> list[str]:
     return [str(f) for f in files]
 
 
-def main(argv: list[str], out: TextIO) -> int:
+def main(argv: list[str], *, out: TextIO) -> int:
     args = _parser().parse_args(argv)
     spec = assignment.load(args.assignment)
     if spec.template_dir is None or not spec.template_dir.is_dir():
@@ -53,7 +53,7 @@ def main(argv: list[str], out: TextIO) -> int:
     folder = args.folder or Path(spec.name)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder} is a file; give `grade template` a folder.")
-    written = write(folder, spec.template_dir)
+    written = write(folder, template=spec.template_dir)
     print(f"wrote the {spec.name} template to {folder}/: {', '.join(written)}", file=out)
     readme = " (start with its README.md)" if "README.md" in written else ""
     print(f"next: fill it in{readme}, then run `grade {folder}`.", file=out)

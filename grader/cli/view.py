@@ -93,7 +93,7 @@ class _Results(http.server.BaseHTTPRequestHandler):
         return target
 
 
-def serve(folder: Path, port: int = 0) -> tuple[http.server.ThreadingHTTPServer, str]:
+def serve(folder: Path, *, port: int = 0) -> tuple[http.server.ThreadingHTTPServer, str]:
     """Start serving folder in a background thread; return the server and its URL (which
     holds the token: without it, nothing is served)."""
     token = secrets.token_urlsafe(18)
@@ -115,7 +115,7 @@ def _open_privately(url: str) -> Path:
     return folder
 
 
-def main(argv: list[str], out: TextIO) -> int:
+def main(argv: list[str], *, out: TextIO) -> int:
     """`grade view [DIR]`: serve until Ctrl-C."""
     folder = Path(argv[0] if argv else "grades")
     if len(argv) > 1 or not folder.is_dir():

@@ -115,7 +115,7 @@ class SandboxRunner:
             prefer_run_as=settings.prefer_run_as,
         )
         with trace.span("preflight"):
-            preflight(policy, caps)
+            preflight(policy, caps=caps)
         config = plan(job, policy=policy, check_timeout_s=settings.check_timeout_s)
         with (
             tempfile.TemporaryDirectory(prefix="grader-harness-") as home,
@@ -246,10 +246,10 @@ def ready(settings: Settings) -> None:
         run_as=settings.run_as,
         prefer_run_as=settings.prefer_run_as,
     )
-    preflight(policy, caps, harness=True)
+    preflight(policy, caps=caps, harness=True)
 
 
-def preflight(policy: Policy, caps: Capabilities | None = None, *, harness: bool = False) -> None:
+def preflight(policy: Policy, *, caps: Capabilities | None = None, harness: bool = False) -> None:
     """Start the student interpreter under the policy (in the sandbox, when sandboxed),
     and with `harness` a check harness that only imports (in its network namespace), once
     per process and policy, before any check: if one cannot start, this raises and no
@@ -261,14 +261,14 @@ def preflight(policy: Policy, caps: Capabilities | None = None, *, harness: bool
         if all(k in _PREFLIGHT_DONE for k in todo):
             return
         probe = (
-            harnesses.start_probe(policy, caps or capabilities(policy.portable))
+            harnesses.start_probe(policy, caps=caps or capabilities(policy.portable))
             if harness
             else None
         )
         try:
             _interpreter_starts(policy)
         finally:
-            problem = harnesses.probe_result(probe, PREFLIGHT_S) if probe else ""
+            problem = harnesses.probe_result(probe, timeout_s=PREFLIGHT_S) if probe else ""
         if problem:
             raise InfrastructureError(
                 f"the grader's check harness does not start here ({problem}); run "

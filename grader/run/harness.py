@@ -211,7 +211,7 @@ def _argv(
     return argv
 
 
-def start_probe(policy: Policy, caps: Capabilities) -> subprocess.Popen[str]:
+def start_probe(policy: Policy, *, caps: Capabilities) -> subprocess.Popen[str]:
     """Start a harness that only imports what a harness needs (and, with namespaces, in
     its namespace, makes a check's network): the preflight's look at the trusted side."""
     argv = [sys.executable, "-I", "-c", PROBE, str(PACKAGE_ROOT)]
@@ -228,7 +228,7 @@ def start_probe(policy: Policy, caps: Capabilities) -> subprocess.Popen[str]:
     )
 
 
-def probe_result(proc: subprocess.Popen[str], timeout_s: float) -> str:
+def probe_result(proc: subprocess.Popen[str], *, timeout_s: float) -> str:
     """'' if the probe harness worked, else the last thing it said."""
     try:
         _, err = proc.communicate(timeout=timeout_s)

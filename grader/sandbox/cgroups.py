@@ -41,9 +41,9 @@ class Found:
     why_not_v2: str = ""
 
 
-def find(mount: Path = MOUNT, self_cgroup: Path = SELF) -> Found:
+def find(mount: Path = MOUNT, *, self_cgroup: Path = SELF) -> Found:
     """Prefer a delegated cgroup v2 subtree; else writable cgroup v1 hierarchies."""
-    v2, why = delegated_v2(mount, self_cgroup)
+    v2, why = delegated_v2(mount, self_cgroup=self_cgroup)
     if v2 is not None:
         return Found(v2=str(v2))
     return Found(pids_v1=_v1(mount, "pids"), memory_v1=_v1(mount, "memory"), why_not_v2=why)
@@ -74,7 +74,7 @@ def own_v2_path(self_cgroup: Path = SELF) -> str | None:
     return None
 
 
-def delegated_v2(mount: Path = MOUNT, self_cgroup: Path = SELF) -> tuple[Path | None, str]:
+def delegated_v2(mount: Path = MOUNT, *, self_cgroup: Path = SELF) -> tuple[Path | None, str]:
     """The grader-jobs folder of a cgroup v2 subtree this process may manage (set up
     now: see the module's docstring), or None and why not."""
     if not (mount / "cgroup.controllers").is_file():

@@ -445,7 +445,7 @@ def survivors(policy: Policy) -> list[int]:
     return sorted(pids)
 
 
-def sweep(policy: Policy, settle_s: float = 0.3) -> list[int]:
+def sweep(policy: Policy, *, settle_s: float = 0.3) -> list[int]:
     """Kill whatever of a job is still alive; return the processes that had escaped.
 
     Processes killed a moment ago may still be on their way out (a PID namespace dies

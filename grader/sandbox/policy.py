@@ -138,7 +138,7 @@ APPARMOR_FIX = (
 )
 
 
-def namespace_problem(tool: str, said: str, host: Host) -> str:
+def namespace_problem(tool: str, *, said: str, host: Host) -> str:
     """Why `tool` could not make its namespaces, from what it said and the kernel's
     settings, with the fix: one sentence."""
     failed = f"{tool} cannot create namespaces here ({said})"
@@ -188,25 +188,7 @@ def probe(
     root = os.geteuid() == 0 if hasattr(os, "geteuid") else False
     ns = netns_command(path) if not portable else ()
     if portable or not sys.platform.startswith("linux"):
-        why = (
-            f"the sandbox needs Linux (bubblewrap, namespaces, /proc) and this is {sys.platform}"
-            if not sys.platform.startswith("linux")
-            else "GRADER_PORTABLE=1 turns off Linux's facilities (bubblewrap, namespaces, /proc)"
-        )
-        return Capabilities(
-            bwrap=None,
-            bwrap_works=False,
-            netns=False,
-            netns_command=ns,
-            cgroup_pids=None,
-            cgroup_memory=None,
-            is_root=root,
-            portable=True,
-            problems=(
-                f"{why}: student code runs unsandboxed, and a hang ends at the check's time "
-                "limit; on Windows, install the grader in WSL to get the sandbox.",
-            ),
-        )
+        return _without_linux(ns, root=root)
     host = host or Host.read()
     root = host.root
     problems: list[str] = []
@@ -220,10 +202,10 @@ def probe(
     else:
         bwrap_works, said = _run(bwrap_probe(bwrap, root=root))
         if not bwrap_works:
-            problems.append(namespace_problem("bubblewrap", said, host))
+            problems.append(namespace_problem("bubblewrap", said=said, host=host))
     netns, said = _run([*ns, "true"])
     if not netns:
-        problem = namespace_problem("unshare --net", said, host)
+        problem = namespace_problem("unshare --net", said=said, host=host)
         if problem not in problems:
             problems.append(problem)
     found = cgroups.find()
@@ -239,6 +221,29 @@ def probe(
         is_root=root,
         problems=tuple(problems),
         notes=notes,
+    )
+
+
+def _without_linux(ns: tuple[str, ...], *, root: bool) -> Capabilities:
+    """macOS, Windows, or GRADER_PORTABLE=1: nothing of Linux's is used."""
+    why = (
+        f"the sandbox needs Linux (bubblewrap, namespaces, /proc) and this is {sys.platform}"
+        if not sys.platform.startswith("linux")
+        else "GRADER_PORTABLE=1 turns off Linux's facilities (bubblewrap, namespaces, /proc)"
+    )
+    return Capabilities(
+        bwrap=None,
+        bwrap_works=False,
+        netns=False,
+        netns_command=ns,
+        cgroup_pids=None,
+        cgroup_memory=None,
+        is_root=root,
+        portable=True,
+        problems=(
+            f"{why}: student code runs unsandboxed, and a hang ends at the check's time "
+            "limit; on Windows, install the grader in WSL to get the sandbox.",
+        ),
     )
 
 
@@ -328,7 +333,7 @@ def _mib(n: int) -> str:
     return f"{n >> 20} MiB"
 
 
-def limits_in_force(caps: Capabilities, limits: Limits, *, sandbox: bool = True) -> list[str]:
+def limits_in_force(caps: Capabilities, *, limits: Limits, sandbox: bool = True) -> list[str]:
     """What bounds student code here, one line per kind, for `grade --check-sandbox`."""
     per_process = (
         f"CPU {limits.cpu_s} s, files up to {_mib(limits.file_size_bytes)}, "

@@ -96,7 +96,7 @@ def test_a_cluster_worker_refuses_and_its_jobs_are_not_scored(
     broken_python: str, tmp_path: Path, echo_assignment: Assignment
 ) -> None:
     settings = Settings(python=broken_python, reveal=True)
-    said = worker_selfcheck(echo_assignment.name, str(echo_assignment.root), settings)
+    said = worker_selfcheck(echo_assignment.name, root=str(echo_assignment.root), settings=settings)
     assert said is not None and "does not start in the sandbox" in said
     repo = make_repo(tmp_path / "ada", ROOT / "reference")
     task = Task(str(repo), "ada", None, frozenset(), relevant_settings(settings))

@@ -1,10 +1,10 @@
 """A plain install works from any folder: the wheel carries the assignments, the reference
-and the template (grader/_bundled/), the grader finds them there (and in the checkout for
-editable installs), and `grade template` hands a student the starting files."""
+and the template (grader/_bundled/), and the installed grader finds them there, grades,
+writes the template and serves as a cluster worker (the checkout's side of this is in
+tests/unit/test_assignment.py and tests/unit/cli/test_template.py)."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -19,8 +19,6 @@ import pytest
 from support import ROOT
 
 from grader import __version__, assignment
-from grader.cli import main
-from grader.errors import ExitCode
 
 BUNDLED = ("assignments", "reference", "student_template")
 
@@ -34,46 +32,6 @@ def tracked(folder: str) -> list[str]:
     )
     assert found, folder
     return found
-
-
-def test_a_checkout_finds_the_top_level_folders() -> None:
-    assert assignment.bundled_root() == ROOT
-    assert assignment.ASSIGNMENTS_DIR == ROOT / "assignments"
-    spec = assignment.load()
-    assert spec.reference_dir == ROOT / "reference"
-    assert spec.template_dir == ROOT / "student_template"
-
-
-def test_template_writes_the_starting_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    out = io.StringIO()
-    assert main(["template", "mine"], stdout=out) == ExitCode.OK
-
-    def files(root: Path) -> dict[str, bytes]:
-        return {
-            str(p.relative_to(root)): p.read_bytes()
-            for p in root.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts
-        }
-
-    assert files(tmp_path / "mine") == files(ROOT / "student_template")
-    assert "grade mine" in out.getvalue()
-    assert main(["template"], stdout=io.StringIO()) == ExitCode.OK  # ./echo_sockets
-    assert (tmp_path / "echo_sockets" / "echo_server.py").is_file()
-
-
-def test_template_never_overwrites(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "mine").mkdir()
-    (tmp_path / "mine" / "echo_client.py").write_text("my work\n")
-    assert main(["template", "mine"]) == ExitCode.USAGE
-    assert "mine/echo_client.py already exists" in capsys.readouterr().err
-    assert (tmp_path / "mine" / "echo_client.py").read_text() == "my work\n"
-    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["echo_client.py"]
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +128,7 @@ def test_an_installed_cluster_worker_accepts_the_checkouts_batch(
     spec = assignment.load()
     code = (
         "import sys; from grader.batch.cluster import worker_problem; "
-        "print(worker_problem(*sys.argv[1:]))"
+        "v, d, n, r = sys.argv[1:]; print(worker_problem(v, digest=d, name=n, root=r))"
     )
     done = run(
         installed,

@@ -1,10 +1,6 @@
-"""Per-submission limits through cgroup v2, against a fake cgroup tree in tmp_path (this
-machine runs cgroup v1); and the fallback without any cgroup, on the real sandbox.
-
-The fake is a folder laid out as /sys/fs/cgroup and /proc/self/cgroup would be. It
-cannot refuse what the kernel refuses (a busy cgroup's subtree_control), so those
-decisions are made from what the files say, which is what the code does too.
-"""
+"""Per-submission limits with the real sandbox: a job's cgroup v2 group on a fake tree in
+tmp_path (this machine runs cgroup v1) made, limited, joined, swept and removed; and the
+fallback without any cgroup (a uid per job as root) against a real fork bomb."""
 
 from __future__ import annotations
 
@@ -18,69 +14,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from support import EXAMPLES, make_repo
+from support import EXAMPLES, fake_cgroup_tree, make_repo
 
 import grader.run
 from grader.model import Assignment, Isolation, Outcome, Status
 from grader.pipeline import grade
 from grader.sandbox import Launcher, StudentProcess, cgroups, probe, survivors
-from grader.sandbox.policy import JOB_UID_BASE, JOB_UID_SPAN, NOBODY, Policy, python_prefixes
+from grader.sandbox.policy import JOB_UID_BASE, JOB_UID_SPAN, Policy, python_prefixes
 from grader.settings import Limits, Settings
 
-SCOPE = "/user.slice/user-1000.slice/user@1000.service/app.slice/run-grader.scope"
 sandboxed = pytest.mark.skipif(not probe().sandbox, reason="this machine cannot sandbox")
-
-
-def fake_tree(tmp_path: Path, *, procs: str | None = None) -> tuple[Path, Path, Path]:
-    """A unified hierarchy with this process alone in a delegated scope."""
-    mount = tmp_path / "cgroup"
-    base = mount / SCOPE.lstrip("/")
-    base.mkdir(parents=True)
-    (mount / "cgroup.controllers").write_text("cpuset cpu io memory hugetlb pids rdma misc\n")
-    (base / "cgroup.controllers").write_text("cpu memory pids\n")
-    (base / "cgroup.subtree_control").write_text("")
-    (base / "cgroup.procs").write_text(procs if procs is not None else f"{os.getpid()}\n")
-    self_cgroup = tmp_path / "self-cgroup"
-    self_cgroup.write_text(f"0::{SCOPE}\n")
-    return mount, base, self_cgroup
-
-
-def test_a_delegated_scope_gets_a_supervisor_leaf_and_a_jobs_folder(tmp_path: Path) -> None:
-    mount, base, self_cgroup = fake_tree(tmp_path)
-    jobs, why = cgroups.delegated_v2(mount, self_cgroup)
-    assert jobs == base / "grader-jobs" and why == ""
-    # The grader moved itself out (no process may stay where controllers are handed on).
-    assert (base / "grader-supervisor" / "cgroup.procs").read_text() == str(os.getpid())
-    assert (base / "cgroup.subtree_control").read_text() == "+pids +memory"
-    assert (jobs / "cgroup.subtree_control").read_text() == "+pids +memory"
-    # A process started later inside the supervisor leaf (a worker, a second grade)
-    # finds the same jobs folder without moving anything.
-    (self_cgroup).write_text(f"0::{SCOPE}/grader-supervisor\n")
-    (base / "cgroup.subtree_control").write_text("+pids +memory")
-    again, _ = cgroups.delegated_v2(mount, self_cgroup)
-    assert again == jobs
-    found = cgroups.find(mount, self_cgroup)
-    assert found.v2 == str(jobs) and found.pids_v1 is None
-
-
-def test_a_shared_cgroup_is_left_alone(tmp_path: Path) -> None:
-    mount, base, self_cgroup = fake_tree(tmp_path, procs=f"1234\n{os.getpid()}\n")
-    jobs, why = cgroups.delegated_v2(mount, self_cgroup)
-    assert jobs is None
-    assert "shares its cgroup with 1 other processes" in why and "systemd-run" in why
-    assert sorted(p.name for p in base.iterdir()) == [
-        "cgroup.controllers",
-        "cgroup.procs",
-        "cgroup.subtree_control",
-    ]
-
-
-def test_no_v2_without_the_controllers_or_the_unified_hierarchy(tmp_path: Path) -> None:
-    mount, base, self_cgroup = fake_tree(tmp_path)
-    (base / "cgroup.controllers").write_text("cpu io\n")
-    assert "does not offer the pids and memory" in cgroups.delegated_v2(mount, self_cgroup)[1]
-    (mount / "cgroup.controllers").unlink()
-    assert "unified hierarchy" in cgroups.delegated_v2(mount, self_cgroup)[1]
 
 
 def v2_policy(jobs: Path, isolation: Isolation = Isolation.BWRAP) -> Policy:
@@ -112,8 +55,8 @@ def max_processes(proc: StudentProcess) -> str:
 def test_a_job_group_is_made_limited_joined_swept_and_removed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mount, _, self_cgroup = fake_tree(tmp_path)
-    jobs, _ = cgroups.delegated_v2(mount, self_cgroup)
+    mount, _, self_cgroup = fake_cgroup_tree(tmp_path)
+    jobs, _ = cgroups.delegated_v2(mount, self_cgroup=self_cgroup)
     assert jobs is not None
     policy = v2_policy(jobs)
     staged = tmp_path / "staged"
@@ -150,21 +93,6 @@ def test_a_job_group_is_made_limited_joined_swept_and_removed(
     assert stray.wait(5) == -9
     assert not proc.alive()
     assert not group.exists()
-
-
-def test_the_fallback_without_cgroups_gives_each_root_job_its_own_uid() -> None:
-    caps = replace(probe(), cgroup_pids=None, cgroup_memory=None, cgroup_v2=None, is_root=True)
-    from grader.sandbox import policy_for
-
-    a = policy_for(caps, sandbox=True, python=sys.executable)
-    b = policy_for(caps, sandbox=True, python=sys.executable)
-    for p in (a, b):
-        assert JOB_UID_BASE <= p.uid < JOB_UID_BASE + JOB_UID_SPAN
-    assert a.uid != b.uid
-    with_cgroup = policy_for(
-        replace(caps, cgroup_v2="/sys/fs/cgroup/x/grader-jobs"), sandbox=True, python=sys.executable
-    )
-    assert with_cgroup.uid == NOBODY
 
 
 @sandboxed
