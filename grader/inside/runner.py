@@ -21,27 +21,28 @@ to the pipe directly.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import contextlib
 import importlib.util
-import inspect
 import io
 import json
 import os
 import socket
 import sys
-import traceback
-from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Dict
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing, inspect and traceback cost milliseconds at every start
+    from collections.abc import Callable
+    from typing import Any, Dict
+
+    Result = Dict[str, Any]
 
 SCHEMA = 1
 MAX_TEXT = 20_000  # of a value's repr, of what a function printed
 MAX_LOG = 65_536  # of client()'s log
 MAX_REPLY = 1 << 20  # of client()'s reply
 MAX_LOOKUPS = 5_000
-
-Result = Dict[str, Any]
 
 
 def module_name(path: str) -> str:
@@ -66,10 +67,12 @@ def load(path: str) -> ModuleType:
 
 
 def b64(data: bytes | bytearray) -> str:
-    return base64.b64encode(bytes(data)).decode("ascii")
+    return binascii.b2a_base64(bytes(data), newline=False).decode("ascii")
 
 
 def describe(exc: BaseException) -> dict[str, str]:
+    import traceback
+
     return {
         "type": type(exc).__name__,
         "message": str(exc)[:2000],
@@ -154,6 +157,8 @@ def call_function(
 
 
 def signature(function: Callable[..., Any], result: Result) -> None:
+    import inspect
+
     params = list(inspect.signature(function).parameters.values())
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     result["params"] = [p.name for p in positional][:8]
