@@ -1,5 +1,7 @@
 """Compose the stages for one submission:
-fetch -> locate -> static -> stage -> run -> score (report is the caller's, last).
+fetch -> snapshot -> locate -> static -> stage -> run -> score (report is the caller's,
+last). The submission's files are read once, into the snapshot; every later stage reads
+that, never the submission.
 
 `grade` turns every student-caused problem into a GradeResult with a Status and a
 one-sentence problem; only the grader's own error types are caught here. `Grading` is
@@ -10,7 +12,6 @@ fetching and grading.
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 import time
 from dataclasses import replace
@@ -22,11 +23,13 @@ from grader import __version__
 from grader.errors import InfrastructureError, NotGradableError, SourceError
 from grader.fetch import fetch, is_url
 from grader.integrity import note_changed_tests, repository_flags, run_flags
-from grader.locate import locate
+from grader.locate import locate, unread_problems
 from grader.model import Assignment, Checkout, GradeResult, Located, Status
-from grader.run import Job, Runner, SandboxRunner
+from grader.run import Job, Runner, SandboxRunner, capabilities, preflight, require_sandbox
+from grader.sandbox import Policy, policy_for
 from grader.score import score
 from grader.settings import Settings
+from grader.snapshot import Snapshot, read_tree, remove_tree
 from grader.stage import read_sources, stage
 from grader.static import analyse
 
@@ -106,7 +109,7 @@ class Grading:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        remove_tree(self.scratch)
 
     def done(self, result: GradeResult) -> GradeResult:
         return replace(result, duration_s=round(time.monotonic() - self.t0, 3))
@@ -127,27 +130,48 @@ class Grading:
         if work.is_relative_to(self.scratch):
             # A result carries no path that exists only on the machine that graded it.
             checkout = replace(checkout, path=None)
-        located = locate(work, self.assignment)
+        snapshot = read_tree(work)
+        located = locate(snapshot, self.assignment)
         found = replace(
             self.base,
             checkout=checkout,
             located=located,
-            flags=repository_flags(work, located),
-            notes=note_changed_tests(work, located, self.assignment),
+            flags=repository_flags(snapshot),
+            notes=checkout.notes
+            + note_changed_tests(snapshot, located=located, assignment=self.assignment),
         )
+        unread = unread_problems(snapshot, located, self.assignment)
         if not located.files:
-            return self.done(replace(found, status=Status.NOT_GRADABLE, problem=self._nothing()))
+            problem = unread[0].message if unread else self._nothing()
+            return self.done(
+                replace(found, status=Status.NOT_GRADABLE, problem=problem, file_problems=unread)
+            )
         try:
-            return self.done(self._run(work, located, found))
+            return self.done(self._run(snapshot, located, replace(found, file_problems=unread)))
         except (InfrastructureError, NotGradableError) as exc:
             status = (
                 Status.INFRA_ERROR if isinstance(exc, InfrastructureError) else Status.NOT_GRADABLE
             )
             return self.done(replace(found, status=status, problem=str(exc)))
 
-    def _run(self, work: Path, located: Located, found: GradeResult) -> GradeResult:
-        inspection = analyse(work, located, self.settings.python)
-        staged = stage(work, located, self.scratch / "staged", optional=inspection.optional)
+    def _policy(self) -> Policy:
+        """The limits student code runs under here; the static look runs under them too."""
+        caps = capabilities()
+        if self.settings.require_sandbox:
+            require_sandbox(caps)
+        settings = self.settings
+        policy = policy_for(
+            caps, sandbox=settings.sandbox, python=settings.python, limits=settings.limits
+        )
+        preflight(policy)
+        return policy
+
+    def _run(self, snapshot: Snapshot, located: Located, found: GradeResult) -> GradeResult:
+        inspection = analyse(
+            snapshot, located=located, policy=self._policy(), scratch=self.scratch / "analysis"
+        )
+        inspection = replace(inspection, problems=found.file_problems + inspection.problems)
+        staged = stage(snapshot, located, self.scratch / "staged", optional=inspection.optional)
         run = self.runner.run(
             Job(
                 staged.folder,
@@ -167,7 +191,7 @@ class Grading:
             warnings=run.warnings,
             optional=inspection.optional,
             flags=found.flags + run_flags(run),
-            sources=read_sources(work, located, optional=inspection.optional),
+            sources=read_sources(snapshot, located, optional=inspection.optional),
         )
 
     def _nothing(self) -> str:

@@ -19,6 +19,7 @@ ORDER = [
     "protocol",
     "harness",
     "assignment",
+    "snapshot",
     "fetch",
     "locate",
     "integrity",

@@ -1,28 +1,36 @@
 """Look at a submission's source without running it (runs in the student's interpreter).
 
-    python -I -S -B analyse.py < request.json > answer.json
+    python -I -S -B analyse.py ANSWER_FD < request.json
 
-Request: {"files": {role: path}, "multi": [path, ...], "scan": [path, ...]}, paths
-relative to the current folder (the submission). Answer, one JSON object:
-- "files": per role, a compile error, or what the client's code says about its port;
-- "multi": per multi-client server candidate, the select-like and thread-like calls it
-  makes (line and dotted name);
-- "functions": every top-level function that looks like the port-services task.
+Request: {"tasks": [{"kind": "file" | "multi" | "scan", "path": ...}, ...]}, paths
+relative to the current folder (copies of the submission's files). The answer is a
+stream of JSON lines on the file descriptor ANSWER_FD, so that a file that makes this
+program run out of time or memory, or crash, is known by name:
+- {"start": i} before task i, and {"done": i, "answer": {...}} after it;
+- {"end": true} once every task is done.
+Answers: for "file", a compile error, or what the client's code says about its port; for
+"multi", the select-like and thread-like calls it makes (line and dotted name); for
+"scan", every top-level function that looks like the port-services task.
 
 It runs under the student's interpreter because "does it compile?" must be answered by
 the Python that will run it; hostile source can exhaust a parser, so the grader runs it
-under the same limits as student code and reads only this JSON.
+in the sandbox, under the same limits as student code and without a network, and reads
+only this answer.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import sys
-from typing import Any, Dict
+from typing import Any, Callable, Dict
 
 MAX_BYTES = 262_144
+MAX_FILE_BYTES = 1 << 20
+MAX_TEXT = 500  # characters of a message or source line kept
+MAX_FUNCTIONS = 20  # per file
 SELECT = {
     "select.select",
     "select.poll",
@@ -61,16 +69,16 @@ def read(path: str, limit: int | None = None) -> bytes:
 def compile_file(path: str) -> tuple[ast.Module | None, Entry]:
     """The file's syntax tree, or the error that keeps it from compiling."""
     try:
-        source = read(path)
+        source = read(path, MAX_FILE_BYTES)
         tree = ast.parse(source, path)
         compile(tree, path, "exec", dont_inherit=True)
     except SyntaxError as exc:
         text = (exc.text or "").rstrip("\n")
         return None, {
             "type": type(exc).__name__,
-            "msg": exc.msg or "",
+            "msg": (exc.msg or "")[:MAX_TEXT],
             "line": exc.lineno,
-            "text": text,
+            "text": text[:MAX_TEXT],
         }
     except (ValueError, MemoryError, RecursionError, OSError) as exc:
         return None, {"type": type(exc).__name__, "msg": str(exc)[:300], "line": None, "text": ""}
@@ -211,37 +219,44 @@ def port_functions(path: str, tree: ast.Module) -> list[Entry]:
                 "defaults": [_default(d) for d in defaults[:2]],
             }
         )
-    return found
+    return found[:MAX_FUNCTIONS]
 
 
-def analyse(request: dict[str, Any]) -> dict[str, Any]:
-    files: dict[str, Entry] = {}
-    for role, path in request.get("files", {}).items():
+def answer(kind: str, path: str) -> Entry:
+    """What one task found."""
+    if kind == "file":
         tree, error = compile_file(path)
         if tree is None:
-            files[role] = {"error": error}
-        else:
-            accepts, literal = client_port(tree)
-            files[role] = {"accepts_port": accepts, "port_literal": literal}
-    servers: dict[str, Entry] = {}
-    for path in request.get("multi", []):
-        tree = parse(path)
+            return {"error": error}
+        accepts, literal = client_port(tree)
+        return {"accepts_port": accepts, "port_literal": literal}
+    tree = parse(path)
+    if kind == "multi":
         if tree is None:
-            servers[path] = {"error": True}
-            continue
+            return {"error": True}
         selects, threads = concurrency(tree)
-        servers[path] = {"select": selects[:3], "threads": threads[:3]}
-    functions: list[Entry] = []
-    for path in request.get("scan", []):
-        tree = parse(path)
-        if tree is not None:
-            functions.extend(port_functions(path, tree))
-    return {"files": files, "multi": servers, "functions": functions}
+        return {"select": selects[:3], "threads": threads[:3]}
+    return {"functions": port_functions(path, tree) if tree is not None else []}
+
+
+def analyse(tasks: list[Entry], say: Callable[[Entry], None]) -> None:
+    """Answer every task in order, saying which one is under way."""
+    for i, task in enumerate(tasks):
+        say({"start": i})
+        say({"done": i, "answer": answer(str(task.get("kind")), str(task.get("path")))})
+    say({"end": True})
 
 
 def main() -> None:
-    request = json.loads(sys.stdin.readline())
-    sys.stdout.write(json.dumps(analyse(request)))
+    out = os.fdopen(int(sys.argv[1]), "w", encoding="utf-8")
+
+    def say(line: Entry) -> None:
+        out.write(json.dumps(line) + "\n")
+        out.flush()
+
+    request = json.loads(sys.stdin.read())
+    analyse(list(request.get("tasks", [])), say)
+    out.close()
 
 
 if __name__ == "__main__":

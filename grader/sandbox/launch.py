@@ -134,9 +134,12 @@ class StudentProcess:
 class Launcher:
     """Spawn student processes for one submission; `close` kills and accounts for all."""
 
-    def __init__(self, policy: Policy, staged: Path) -> None:
+    def __init__(self, policy: Policy, staged: Path, *, offline: bool = False) -> None:
+        """`offline`: no network at all (a fresh, empty network namespace), for programs
+        that need none, started from outside the harness's private namespace."""
         self.policy = policy
         self.staged = staged
+        self.offline = offline
         self.processes: list[StudentProcess] = []
         self._cgroups = job_cgroups(policy)
         for group in self._cgroups:
@@ -238,6 +241,7 @@ class Launcher:
             "--unshare-ipc",
             "--unshare-uts",
             "--unshare-cgroup-try",
+            *(["--unshare-net"] if self.offline else []),
             "--hostname",
             "sandbox",
             "--die-with-parent",
