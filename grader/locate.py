@@ -36,7 +36,7 @@ def locate(snapshot: Snapshot, assignment: Assignment) -> Located:
     """Pick one file per role: canonical name nearest the root, else the best look-alike."""
     files = python_files(snapshot)
     chosen: list[LocatedFile] = []
-    notes: list[str] = list(snapshot.cut)
+    notes: list[str] = [*snapshot.cut, *_unread_note(snapshot)]
     for spec in assignment.files:
         pick = _canonical(spec, files) or _lookalike(spec, files, snapshot, assignment)
         if pick is None:
@@ -72,9 +72,8 @@ def unread_problems(
                     role,
                     path,
                     None,
-                    f"{path} is {why}: the grader reads only regular files of at most 1 MiB "
-                    f"(a link could point anywhere on the grading machine); commit the file "
-                    "itself.",
+                    f"{path} is {why}, not graded: the grader reads only regular files of "
+                    "at most 1 MiB, never through a link; commit the file itself.",
                 )
             )
     return tuple(problems)
@@ -108,6 +107,16 @@ def multi_server_candidates(
         rank = (0 if "select" in mentions or "selectors" in mentions else 1, len(path.parts))
         found.append(((*rank, str(path)), LocatedFile("multi_server", path, why)))
     return tuple(f for _, f in sorted(found)[:MAX_CANDIDATES])
+
+
+def _unread_note(snapshot: Snapshot) -> list[str]:
+    """One note naming the Python files that were not read, and why."""
+    unread = [u for u in snapshot.unread if u.path.name.endswith(".py")]
+    if not unread:
+        return []
+    named = ", ".join(f"{u.path} ({u.why})" for u in unread[:5])
+    more = f" and {len(unread) - 5} more" if len(unread) > 5 else ""
+    return [f"not graded: {named}{more}; the grader reads only regular files of at most 1 MiB."]
 
 
 def _canonical(spec: FileSpec, files: list[PurePosixPath]) -> tuple[PurePosixPath, str] | None:

@@ -55,10 +55,10 @@ class SnapFile:
 
 @dataclass(frozen=True, slots=True)
 class Unread:
-    """An entry that was seen but not read, and why, e.g. "a link, not graded"."""
+    """An entry that was seen but not read, and why (reported as "a link, not graded")."""
 
     path: PurePosixPath
-    why: str
+    why: str  # what it is: "a link", "a named pipe", "larger than 1 MiB", ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +257,7 @@ def read_tree(root: Path) -> Snapshot:
     for entry in walk(root, enter=lambda parts: parts[-1] not in SKIP_DIRS, cut=cut):
         path = PurePosixPath(*(printable(p) for p in entry.parts))
         if path in shown:  # two names that read alike once made printable
-            unread.append(Unread(path, "a second file whose name reads like this one's"))
+            unread.append(Unread(path, "a second file whose name reads like another's"))
             continue
         shown.add(path)
         if stat.S_ISDIR(entry.st.st_mode):
@@ -268,19 +268,18 @@ def read_tree(root: Path) -> Snapshot:
         elif not entry.name.endswith(READ):
             files.append(SnapFile(path, entry.st.st_size))
         elif entry.st.st_size > MAX_FILE_BYTES:
-            unread.append(Unread(path, f"larger than {MAX_FILE_BYTES >> 20} MiB, not graded"))
+            unread.append(Unread(path, f"larger than {MAX_FILE_BYTES >> 20} MiB"))
         elif entry.st.st_size > budget:
             unread.append(
                 Unread(
                     path,
-                    f"beyond the {MAX_TOTAL_BYTES >> 20} MiB of Python "
-                    "the grader reads, not graded",
+                    f"beyond the {MAX_TOTAL_BYTES >> 20} MiB of Python the grader reads",
                 )
             )
         else:
             data = read_regular(entry.dir_fd, entry.name, MAX_FILE_BYTES)
             if data is None:
-                unread.append(Unread(path, "not a readable regular file, not graded"))
+                unread.append(Unread(path, "not a readable regular file"))
                 continue
             budget -= len(data)
             files.append(SnapFile(path, len(data), data))
@@ -292,12 +291,12 @@ def _not_graded(st: os.stat_result) -> str | None:
     if stat.S_ISREG(mode):
         return None
     if stat.S_ISLNK(mode):
-        return "a link, not graded"
+        return "a link"
     if stat.S_ISFIFO(mode):
-        return "a named pipe, not graded"
+        return "a named pipe"
     if stat.S_ISSOCK(mode):
-        return "a socket, not graded"
-    return "a device file, not graded"
+        return "a socket"
+    return "a device file"
 
 
 def remove_tree(root: Path) -> None:

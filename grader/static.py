@@ -255,8 +255,8 @@ def _stopped(task: Task, why: str) -> FileProblem:
         task.role,
         task.path,
         None,
-        f"{task.path} could not be checked: {why}, so it would not start in the checks "
-        f"either. Run `python -m py_compile {task.path.name}` to see it.",
+        f"{task.path} could not be checked: {why}; the checks run it under the same "
+        "limits, so it would not start there either.",
     )
 
 
