@@ -54,7 +54,7 @@ def locate(snapshot: Snapshot, assignment: Assignment) -> Located:
 
 
 def unread_problems(
-    snapshot: Snapshot, located: Located, assignment: Assignment
+    snapshot: Snapshot, *, located: Located, assignment: Assignment
 ) -> tuple[FileProblem, ...]:
     """For each missing role, the file of its name (nearest the root) that the grader did
     not read, and why: "echo_server.py is a link, not graded", never "not found"."""

@@ -130,7 +130,13 @@ class Grading:
         if work.is_relative_to(self.scratch):
             # A result carries no path that exists only on the machine that graded it.
             checkout = replace(checkout, path=None)
-        snapshot = read_tree(work)
+        try:
+            snapshot = read_tree(work)
+        except OSError as exc:
+            problem = (
+                f"cannot read the folder {self.source} ({exc.strerror}); check its permissions."
+            )
+            return self.done(replace(self.base, status=Status.FETCH_FAILED, problem=problem))
         located = locate(snapshot, self.assignment)
         found = replace(
             self.base,
@@ -140,7 +146,7 @@ class Grading:
             notes=checkout.notes
             + note_changed_tests(snapshot, located=located, assignment=self.assignment),
         )
-        unread = unread_problems(snapshot, located, self.assignment)
+        unread = unread_problems(snapshot, located=located, assignment=self.assignment)
         if not located.files:
             problem = unread[0].message if unread else self._nothing()
             return self.done(

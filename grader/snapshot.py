@@ -92,9 +92,6 @@ class Snapshot:
         """Every entry's path, read or not (links, pipes and big files included)."""
         return tuple(f.path for f in self.files) + tuple(u.path for u in self.unread)
 
-    def why_unread(self, path: PurePosixPath) -> str | None:
-        return next((u.why for u in self.unread if u.path == path), None)
-
 
 def printable(name: str) -> str:
     """A name as any output can show it: bytes that are not UTF-8 as \\xNN, control and
@@ -149,8 +146,8 @@ def walk(
                     seen += 1
                     if seen > max_entries:
                         said.append(
-                            f"the submission holds more than {max_entries:,} files and "
-                            "folders; only those nearest the root were read."
+                            f"more than {max_entries:,} files and folders: only those "
+                            "nearest the root were read."
                         )
                         return
                     if stat.S_ISDIR(st.st_mode) and enter((*parts, name)):
@@ -196,7 +193,7 @@ def _listing(fd: int, most: int) -> list[tuple[str, os.stat_result]]:
     return sorted(found, key=lambda e: os.fsencode(e[0]))
 
 
-def read_regular(dir_fd: int, name: str, limit: int) -> bytes | None:
+def read_regular(name: str, *, dir_fd: int, limit: int) -> bytes | None:
     """The bytes of a regular file, if it is one and holds at most `limit` bytes."""
     try:
         fd = os.open(name, _FILE, dir_fd=dir_fd)
@@ -220,7 +217,7 @@ def read_regular(dir_fd: int, name: str, limit: int) -> bytes | None:
         os.close(fd)
 
 
-def copy_regular(dir_fd: int, name: str, dest: Path, limit: int) -> bool:
+def copy_regular(name: str, *, dir_fd: int, dest: Path, limit: int) -> bool:
     """Copy a regular file of at most `limit` bytes to dest (a new file), in the kernel."""
     try:
         src = os.open(name, _FILE, dir_fd=dir_fd)
@@ -277,7 +274,7 @@ def read_tree(root: Path) -> Snapshot:
                 )
             )
         else:
-            data = read_regular(entry.dir_fd, entry.name, MAX_FILE_BYTES)
+            data = read_regular(entry.name, dir_fd=entry.dir_fd, limit=MAX_FILE_BYTES)
             if data is None:
                 unread.append(Unread(path, "not a readable regular file"))
                 continue

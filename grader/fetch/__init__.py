@@ -106,7 +106,7 @@ def _own_history(source: str, path: Path) -> Path:
 
 def _copy(source: str, git_dir: Path, dest: Path) -> History:
     try:
-        return copy_history(git_dir, dest)
+        return copy_history(git_dir, dest=dest)
     except (GitFailed, OSError) as exc:
         raise SourceError(
             f"the history of {source} cannot be read safely ({exc}); grade a fresh clone of "
@@ -116,7 +116,7 @@ def _copy(source: str, git_dir: Path, dest: Path) -> History:
 
 def _clone(url: str, dest: Path, timeout_s: float, *, shallow: bool) -> History:
     try:
-        return clone(url, dest, timeout_s=timeout_s, shallow=shallow)
+        return clone(url, dest=dest, timeout_s=timeout_s, shallow=shallow)
     except GitFailed as exc:
         raise SourceError(_clone_problem(url, exc, timeout_s)) from exc
 
@@ -143,7 +143,7 @@ def _committed(
         sha, late = head, ()
         if deadline is not None:
             sha, late = _at_deadline(source, history, deadline)
-        notes = write_tree(history, sha, dest)
+        notes = write_tree(history, commit=sha, dest=dest)
         commit = history.commit(sha)
         branch = history.branch()
     except GitFailed as exc:
@@ -185,7 +185,7 @@ def _local(source: str, path: Path, scratch: Path) -> Checkout:
             return plain
         return _plain(plain, f"{why}; it was not followed")
     try:
-        history = copy_history(found, scratch)
+        history = copy_history(found, dest=scratch)
         head = history.head()
         if head is None:
             return _plain(plain, "its repository has no commits yet", dirty=True)
@@ -221,7 +221,7 @@ def _config(git_dir: Path) -> bytes:
     """A repository's config file, as data (capped)."""
     fd = os.open(git_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
-        return read_regular(fd, "config", 64 << 10) or b""
+        return read_regular("config", dir_fd=fd, limit=64 << 10) or b""
     finally:
         os.close(fd)
 

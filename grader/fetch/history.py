@@ -277,7 +277,9 @@ def git_folder(folder: Path) -> tuple[Path | None, str]:
         with contextlib.suppress(OSError):
             fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
             try:
-                pointer = (read_regular(fd, ".git", 4096) or b"").decode("utf-8", "replace")
+                pointer = (read_regular(".git", dir_fd=fd, limit=4096) or b"").decode(
+                    "utf-8", "replace"
+                )
             finally:
                 os.close(fd)
     said = f" ({pointer.strip()[:200]})" if pointer.strip() else ""
@@ -294,7 +296,7 @@ def is_bare(folder: Path) -> bool:
     )
 
 
-def copy_history(source: Path, dest: Path) -> History:
+def copy_history(source: Path, *, dest: Path) -> History:
     """Copy a git folder's history into dest, a git folder of ours (see the docstring).
 
     Raises GitFailed when the history is not all inside the folder (a link, alternates,
@@ -306,7 +308,7 @@ def copy_history(source: Path, dest: Path) -> History:
     total = 0
     entries = walk(
         source,
-        max_depth=6,
+        max_depth=16,
         max_entries=MAX_HISTORY_FILES,
         cut=cut,
         enter=lambda parts: parts[0] in ("refs", "objects"),
@@ -325,14 +327,14 @@ def copy_history(source: Path, dest: Path) -> History:
         total += entry.st.st_size
         if total > MAX_HISTORY_BYTES:
             raise GitFailed(f"its history is larger than {MAX_HISTORY_BYTES >> 20} MiB")
-        if not copy_regular(entry.dir_fd, entry.name, target, MAX_HISTORY_BYTES):
+        if not copy_regular(entry.name, dir_fd=entry.dir_fd, dest=target, limit=MAX_HISTORY_BYTES):
             raise GitFailed(f"{'/'.join(entry.parts)} is a link or not a regular file")
     if cut:
-        raise GitFailed(f"its history holds more than {MAX_HISTORY_FILES:,} files")
+        raise GitFailed(f"its history is too big to read whole: {cut[0]}")
     return History(dest)
 
 
-def clone(url: str, dest: Path, *, timeout_s: float, shallow: bool) -> History:
+def clone(url: str, *, dest: Path, timeout_s: float, shallow: bool) -> History:
     """A bare clone (nothing checked out, so nothing of the repository runs)."""
     env = {k: v for k in _PASS if (v := os.environ.get(k)) is not None}
     env.update(_QUIET, GIT_SSH_COMMAND="ssh -o BatchMode=yes -o ConnectTimeout=15")

@@ -39,10 +39,10 @@ class Blob:
     parts: tuple[str, ...]
 
 
-def write_tree(history: History, sha: str, dest: Path) -> tuple[str, ...]:
-    """Write the files of commit `sha` into dest (created); return the caps hit."""
+def write_tree(history: History, *, commit: str, dest: Path) -> tuple[str, ...]:
+    """Write the files of a commit into dest (created); return the caps hit."""
     dest.mkdir()
-    blobs, cut = _listing(history, sha)
+    blobs, cut = _listing(history, commit)
     content = _with_content(blobs)
     _write_content(history, [b for b in blobs if b.sha in content], dest)
     for blob in blobs:
