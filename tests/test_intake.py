@@ -16,6 +16,7 @@ import csv
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -108,12 +109,12 @@ def _status_kb(pid: int, key: str) -> int:
     return 0
 
 
-def grade_cli(args: list[str], tmp: Path) -> Run:
+def grade_cli(args: list[str], tmp: Path, **env_extra: str) -> Run:
     """`python -m grader ARGS --out tmp/grades`, measured, its TMPDIR in tmp/scratch."""
     scratch = tmp / "scratch"
     scratch.mkdir(parents=True, exist_ok=True)
     out_dir = tmp / "grades"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(scratch)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(scratch), **env_extra}
     start = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "grader", *args, "--out", str(out_dir)],
@@ -353,6 +354,84 @@ def test_a_changed_folder_is_dirty_whatever_its_index_claims(tmp_path: Path) -> 
     run = grade_cli([str(repo), "--json"], tmp_path)
     assert_contained(run, tmp_path)
     assert json.loads(run.out)["extra_data"]["uncommitted_changes"] is True
+
+
+@pytest.fixture
+def git_daemon(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A git daemon on 127.0.0.1 serving tmp_path/srv: (base URL, folder)."""
+    if shutil.which("git") is None or not Path("/usr/lib/git-core/git-daemon").exists():
+        pytest.skip("needs git daemon")
+    served = tmp_path / "srv"
+    served.mkdir()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    daemon = subprocess.Popen(
+        [
+            "git",
+            "daemon",
+            "--reuseaddr",
+            f"--base-path={served}",
+            "--export-all",
+            f"--port={port}",
+            "--listen=127.0.0.1",
+            str(served),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    yield f"git://127.0.0.1:{port}", served
+    daemon.kill()
+    daemon.wait()
+
+
+def test_a_clone_by_url_runs_no_filter_or_hook(
+    git_daemon: tuple[str, Path], tmp_path: Path
+) -> None:
+    """The grading user's own configuration defines a filter (as git-lfs does) and hooks:
+    a plain clone of a repository whose .gitattributes names the filter runs them; the
+    grader's clone never does, with or without --deadline."""
+    url, served = git_daemon
+    repo = make_repo(served / "ada", EXAMPLES / "intake_repo_config")
+    (repo / "gitattributes").rename(repo / ".gitattributes")
+    (repo / "conftest.py").symlink_to("/etc/passwd")
+    commit_all(repo, "attributes and a link")
+    payload = tmp_path / "payload.sh"
+    payload.write_text(
+        (repo / "payload.sh").read_text().replace("@MARKER@", str(tmp_path / MARKER))
+    )
+    payload.chmod(0o755)
+    home = tmp_path / "home"
+    (home / "hooks").mkdir(parents=True)
+    (home / "hooks" / "post-checkout").symlink_to(payload)
+    (home / ".gitconfig").write_text(
+        f'[filter "evil"]\n\tsmudge = {payload}\n\tclean = {payload}\n'
+        f"[core]\n\thooksPath = {home / 'hooks'}\n"
+    )
+    plain = {**os.environ, "HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1"}
+    subprocess.run(
+        ["git", "clone", "-q", f"{url}/ada", str(tmp_path / "control")],
+        env=plain,
+        check=True,
+        timeout=60,
+    )
+    assert (tmp_path / MARKER).exists(), "the user's filter does not run on a plain clone"
+    (tmp_path / MARKER).unlink()
+    for extra in ([], ["--deadline", DEADLINE]):
+        run = grade_cli(
+            [f"{url}/ada", "--json", *extra], tmp_path / f"run{len(extra)}", HOME=str(home)
+        )
+        assert_contained(run, tmp_path / f"run{len(extra)}")
+        assert not (tmp_path / MARKER).exists()
+        data = json.loads(run.out)
+        assert data["score"] == data["max_score"], run.err
+        assert data["extra_data"]["commit"] == git.Repo(repo).head.commit.hexsha
 
 
 # ---------------------------------------------------------------- 2. a .git that points elsewhere
