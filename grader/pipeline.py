@@ -25,8 +25,7 @@ from grader.fetch import fetch, is_url
 from grader.integrity import note_changed_tests, repository_flags, run_flags
 from grader.locate import locate, unread_problems
 from grader.model import Assignment, Checkout, GradeResult, Located, Status
-from grader.run import Job, Runner, SandboxRunner, capabilities, preflight, require_sandbox
-from grader.sandbox import Policy, policy_for
+from grader.run import Job, Runner, SandboxRunner, student_policy
 from grader.score import score
 from grader.settings import Settings
 from grader.snapshot import Snapshot, read_tree, remove_tree
@@ -160,21 +159,12 @@ class Grading:
             )
             return self.done(replace(found, status=status, problem=str(exc)))
 
-    def _policy(self) -> Policy:
-        """The limits student code runs under here; the static look runs under them too."""
-        caps = capabilities()
-        if self.settings.require_sandbox:
-            require_sandbox(caps)
-        settings = self.settings
-        policy = policy_for(
-            caps, sandbox=settings.sandbox, python=settings.python, limits=settings.limits
-        )
-        preflight(policy)
-        return policy
-
     def _run(self, snapshot: Snapshot, located: Located, found: GradeResult) -> GradeResult:
         inspection = analyse(
-            snapshot, located=located, policy=self._policy(), scratch=self.scratch / "analysis"
+            snapshot,
+            located=located,
+            policy=student_policy(self.settings),
+            scratch=self.scratch / "analysis",
         )
         inspection = replace(inspection, problems=found.file_problems + inspection.problems)
         staged = stage(snapshot, located, self.scratch / "staged", optional=inspection.optional)

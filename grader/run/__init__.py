@@ -77,6 +77,24 @@ def require_sandbox(caps: Capabilities) -> None:
         )
 
 
+def student_policy(settings: Settings) -> Policy:
+    """The policy student code runs under on this machine, once the interpreter is known
+    to start under it (the static look of the files runs under it too)."""
+    caps = capabilities()
+    if settings.require_sandbox:
+        require_sandbox(caps)
+    policy = policy_for(
+        caps,
+        sandbox=settings.sandbox,
+        python=settings.python,
+        limits=settings.limits,
+        run_as=settings.run_as,
+        prefer_run_as=settings.prefer_run_as,
+    )
+    preflight(policy)
+    return policy
+
+
 class SandboxRunner:
     """The real runner: the checks in trusted harnesses, student code in the sandbox."""
 
@@ -89,17 +107,7 @@ class SandboxRunner:
         a machine that cannot grade raises (InfrastructureError)."""
         caps = capabilities()
         settings = self.settings
-        if settings.require_sandbox:
-            require_sandbox(caps)
-        policy = policy_for(
-            caps,
-            sandbox=settings.sandbox,
-            python=settings.python,
-            limits=settings.limits,
-            run_as=settings.run_as,
-            prefer_run_as=settings.prefer_run_as,
-        )
-        preflight(policy)
+        policy = student_policy(settings)
         config = plan(job, policy, check_timeout_s=settings.check_timeout_s)
         with tempfile.TemporaryDirectory(prefix="grader-harness-") as home:
             return self._run(job.assignment, config, caps, Path(home))
