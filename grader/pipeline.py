@@ -160,11 +160,9 @@ class Grading:
             return self.done(replace(found, status=status, problem=str(exc)))
 
     def _run(self, snapshot: Snapshot, located: Located, found: GradeResult) -> GradeResult:
+        policy = student_policy(self.settings)
         inspection = analyse(
-            snapshot,
-            located=located,
-            policy=student_policy(self.settings),
-            scratch=self.scratch / "analysis",
+            snapshot, located=located, policy=policy, scratch=self.scratch / "analysis"
         )
         inspection = replace(inspection, problems=found.file_problems + inspection.problems)
         staged = stage(snapshot, located, self.scratch / "staged", optional=inspection.optional)
@@ -176,6 +174,7 @@ class Grading:
                 self.assignment,
                 staged.multi_servers,
                 staged.port_function,
+                policy,
             )
         )
         reveal = self.settings.reveal or _past(self.deadline, self.started)

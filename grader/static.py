@@ -175,7 +175,8 @@ def _write_copies(snapshot: Snapshot, tasks: list[Task], folder: Path) -> dict[P
 def _run(folder: Path, policy: Policy, timeout_s: float) -> tuple[list[bytes], str | None]:
     """Run analyse.py in the sandbox; its answer lines, and why it stopped early (None:
     it finished)."""
-    launcher = Launcher(replace(policy, job_id=uuid.uuid4().hex[:12]), folder, offline=True)
+    job_id = f"{policy.job_id}s{uuid.uuid4().hex[:4]}"  # the submission's, marked "static"
+    launcher = Launcher(replace(policy, job_id=job_id), folder, offline=True)
     answer_r, answer_w = os.pipe()
     try:
         try:

@@ -53,6 +53,9 @@ class Job:
     assignment: Assignment
     multi_servers: tuple[StagedServer, ...] = ()
     port_function: StagedFunction | None = None
+    # The policy the static look already ran under (None: the runner decides one): one
+    # job id, one set of limits, per submission.
+    policy: Policy | None = None
 
 
 class Runner(Protocol):
@@ -107,7 +110,7 @@ class SandboxRunner:
         a machine that cannot grade raises (InfrastructureError)."""
         caps = capabilities()
         settings = self.settings
-        policy = student_policy(settings)
+        policy = job.policy or student_policy(settings)
         config = plan(job, policy, check_timeout_s=settings.check_timeout_s)
         with tempfile.TemporaryDirectory(prefix="grader-harness-") as home:
             return self._run(job.assignment, config, caps, Path(home))
