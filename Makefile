@@ -1,11 +1,12 @@
-# `make demo` grades the bundled examples; `make test` runs the whole test suite.
+# `make demo` grades the bundled examples; `make test` runs the whole test suite (`make unit`
+# only its unit layer).
 # Both install what they need first (Debian: bubblewrap, and chromium for the report's
 # browser test; Python: this package with its dev extra, Playwright included).
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT ?= grades/examples
 
-.PHONY: setup demo test bench bench-small lint
+.PHONY: setup demo test unit bench bench-small lint
 
 setup:
 	@missing="$$(command -v bwrap >/dev/null || echo bubblewrap) $$(test -x /usr/bin/chromium || echo chromium)"; \
@@ -21,6 +22,9 @@ demo: setup
 
 test: setup
 	$(PYTHON) -m pytest -q
+
+unit:  # the unit layer alone (no sandbox, no browser): seconds; needs `make setup` once
+	$(PYTHON) -m pytest -q tests/unit
 
 bench: setup  # the full benchmark: rosters of 10, 40, 160 and the naive baseline on 40
 	$(PYTHON) -m bench

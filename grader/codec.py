@@ -11,7 +11,6 @@ malformed record never becomes a half-right value.
 from __future__ import annotations
 
 import base64
-import binascii
 import dataclasses
 import types
 import typing
@@ -47,7 +46,7 @@ def load(cls: type[T], data: Any) -> T:
     """Rebuild a value of type cls from `dump` output; raises ValueError if malformed."""
     try:
         return typing.cast(T, _load(cls, data))
-    except (KeyError, TypeError, AttributeError, binascii.Error, OverflowError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
         raise ValueError(f"malformed {getattr(cls, '__name__', cls)}: {exc}") from exc
 
 

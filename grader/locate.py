@@ -32,7 +32,7 @@ def python_files(snapshot: Snapshot) -> list[PurePosixPath]:
     return found[:MAX_FILES]
 
 
-def locate(snapshot: Snapshot, assignment: Assignment) -> Located:
+def locate(snapshot: Snapshot, *, assignment: Assignment) -> Located:
     """Pick one file per role: canonical name nearest the root, else the best look-alike."""
     files = python_files(snapshot)
     chosen: list[LocatedFile] = []
@@ -49,7 +49,7 @@ def locate(snapshot: Snapshot, assignment: Assignment) -> Located:
             notes.append(f"also found {listed}; graded {path} ({reason}).")
     chosen = _prefer_same_folder(chosen, files, assignment)
     missing = tuple(s.role for s in assignment.files if not any(c.role == s.role for c in chosen))
-    candidates = multi_server_candidates(snapshot, files, {c.path for c in chosen})
+    candidates = multi_server_candidates(snapshot, files=files, taken={c.path for c in chosen})
     return Located(tuple(chosen), missing, tuple(notes), candidates)
 
 
@@ -80,7 +80,7 @@ def unread_problems(
 
 
 def multi_server_candidates(
-    snapshot: Snapshot, files: list[PurePosixPath], taken: set[PurePosixPath]
+    snapshot: Snapshot, *, files: list[PurePosixPath], taken: set[PurePosixPath]
 ) -> tuple[LocatedFile, ...]:
     """Servers beyond the graded one that may be the optional multi-client server.
 
@@ -93,7 +93,7 @@ def multi_server_candidates(
         lower = path.name.lower()
         if path in taken or lower.startswith("test") or lower == "conftest.py":
             continue
-        text = snapshot.text(path, MAX_READ_BYTES)
+        text = snapshot.text(path, limit=MAX_READ_BYTES)
         if not ("bind" in text and "listen" in text):
             continue
         named = [h for h in MULTI_HINTS if h in lower]

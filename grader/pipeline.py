@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -24,13 +24,24 @@ from grader.errors import InfrastructureError, NotGradableError, SourceError
 from grader.fetch import fetch, is_url
 from grader.integrity import note_changed_tests, repository_flags, run_flags
 from grader.locate import locate, unread_problems
-from grader.model import Assignment, Checkout, GradeResult, Located, Status
+from grader.model import (
+    Assignment,
+    Checkout,
+    FileProblem,
+    Flag,
+    GradeResult,
+    Located,
+    RunResult,
+    Score,
+    SourceFile,
+    Status,
+)
 from grader.run import Job, Runner, SandboxRunner, student_policy
 from grader.score import score
 from grader.settings import Settings
 from grader.snapshot import Snapshot, read_tree, remove_tree
 from grader.stage import read_sources, stage
-from grader.static import analyse
+from grader.static import Inspection, analyse
 
 
 def student_name(source: str) -> str:
@@ -72,8 +83,32 @@ def grade(
         return grading.grade(fetched)
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Stages 1-2: the exact state graded, the files found, what the repository shows."""
+
+    checkout: Checkout
+    located: Located
+    flags: tuple[Flag, ...] = ()
+    notes: tuple[str, ...] = ()
+    unread: tuple[FileProblem, ...] = ()  # wanted files that are links, pipes, too big
+
+
+@dataclass(frozen=True, slots=True)
+class Ran:
+    """Stages 3-6: the static look, the run and its score."""
+
+    inspection: Inspection
+    run: RunResult
+    score: Score
+    sources: tuple[SourceFile, ...] = ()
+
+
 class Grading:
-    """One submission on its way through the stages: its scratch folder and its clock."""
+    """One submission on its way through the stages: its scratch folder and its clock.
+
+    Each way out builds its GradeResult once, complete, from what the stages so far
+    found (`Found`, `Ran`): nothing is carried half-built from stage to stage."""
 
     def __init__(
         self,
@@ -89,17 +124,10 @@ class Grading:
         self.assignment = assignment
         self.settings = settings or Settings()
         self.runner = runner or SandboxRunner(self.settings)
+        self.student = student or student_name(source)
         self.deadline = deadline
         self.started = datetime.now(UTC)
         self.t0 = time.monotonic()
-        self.base = GradeResult(
-            student=student or student_name(source),
-            status=Status.GRADED,
-            assignment=assignment.name,
-            assignment_digest=assignment.digest,
-            grader_version=__version__,
-            started_at=self.started,
-        )
         self.scratch = Path(tempfile.mkdtemp(prefix="grader-"))
 
     def __enter__(self) -> Grading:
@@ -110,17 +138,14 @@ class Grading:
     ) -> None:
         remove_tree(self.scratch)
 
-    def done(self, result: GradeResult) -> GradeResult:
-        return replace(result, duration_s=round(time.monotonic() - self.t0, 3))
-
     def fetch(self) -> Checkout | GradeResult:
         """Stage 1: the exact state of the submission to grade, or why there is none."""
         try:
             return fetch(self.source, dest=self.scratch / "checkout", deadline=self.deadline)
         except SourceError as exc:
-            return self.done(replace(self.base, status=Status.FETCH_FAILED, problem=str(exc)))
+            return self.result(Status.FETCH_FAILED, problem=str(exc))
         except NotGradableError as exc:
-            return self.done(replace(self.base, status=Status.NOT_GRADABLE, problem=str(exc)))
+            return self.result(Status.NOT_GRADABLE, problem=str(exc))
 
     def grade(self, checkout: Checkout) -> GradeResult:
         """Stages 2-6 on a fetched checkout."""
@@ -135,37 +160,37 @@ class Grading:
             problem = (
                 f"cannot read the folder {self.source} ({exc.strerror}); check its permissions."
             )
-            return self.done(replace(self.base, status=Status.FETCH_FAILED, problem=problem))
-        located = locate(snapshot, self.assignment)
-        found = replace(
-            self.base,
-            checkout=checkout,
-            located=located,
+            return self.result(Status.FETCH_FAILED, problem=problem)
+        located = locate(snapshot, assignment=self.assignment)
+        found = Found(
+            checkout,
+            located,
             flags=repository_flags(snapshot),
             notes=checkout.notes
             + note_changed_tests(snapshot, located=located, assignment=self.assignment),
+            unread=unread_problems(snapshot, located=located, assignment=self.assignment),
         )
-        unread = unread_problems(snapshot, located=located, assignment=self.assignment)
         if not located.files:
-            problem = unread[0].message if unread else self._nothing()
-            return self.done(
-                replace(found, status=Status.NOT_GRADABLE, problem=problem, file_problems=unread)
-            )
+            problem = found.unread[0].message if found.unread else self._nothing()
+            return self.result(Status.NOT_GRADABLE, problem=problem, found=found)
         try:
-            return self.done(self._run(snapshot, located, replace(found, file_problems=unread)))
-        except (InfrastructureError, NotGradableError) as exc:
-            status = (
-                Status.INFRA_ERROR if isinstance(exc, InfrastructureError) else Status.NOT_GRADABLE
-            )
-            return self.done(replace(found, status=status, problem=str(exc)))
+            ran = self._run(snapshot, found)
+        except InfrastructureError as exc:
+            return self.result(Status.INFRA_ERROR, problem=str(exc), found=found)
+        except NotGradableError as exc:
+            return self.result(Status.NOT_GRADABLE, problem=str(exc), found=found)
+        return self.result(Status.GRADED, found=found, ran=ran)
 
-    def _run(self, snapshot: Snapshot, located: Located, found: GradeResult) -> GradeResult:
+    def _run(self, snapshot: Snapshot, found: Found) -> Ran:
+        located = found.located
         policy = student_policy(self.settings)
         inspection = analyse(
             snapshot, located=located, policy=policy, scratch=self.scratch / "analysis"
         )
-        inspection = replace(inspection, problems=found.file_problems + inspection.problems)
-        staged = stage(snapshot, located, self.scratch / "staged", optional=inspection.optional)
+        inspection = replace(inspection, problems=found.unread + inspection.problems)
+        staged = stage(
+            snapshot, located=located, dest=self.scratch / "staged", optional=inspection.optional
+        )
         run = self.runner.run(
             Job(
                 staged.folder,
@@ -178,15 +203,41 @@ class Grading:
             )
         )
         reveal = self.settings.reveal or _past(self.deadline, self.started)
-        return replace(
-            found,
-            file_problems=inspection.problems,
-            run=run,
-            score=score(run, self.assignment, reveal=reveal),
-            warnings=run.warnings,
-            optional=inspection.optional,
-            flags=found.flags + run_flags(run),
-            sources=read_sources(snapshot, located, optional=inspection.optional),
+        return Ran(
+            inspection,
+            run,
+            score(run, assignment=self.assignment, reveal=reveal),
+            sources=read_sources(snapshot, located=located, optional=inspection.optional),
+        )
+
+    def result(
+        self,
+        status: Status,
+        *,
+        problem: str = "",
+        found: Found | None = None,
+        ran: Ran | None = None,
+    ) -> GradeResult:
+        """The one GradeResult of this grading, from what its stages produced."""
+        return GradeResult(
+            student=self.student,
+            status=status,
+            assignment=self.assignment.name,
+            assignment_digest=self.assignment.digest,
+            grader_version=__version__,
+            problem=problem,
+            checkout=found.checkout if found else None,
+            located=found.located if found else None,
+            file_problems=ran.inspection.problems if ran else found.unread if found else (),
+            run=ran.run if ran else None,
+            score=ran.score if ran else None,
+            warnings=ran.run.warnings if ran else (),
+            started_at=self.started,
+            duration_s=round(time.monotonic() - self.t0, 3),
+            optional=ran.inspection.optional if ran else None,
+            flags=(found.flags if found else ()) + (run_flags(ran.run) if ran else ()),
+            notes=found.notes if found else (),
+            sources=ran.sources if ran else (),
         )
 
     def _nothing(self) -> str:

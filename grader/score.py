@@ -5,7 +5,7 @@ from __future__ import annotations
 from grader.model import Assignment, CheckScore, Outcome, RunResult, Score, Visibility
 
 
-def score(run: RunResult | None, assignment: Assignment, *, reveal: bool) -> Score:
+def score(run: RunResult | None, *, assignment: Assignment, reveal: bool) -> Score:
     """Points per check. Hidden checks count only when revealed; extras never count in
     max_points; a check the grader could not run (ERROR) counts for nothing either way,
     since it says nothing about the student's code."""

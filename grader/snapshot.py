@@ -80,7 +80,7 @@ class Snapshot:
         found = self._by_path.get(path)
         return found.data if found is not None else None
 
-    def text(self, path: PurePosixPath, limit: int | None = None) -> str:
+    def text(self, path: PurePosixPath, *, limit: int | None = None) -> str:
         data = (self.data(path) or b"")[:limit]
         return data.decode("utf-8", "replace")
 

@@ -53,7 +53,7 @@ class _Names:
         return name
 
 
-def stage(snapshot: Snapshot, located: Located, dest: Path, *, optional: OptionalWork) -> Staged:
+def stage(snapshot: Snapshot, *, located: Located, dest: Path, optional: OptionalWork) -> Staged:
     """Write each located file (and the optional tasks' files) into dest."""
     dest.mkdir(parents=True, exist_ok=False)
     names = _Names(snapshot, dest)
@@ -76,7 +76,7 @@ def stage(snapshot: Snapshot, located: Located, dest: Path, *, optional: Optiona
 
 
 def read_sources(
-    snapshot: Snapshot, located: Located, *, optional: OptionalWork
+    snapshot: Snapshot, *, located: Located, optional: OptionalWork
 ) -> tuple[SourceFile, ...]:
     """The text of every graded file (capped), for comparing submissions in a batch."""
     wanted = [(f.role, f.path) for f in located.files]

@@ -46,7 +46,7 @@ def static_look(root: Path, assignment: Assignment) -> Inspection:
     with tempfile.TemporaryDirectory(prefix="grader-test-") as scratch:
         return analyse(
             snapshot,
-            located=locate(snapshot, assignment),
+            located=locate(snapshot, assignment=assignment),
             policy=policy,
             scratch=Path(scratch) / "analysis",
         )

@@ -97,21 +97,25 @@ class _Batch:
         reused = isinstance(outcome, Reused)
         result = self._stored(student, outcome) if isinstance(outcome, Reused) else outcome
         result = replace(result, student=student.identifier, reused=reused)
-        key = key_of(result, self.assignment, self.key_settings)
-        self.book.record(self.run_id, result, repo=student.repo, key=key, reused=reused)
+        key = key_of(result, assignment=self.assignment, settings_key=self.key_settings)
+        self.book.record(result, run_id=self.run_id, repo=student.repo, key=key, reused=reused)
         report.write_submission(
-            result, self.assignment, self.out_dir, reveal=self.settings.reveal, junit=True
+            result,
+            assignment=self.assignment,
+            out_dir=self.out_dir,
+            reveal=self.settings.reveal,
+            junit=True,
         )
         self._count(student, result)
 
     def _stored(self, student: Student, reused: Reused) -> GradeResult:
-        stored = self.book.stored(student.identifier, reused.key)
+        stored = self.book.stored(student.identifier, key=reused.key)
         if stored is None:  # vanished meanwhile
             return ungraded(
                 student.identifier,
-                self.assignment,
-                Status.INFRA_ERROR,
-                "its cached result was lost; regrade it.",
+                assignment=self.assignment,
+                status=Status.INFRA_ERROR,
+                problem="its cached result was lost; regrade it.",
             )
         return stored
 
@@ -142,14 +146,16 @@ class _Batch:
         if not interrupted:
             report.write_class(
                 self.ordered(),
-                self.students,
-                self.assignment,
-                self.out_dir,
+                students=self.students,
+                assignment=self.assignment,
+                out_dir=self.out_dir,
                 reveal=self.settings.reveal,
             )
-            found = report.mistakes(self.ordered(), self.assignment, reveal=self.settings.reveal)
-            self.book.record_mistakes(self.run_id, found)
-        self.book.finish_run(self.run_id, "interrupted" if interrupted else "complete")
+            found = report.mistakes(
+                self.ordered(), assignment=self.assignment, reveal=self.settings.reveal
+            )
+            self.book.record_mistakes(found, run_id=self.run_id)
+        self.book.finish_run(self.run_id, outcome="interrupted" if interrupted else "complete")
         self.book.close()
         tally = self.tally
         return BatchSummary(
@@ -243,13 +249,15 @@ def _outcome(
 
 
 def _infra(student: Student, assignment: Assignment, problem: str) -> GradeResult:
-    return ungraded(student.identifier, assignment, Status.INFRA_ERROR, problem)
+    return ungraded(
+        student.identifier, assignment=assignment, status=Status.INFRA_ERROR, problem=problem
+    )
 
 
 def _no_submission(student: Student, assignment: Assignment) -> GradeResult:
     return ungraded(
         student.identifier,
-        assignment,
-        Status.NO_SUBMISSION,
-        "no repository yet (the student has not accepted the assignment).",
+        assignment=assignment,
+        status=Status.NO_SUBMISSION,
+        problem="no repository yet (the student has not accepted the assignment).",
     )

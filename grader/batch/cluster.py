@@ -60,7 +60,9 @@ def worker_task(task: Task, *, assignment: Assignment, settings: Settings) -> Gr
     """One grading job on a worker: re-check the worker, use its own paths, grade."""
     problem = worker_problem(task.version, assignment.digest, assignment.name, str(assignment.root))
     if problem:
-        return ungraded(task.student, assignment, Status.INFRA_ERROR, problem)
+        return ungraded(
+            task.student, assignment=assignment, status=Status.INFRA_ERROR, problem=problem
+        )
     local = _load_here(assignment.name, str(assignment.root))
     if not Path(settings.python).exists():  # the client's interpreter path: use ours
         settings = replace(settings, python=sys.executable)

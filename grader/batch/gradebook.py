@@ -125,7 +125,7 @@ class Gradebook:
             )
             return int(cur.lastrowid or 0)
 
-    def finish_run(self, run_id: int, outcome: str) -> None:
+    def finish_run(self, run_id: int, *, outcome: str) -> None:
         with self._tx() as db:
             db.execute(
                 "UPDATE runs SET finished_at = ?, outcome = ? WHERE id = ?",
@@ -133,7 +133,7 @@ class Gradebook:
             )
 
     def record(
-        self, run_id: int, result: GradeResult, *, repo: str | None, key: str | None, reused: bool
+        self, result: GradeResult, *, run_id: int, repo: str | None, key: str | None, reused: bool
     ) -> None:
         """Write one submission and its checks atomically."""
         score = result.score
@@ -173,7 +173,7 @@ class Gradebook:
                     ),
                 )
 
-    def record_mistakes(self, run_id: int, found: list[Mistake]) -> None:
+    def record_mistakes(self, found: list[Mistake], *, run_id: int) -> None:
         """The run's common-mistakes table (as on the class page), in one transaction;
         `checks` and `identifiers` are JSON lists."""
         with self._tx() as db:
@@ -208,7 +208,7 @@ class Gradebook:
             keys.setdefault(ident, set()).add(key)
         return {ident: frozenset(k) for ident, k in keys.items()}
 
-    def stored(self, identifier: str, key: str) -> GradeResult | None:
+    def stored(self, identifier: str, *, key: str) -> GradeResult | None:
         """The newest final result of this student under this key."""
         row = self._db.execute(
             "SELECT result FROM submissions WHERE identifier = ? AND cache_key = ? AND "

@@ -76,7 +76,9 @@ def run_task(
         return grading.grade(fetched)
 
 
-def ungraded(identifier: str, assignment: Assignment, status: Status, problem: str) -> GradeResult:
+def ungraded(
+    identifier: str, *, assignment: Assignment, status: Status, problem: str
+) -> GradeResult:
     """The result of a submission that was not graded, and why (one sentence)."""
     return GradeResult(
         student=identifier,
@@ -88,7 +90,7 @@ def ungraded(identifier: str, assignment: Assignment, status: Status, problem: s
     )
 
 
-def key_of(result: GradeResult, assignment: Assignment, settings_key: str) -> str | None:
+def key_of(result: GradeResult, *, assignment: Assignment, settings_key: str) -> str | None:
     return cache_key(
         result.checkout, digest=assignment.digest, version=__version__, settings=settings_key
     )

@@ -12,12 +12,13 @@ import json
 import logging
 import os
 import sys
+import time
 import traceback
 from datetime import datetime
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from grader import __version__, assignment, report
+from grader import __version__, assignment, report, trace
 from grader.batch import grade_roster, roster, selfcheck
 from grader.batch.cluster import Cluster, worker_task
 from grader.cli import platforms, progress, summary, view
@@ -102,6 +103,7 @@ def _batch_options(b: argparse._ArgumentGroup) -> None:
 
 
 def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
+    trace.record("cli main", start=time.monotonic(), seconds=0.0)
     out = stdout or sys.stdout
     args_in = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
@@ -109,7 +111,7 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
         if args_in[:1] == ["view"]:
             return view.main(args_in[1:], out)
         if args_in[:1] and args_in[0] in platforms.COMMANDS:
-            return platforms.main(args_in, out)
+            return platforms.main(args_in, out=out)
         return _main(_parser().parse_args(args_in), out)
     except GraderError as exc:
         print(f"grade: {exc}", file=sys.stderr)
@@ -163,21 +165,27 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("--fail-under must be a percentage between 0 and 100.")
     settings = _settings(args, batch=False)
     spec = assignment.load(args.assignment)
-    result = grade(
-        args.source,
-        assignment=spec,
-        settings=settings,
-        student=args.name,
-        deadline=_deadline(args.deadline),
-    )
-    folder = report.write_submission(result, spec, settings.out_dir, reveal=settings.reveal)
+    with trace.span("grade"):
+        result = grade(
+            args.source,
+            assignment=spec,
+            settings=settings,
+            student=args.name,
+            deadline=_deadline(args.deadline),
+        )
+    with trace.span("report"):
+        folder = report.write_submission(
+            result, assignment=spec, out_dir=settings.out_dir, reveal=settings.reveal
+        )
     if args.markdown is not None:
-        report.write_markdown(result, spec, args.markdown, reveal=settings.reveal)
+        report.write_markdown(result, assignment=spec, path=args.markdown, reveal=settings.reveal)
     if args.json:
-        data = report.results_json(result, spec, reveal=settings.reveal)
+        data = report.results_json(result, assignment=spec, reveal=settings.reveal)
         print(json.dumps(data, indent=2), file=out)
     else:
-        summary.print_summary(result, spec, folder=folder, out=out, reveal=settings.reveal)
+        summary.print_summary(
+            result, assignment=spec, folder=folder, out=out, reveal=settings.reveal
+        )
     return _exit_code(result, fail_under=args.fail_under)
 
 

@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message}; see `grade {self.prog.split()[-1]} --help`.")
 
 
-def main(argv: list[str], out: TextIO) -> int:
+def main(argv: list[str], *, out: TextIO) -> int:
     """Dispatch `grade gradescope|prairielearn|export ...`."""
     command, rest = argv[0], argv[1:]
     if command == "gradescope":
@@ -90,7 +90,7 @@ def _gradescope(argv: list[str], out: TextIO) -> int:
         return _gradescope_run(args, out)
     spec = assignment.load(args.assignment_name or args.assignment)
     target = args.output or Path("autograder.zip")
-    zipped = gradescope.build(spec, target, wheel=args.wheel)
+    zipped = gradescope.build(spec, out=target, wheel=args.wheel)
     print(
         f"wrote {zipped}: upload it as the autograder of a Gradescope programming "
         f"assignment (base image: Ubuntu 22.04 or later); {spec.title}, "
@@ -109,12 +109,12 @@ def _gradescope_run(args: argparse.Namespace, out: TextIO) -> int:
         return int(ExitCode.OK)
     except GraderError as exc:
         print(f"grade gradescope: {exc}", file=out)
-        gradescope.write_results(root, gradescope.failure_document(str(exc)))
+        gradescope.write_results(root, document=gradescope.failure_document(str(exc)))
         return int(exc.exit_code)
     except Exception as exc:  # the contract: a results.json whatever happened
         traceback.print_exc(file=out)
         print("grade gradescope: this is a bug in the grader; please report it.", file=out)
-        gradescope.write_results(root, gradescope.failure_document(repr(exc)))
+        gradescope.write_results(root, document=gradescope.failure_document(repr(exc)))
         return int(ExitCode.INFRASTRUCTURE)
 
 
@@ -133,15 +133,15 @@ def _prairielearn(argv: list[str], out: TextIO) -> int:
         prairielearn.run(root, assignment=spec, settings=_settings(args), out=out)
     except GraderError as exc:
         print(f"grade prairielearn: {exc}", file=out)
-        prairielearn.write_results(root, prairielearn.failure_document())
+        prairielearn.write_results(root, document=prairielearn.failure_document())
     except Exception:  # the contract: a results.json whatever happened
         traceback.print_exc(file=out)
         print("grade prairielearn: this is a bug in the grader; please report it.", file=out)
-        prairielearn.write_results(root, prairielearn.failure_document())
+        prairielearn.write_results(root, document=prairielearn.failure_document())
     return int(ExitCode.OK)
 
 
-def _export(argv: list[str], out: TextIO) -> int:
+def _export_parser() -> _Parser:
     p = _Parser(
         prog="grade export",
         description="Turn a batch's grades (the --out folder of `grade --roster`) into a file "
@@ -170,7 +170,11 @@ def _export(argv: list[str], out: TextIO) -> int:
     p.add_argument("--title", help="the grade column / item name (default: the assignment's)")
     p.add_argument("--extra", action="store_true", help="add extra credit to the grade")
     p.add_argument("--assignment", help="bundled assignment name or folder (echo_sockets)")
-    args = p.parse_args(argv)
+    return p
+
+
+def _export(argv: list[str], out: TextIO) -> int:
+    args = _export_parser().parse_args(argv)
     batch = lms.read_batch(args.grades)
     mapping = lms.read_map(args.map) if args.map else None
     title = args.title or assignment.load(args.assignment).title
@@ -182,7 +186,7 @@ def _export(argv: list[str], out: TextIO) -> int:
             )
         export = lms.canvas(
             batch,
-            lms.read_canvas(args.gradebook),
+            export=lms.read_canvas(args.gradebook),
             match=args.match,
             title=title,
             mapping=mapping,
@@ -193,11 +197,11 @@ def _export(argv: list[str], out: TextIO) -> int:
         if args.gradebook is not None:
             if not args.match:
                 raise UsageError("--gradebook needs --match, e.g. --match 'Email address'.")
-            participants = lms.read_participants(args.gradebook, args.match)
+            participants = lms.read_participants(args.gradebook, match=args.match)
         export = lms.moodle(
             batch, title=title, mapping=mapping, extra=args.extra, participants=participants
         )
-    lms.write(export, args.output)
+    lms.write(export, path=args.output)
     print(f"wrote {args.output}: {export.written} grades.", file=out)
     for line in export.listing():
         print(line, file=out)

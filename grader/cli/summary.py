@@ -26,7 +26,7 @@ def colour(out: TextIO) -> bool:
 
 
 def print_summary(
-    result: GradeResult, assignment: Assignment, *, folder: Path, out: TextIO, reveal: bool
+    result: GradeResult, *, assignment: Assignment, folder: Path, out: TextIO, reveal: bool
 ) -> None:
     """Warnings, file problems, one line per check (and why, if it failed), the score."""
     paint = colour(out)
@@ -35,7 +35,7 @@ def print_summary(
         print(f"\033[33;1m{text}\033[0m" if paint else text, file=out)
     for p in result.file_problems:
         print(f"! {safe(p.message)}", file=out)
-    for shown in visible_rows(result, assignment, reveal=reveal):
+    for shown in visible_rows(result, assignment=assignment, reveal=reveal):
         row, check = shown.row, shown.check
         mark = f"{MARK[row.outcome]:>7}"
         if paint:

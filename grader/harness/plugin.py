@@ -21,6 +21,7 @@ from typing import IO, Any
 import pytest
 
 from grader import codec
+from grader import trace as tracing
 from grader.harness.evidence import Check
 from grader.model import CheckResult, Hang, Outcome
 from grader.protocol import CONFIG_FD_ENV, RESULTS_FD_ENV, SCHEMA, Record, RunConfig, SessionEnd
@@ -82,6 +83,10 @@ def pytest_configure(config: pytest.Config) -> None:
         run = codec.load(RunConfig, json.load(f))
     out = os.fdopen(int(results_fd), "w", buffering=1, encoding="utf-8")
     config.stash[harness_key] = Harness(run, out)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    tracing.record("harness ready", start=time.monotonic(), seconds=0.0)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -146,6 +151,9 @@ def _write(item: pytest.Item, phases: Phases) -> None:
             outcome, duration_s=duration, message=phases.message, trace=phases.trace
         )
     harness(item.config).write(Record(SCHEMA, check=result))
+    tracing.record(
+        f"check {result.check_id}", start=time.monotonic() - phases.seconds, seconds=phases.seconds
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from grader import trace
 from grader.harness.idle import IdleCheck
 from grader.harness.netns import Netns
 from grader.harness.peers import Traffic
@@ -75,6 +76,9 @@ class StudentServer:
             proc = launcher.spawn(args, name="your server", env=env)
         server = cls(proc, port, workdir=launcher.workdir, netns=netns)
         server.wait_listening(timeout_s)
+        trace.record(
+            "student server start", start=proc.started, seconds=time.monotonic() - proc.started
+        )
         return server
 
     def listening_ports(self) -> list[int]:
@@ -261,14 +265,24 @@ def call_client(
         keep_stdin=linger,
         before_kill=before_kill,
     )
+    return _client_call(
+        ran,
+        workdir=launcher.workdir,
+        waited_on_timer=bool(timer),
+        peer_closed=snapshot[0] if snapshot else False,
+    )
+
+
+def _client_call(ran: Ran, *, workdir: str, waited_on_timer: bool, peer_closed: bool) -> ClientCall:
+    """What a finished run of client() did: how it ended, and the runner's answer if any."""
     call = ClientCall(
         ran.ended or Ended.RETURNED,
         ran.elapsed_s,
-        workdir=launcher.workdir,
+        workdir=workdir,
         outputs=ran.outputs,
         timer_s=ran.idle.timer_s,
-        waited_on_timer=bool(timer),
-        peer_closed=snapshot[0] if snapshot else False,
+        waited_on_timer=waited_on_timer,
+        peer_closed=peer_closed,
     )
     if ran.ended is None:
         _client_answer(ran.raw, call, ran.proc.returncode)
@@ -356,6 +370,8 @@ def run_runner(
     clock = Clock(timeout_s)
     raw, ended = _collect(result_r, proc, idle, clock, blocked)
     elapsed = time.monotonic() - clock.start
+    trace.record("student runner start", start=proc.started, seconds=clock.start - proc.started)
+    trace.record("student call", start=clock.start, seconds=elapsed)
     if before_kill is not None:
         before_kill()
     if keep_stdin:

@@ -4,5 +4,5 @@ Nothing in `grader` imports these modules: the sandbox mounts this folder read-o
 runs each file by path (`python -I -S runner.py ...`), so a student's code and ours
 never share a trusted process. They use the standard library only and stay within
 Python 3.8 syntax, since a course may grade with an older interpreter (`--python`).
-`tests/inside/` imports them directly to unit-test them.
+`tests/unit/inside/` imports them directly to unit-test them.
 """

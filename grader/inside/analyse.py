@@ -61,7 +61,7 @@ UPPER = re.compile(r"up|hi|max|end|stop|last|to|top|most")
 Entry = Dict[str, Any]
 
 
-def read(path: str, limit: int | None = None) -> bytes:
+def read(path: str, *, limit: int | None = None) -> bytes:
     with open(path, "rb") as f:
         return f.read(-1 if limit is None else limit)
 
@@ -69,7 +69,7 @@ def read(path: str, limit: int | None = None) -> bytes:
 def compile_file(path: str) -> tuple[ast.Module | None, Entry]:
     """The file's syntax tree, or the error that keeps it from compiling."""
     try:
-        source = read(path, MAX_FILE_BYTES)
+        source = read(path, limit=MAX_FILE_BYTES)
         tree = ast.parse(source, path)
         compile(tree, path, "exec", dont_inherit=True)
     except SyntaxError as exc:
@@ -130,7 +130,7 @@ def _port_literal(tree: ast.Module) -> int | None:
 def parse(path: str) -> ast.Module | None:
     """A syntax tree of a file up to MAX_BYTES (None for bigger or broken files)."""
     try:
-        source = read(path, MAX_BYTES + 1)
+        source = read(path, limit=MAX_BYTES + 1)
         if len(source) > MAX_BYTES:
             return None
         return ast.parse(source, path)
@@ -188,7 +188,7 @@ def _default(node: ast.expr | None) -> str:
     return "..."
 
 
-def port_functions(path: str, tree: ast.Module) -> list[Entry]:
+def port_functions(tree: ast.Module) -> list[Entry]:
     """Top-level functions that take two port bounds first and look services up, or are
     named like it."""
     found = []
@@ -212,7 +212,6 @@ def port_functions(path: str, tree: ast.Module) -> list[Entry]:
         found.append(
             {
                 "rank": [0 if looks_up else 1, 0 if bounds else 1, 0 if named else 1],
-                "path": path,
                 "name": node.name,
                 "line": node.lineno,
                 "bounds": [every[0].arg, every[1].arg],
@@ -222,7 +221,7 @@ def port_functions(path: str, tree: ast.Module) -> list[Entry]:
     return found[:MAX_FUNCTIONS]
 
 
-def answer(kind: str, path: str) -> Entry:
+def answer(path: str, *, kind: str) -> Entry:
     """What one task found."""
     if kind == "file":
         tree, error = compile_file(path)
@@ -236,14 +235,14 @@ def answer(kind: str, path: str) -> Entry:
             return {"error": True}
         selects, threads = concurrency(tree)
         return {"select": selects[:3], "threads": threads[:3]}
-    return {"functions": port_functions(path, tree) if tree is not None else []}
+    return {"functions": port_functions(tree) if tree is not None else []}
 
 
-def analyse(tasks: list[Entry], say: Callable[[Entry], None]) -> None:
+def analyse(tasks: list[Entry], *, say: Callable[[Entry], None]) -> None:
     """Answer every task in order, saying which one is under way."""
     for i, task in enumerate(tasks):
         say({"start": i})
-        say({"done": i, "answer": answer(str(task.get("kind")), str(task.get("path")))})
+        say({"done": i, "answer": answer(str(task.get("path")), kind=str(task.get("kind")))})
     say({"end": True})
 
 
@@ -255,7 +254,7 @@ def main() -> None:
         out.flush()
 
     request = json.loads(sys.stdin.read())
-    analyse(list(request.get("tasks", [])), say)
+    analyse(list(request.get("tasks", [])), say=say)
     out.close()
 
 

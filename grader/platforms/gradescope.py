@@ -187,8 +187,8 @@ def due_line(due: Due) -> str:
 
 def results_document(
     result: GradeResult,
-    assignment: Assignment,
     *,
+    assignment: Assignment,
     due: Due | None = None,
     copied: Copied | None = None,
 ) -> dict[str, Any]:
@@ -229,7 +229,7 @@ def _tests(result: GradeResult, assignment: Assignment) -> list[dict[str, Any]]:
     tests = []
     # The result is scored with every check counted; `reveal=False` cuts each check to
     # its rubric detail (students may see hidden ones once Gradescope shows them).
-    for n, shown in enumerate(visible_rows(result, assignment, reveal=False), start=1):
+    for n, shown in enumerate(visible_rows(result, assignment=assignment, reveal=False), start=1):
         row = shown.row
         if row.outcome is Outcome.ERROR:
             output = (
@@ -239,7 +239,9 @@ def _tests(result: GradeResult, assignment: Assignment) -> list[dict[str, Any]]:
         else:
             output = check_markdown(shown)
         if len(output.encode()) > TEST_OUTPUT_BYTES:
-            output = escape(feedback_text(shown.check, shown.detail)[: TEST_OUTPUT_BYTES // 4])
+            output = escape(
+                feedback_text(shown.check, detail=shown.detail)[: TEST_OUTPUT_BYTES // 4]
+            )
         tests.append(
             {
                 "name": row.title,
@@ -309,11 +311,11 @@ def failure_document(reason: str) -> dict[str, Any]:
     }
 
 
-def write_results(root: Path, document: Mapping[str, Any]) -> Path:
+def write_results(root: Path, *, document: Mapping[str, Any]) -> Path:
     """Write results/results.json at once (Gradescope reads a whole file or none)."""
     folder = root / "results"
     folder.mkdir(parents=True, exist_ok=True)
-    return atomic_write(folder / "results.json", json.dumps(document, indent=1) + "\n")
+    return atomic_write(folder / "results.json", text=json.dumps(document, indent=1) + "\n")
 
 
 # ---------------------------------------------------------------- the run
@@ -339,7 +341,7 @@ def run(
         file=out,
     )
     with tempfile.TemporaryDirectory(prefix="grader-gradescope-") as scratch:
-        copied = copy_submission(root / "submission", Path(scratch) / "submission")
+        copied = copy_submission(root / "submission", dest=Path(scratch) / "submission")
         folder = Path(scratch) / "submission"
         result = grade(
             str(folder),
@@ -357,9 +359,9 @@ def run(
             branch=copied.branch,
         )
         result = replace(result, checkout=checkout)
-    document = results_document(result, assignment, due=due, copied=copied)
-    write_results(root, document)
-    print(isolation_line(result, settings, caps.problems), file=out)
+    document = results_document(result, assignment=assignment, due=due, copied=copied)
+    write_results(root, document=document)
+    print(isolation_line(result, settings=settings, problems=caps.problems), file=out)
     for problem in problems:
         print(f"metadata: {problem}", file=out)
     print(submission_line(copied), file=out)
@@ -367,10 +369,10 @@ def run(
     print(f"{result.status.value}: {summary_line(result)}", file=out)
     if result.problem:
         print(f"problem: {safe(result.problem)}", file=out)
-    for shown in visible_rows(result, assignment, reveal=True):
+    for shown in visible_rows(result, assignment=assignment, reveal=True):
         if shown.row.outcome is not Outcome.PASSED:
             print(f"\n[{shown.row.outcome.value}] {shown.row.title}", file=out)
-            print(feedback_text(shown.check, shown.detail), file=out)
+            print(feedback_text(shown.check, detail=shown.detail), file=out)
     return document
 
 
@@ -384,7 +386,7 @@ def submission_line(copied: Copied) -> str:
     return safe(line)
 
 
-def isolation_line(result: GradeResult, settings: Settings, problems: tuple[str, ...]) -> str:
+def isolation_line(result: GradeResult, *, settings: Settings, problems: tuple[str, ...]) -> str:
     """Which isolation student code had, for the instructor-only stdout."""
     isolation = result.run.isolation if result.run else None
     why = f" (bubblewrap unavailable: {'; '.join(problems)})" if problems else ""
@@ -405,8 +407,8 @@ def isolation_line(result: GradeResult, settings: Settings, problems: tuple[str,
 
 def build(
     assignment: Assignment,
-    out: Path,
     *,
+    out: Path,
     wheel: Path | None = None,
 ) -> Path:
     """Write the autograder zip: setup.sh, run_autograder, the grader as a wheel, and

@@ -30,7 +30,7 @@ class Copied:
     branch: str | None = None
 
 
-def copy_submission(src: Path, dest: Path) -> Copied:
+def copy_submission(src: Path, *, dest: Path) -> Copied:
     """Copy the regular files under `src` (any depth, .git left out) into `dest`."""
     dest.mkdir(parents=True, exist_ok=True)
     files: list[str] = []

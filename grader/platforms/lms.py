@@ -217,8 +217,8 @@ def read_canvas(path: Path) -> CanvasExport:
 
 def canvas(
     batch: list[Grade],
-    export: CanvasExport,
     *,
+    export: CanvasExport,
     match: str,
     title: str,
     mapping: dict[str, str] | None = None,
@@ -270,14 +270,22 @@ def canvas(
         else:
             out.written += 1
         out.rows.append([*cells[: last + 1], _number(value) if value is not None else ""])
-    keys = set(seen)
+    out.unmatched.extend(_unmatched(batch, keys=set(seen), match=match, mapping=mapping))
+    return out
+
+
+def _unmatched(
+    batch: list[Grade], *, keys: set[str], match: str, mapping: dict[str, str] | None
+) -> list[str]:
+    """The graded students no row of the export matches (with a near miss, if any)."""
     lowered = {k.lower(): k for k in keys}
+    found = []
     for g in batch:
         key = _key(g, mapping)
         if key not in keys:
             hint = f" (the export has {lowered[key.lower()]!r})" if key.lower() in lowered else ""
-            out.unmatched.append(f"{g.identifier} ({match} {key!r}){hint}")
-    return out
+            found.append(f"{g.identifier} ({match} {key!r}){hint}")
+    return found
 
 
 def _assignment_column(columns: list[str], title: str) -> str:
@@ -292,7 +300,7 @@ def _assignment_column(columns: list[str], title: str) -> str:
 # ---------------------------------------------------------------- Moodle
 
 
-def read_participants(path: Path, match: str) -> set[str]:
+def read_participants(path: Path, *, match: str) -> set[str]:
     """The values of column `match` in a Moodle grades export (or any CSV of users)."""
     rows = _dict_rows(path)
     if rows and match not in rows[0]:
@@ -355,11 +363,11 @@ def _feedback(grade: Grade, value: float) -> str:
     return text + ". The full report lists every check."
 
 
-def write(export: Export, path: Path) -> Path:
+def write(export: Export, *, path: Path) -> Path:
     """Write the CSV (with the delimiter the LMS's own file used)."""
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=export.delimiter, lineterminator="\r\n")
     writer.writerow(export.header)
     writer.writerows(export.rows)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write(path, buf.getvalue())
+    return atomic_write(path, text=buf.getvalue())

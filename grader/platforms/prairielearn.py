@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from grader import __version__
-from grader.model import Assignment, GradeResult, Outcome, Status
+from grader.model import Assignment, GradeResult, Outcome, Score, Status
 from grader.pipeline import grade
 from grader.platforms.gradescope import isolation_line, submission_line
 from grader.platforms.intake import copy_submission
@@ -42,7 +42,7 @@ OUTPUT_CHARS = 16_000  # of one test's output
 TOO_LONG = "The details of this check were too long to include here."
 
 
-def results_document(result: GradeResult, assignment: Assignment) -> dict[str, Any]:
+def results_document(result: GradeResult, *, assignment: Assignment) -> dict[str, Any]:
     """results.json for one submission graded with every check counted."""
     if result.status is Status.INFRA_ERROR:
         return failure_document()
@@ -56,9 +56,9 @@ def results_document(result: GradeResult, assignment: Assignment) -> dict[str, A
         }
     counted = result.score
     # The rows a student may see one by one: scored as if hidden checks were still hidden.
-    shown = replace(result, score=score_of(result.run, assignment, reveal=False))
+    shown = replace(result, score=score_of(result.run, assignment=assignment, reveal=False))
     tests = []
-    for row in visible_rows(shown, assignment, reveal=False):
+    for row in visible_rows(shown, assignment=assignment, reveal=False):
         if row.row.outcome is Outcome.ERROR:
             message = "The grader could not run this check (not your code's fault)."
         else:
@@ -70,7 +70,7 @@ def results_document(result: GradeResult, assignment: Assignment) -> dict[str, A
                 "points": row.row.points,
                 "max_points": row.row.max_points,
                 "message": message,
-                "output": feedback_text(row.check, row.detail)[:OUTPUT_CHARS],
+                "output": feedback_text(row.check, detail=row.detail)[:OUTPUT_CHARS],
             }
         )
     hidden = [c for c in counted.checks if c.check_id in _hidden_ids(shown) and not c.extra]
@@ -87,6 +87,19 @@ def results_document(result: GradeResult, assignment: Assignment) -> dict[str, A
             }
         )
     fraction = counted.points / counted.max_points if counted.max_points else 0.0
+    return _fit(
+        {
+            "gradable": True,
+            "score": round(min(1.0, max(0.0, fraction)), 6),
+            "message": _message(counted),
+            "output": "\n".join(safe(w) for w in result.warnings),
+            "tests": tests,
+        }
+    )
+
+
+def _message(counted: Score) -> str:
+    """The score in one sentence, with what is apart from it."""
     message = f"{counted.points:g}/{counted.max_points:g} points"
     if counted.extra_points:
         message += f" (+{counted.extra_points:g} extra credit, shown but not above 100%)"
@@ -95,15 +108,7 @@ def results_document(result: GradeResult, assignment: Assignment) -> dict[str, A
             f"; the grader could not run {counted.fault_count} checks (its fault, not your "
             "code's): they are left out"
         )
-    return _fit(
-        {
-            "gradable": True,
-            "score": round(min(1.0, max(0.0, fraction)), 6),
-            "message": message + ".",
-            "output": "\n".join(safe(w) for w in result.warnings),
-            "tests": tests,
-        }
-    )
+    return message + "."
 
 
 def _hidden_ids(shown: GradeResult) -> set[str]:
@@ -134,11 +139,11 @@ def failure_document() -> dict[str, Any]:
     }
 
 
-def write_results(root: Path, document: dict[str, Any]) -> Path:
+def write_results(root: Path, *, document: dict[str, Any]) -> Path:
     """Write results/results.json (creating the folder, which PrairieLearn does not)."""
     folder = root / "results"
     folder.mkdir(parents=True, exist_ok=True)
-    return atomic_write(folder / "results.json", json.dumps(document, indent=1) + "\n")
+    return atomic_write(folder / "results.json", text=json.dumps(document, indent=1) + "\n")
 
 
 def run(root: Path, *, assignment: Assignment, settings: Settings, out: TextIO) -> dict[str, Any]:
@@ -146,7 +151,7 @@ def run(root: Path, *, assignment: Assignment, settings: Settings, out: TextIO) 
     caps = capabilities()
     print(f"grader {__version__}, assignment {assignment.name} ({assignment.digest})", file=out)
     with tempfile.TemporaryDirectory(prefix="grader-prairielearn-") as scratch:
-        copied = copy_submission(root / "student", Path(scratch) / "student")
+        copied = copy_submission(root / "student", dest=Path(scratch) / "student")
         if not copied.files:
             document = {
                 "gradable": False,
@@ -154,7 +159,7 @@ def run(root: Path, *, assignment: Assignment, settings: Settings, out: TextIO) 
                 "format_errors": ["No files were submitted; upload your files and submit again."],
                 "message": "Not graded: no files were submitted.",
             }
-            write_results(root, document)
+            write_results(root, document=document)
             print("nothing submitted: not gradable", file=out)
             return document
         folder = Path(scratch) / "student"
@@ -165,9 +170,9 @@ def run(root: Path, *, assignment: Assignment, settings: Settings, out: TextIO) 
             student="prairielearn",
         )
         result = replace(result, problem=result.problem.replace(str(folder), "your files"))
-    document = results_document(result, assignment)
-    write_results(root, document)
-    print(isolation_line(result, settings, caps.problems), file=out)
+    document = results_document(result, assignment=assignment)
+    write_results(root, document=document)
+    print(isolation_line(result, settings=settings, problems=caps.problems), file=out)
     print(submission_line(copied), file=out)
     print(f"{result.status.value}: {summary_line(result)}", file=out)
     if result.problem:

@@ -39,42 +39,48 @@ __all__ = [
 
 def write_submission(
     result: GradeResult,
+    *,
     assignment: Assignment,
     out_dir: Path,
-    *,
     reveal: bool,
     junit: bool = False,
 ) -> Path:
     """Write <out>/<student>/results.json and report.html (and junit.xml); return the folder."""
     folder = out_dir / result.student
     folder.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(results_json(result, assignment, reveal=reveal), indent=2, sort_keys=True)
-    atomic_write(folder / "results.json", data + "\n")
-    atomic_write(folder / "report.html", render_html(result, assignment, reveal=reveal))
+    data = json.dumps(
+        results_json(result, assignment=assignment, reveal=reveal), indent=2, sort_keys=True
+    )
+    atomic_write(folder / "results.json", text=data + "\n")
+    atomic_write(
+        folder / "report.html", text=render_html(result, assignment=assignment, reveal=reveal)
+    )
     if junit:
-        atomic_write(folder / "junit.xml", junit_xml(result, assignment))
+        atomic_write(folder / "junit.xml", text=junit_xml(result, assignment=assignment))
     return folder
 
 
 def write_markdown(
-    result: GradeResult, assignment: Assignment, path: Path, *, reveal: bool
+    result: GradeResult, *, assignment: Assignment, path: Path, reveal: bool
 ) -> Path:
     """Write the Markdown summary of one submission (e.g. to $GITHUB_STEP_SUMMARY)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write(path, summary_markdown(result, assignment, reveal=reveal))
+    return atomic_write(path, text=summary_markdown(result, assignment=assignment, reveal=reveal))
 
 
 def write_class(
     results: list[GradeResult],
+    *,
     students: tuple[Student, ...],
     assignment: Assignment,
     out_dir: Path,
-    *,
     reveal: bool,
 ) -> Path:
     """Write the class page (index.html, similar/), grades.csv and mistakes.csv; return
     index.html."""
-    atomic_write(out_dir / "grades.csv", grades_csv(results, students))
-    found = mistakes(results, assignment, reveal=reveal)
-    atomic_write(out_dir / "mistakes.csv", mistakes_csv(found))
-    return write_classpage(results, students, assignment, out_dir, reveal=reveal)
+    atomic_write(out_dir / "grades.csv", text=grades_csv(results, students=students))
+    found = mistakes(results, assignment=assignment, reveal=reveal)
+    atomic_write(out_dir / "mistakes.csv", text=mistakes_csv(found))
+    return write_classpage(
+        results, students=students, assignment=assignment, out=out_dir, reveal=reveal
+    )

@@ -44,7 +44,7 @@ class CheckRate:
         return 100.0 * self.passed / self.ran if self.ran else 0.0
 
 
-def rows(results: list[GradeResult], students: tuple[Student, ...]) -> list[Row]:
+def rows(results: list[GradeResult], *, students: tuple[Student, ...]) -> list[Row]:
     by_id = {r.student: r for r in results}
     out = []
     for s in students:
@@ -66,7 +66,7 @@ def rows(results: list[GradeResult], students: tuple[Student, ...]) -> list[Row]
     return out
 
 
-def check_rates(results: list[GradeResult], assignment: Assignment) -> list[CheckRate]:
+def check_rates(results: list[GradeResult], *, assignment: Assignment) -> list[CheckRate]:
     """Per check, how many passed of those it ran for (an optional task's checks are
     skipped for students who did not attempt it: they are not counted)."""
     rates = []
@@ -95,7 +95,7 @@ class Similar:
 
 
 def similar_pairs(
-    results: list[GradeResult], template: set[int], threshold: float = similarity.THRESHOLD
+    results: list[GradeResult], *, template: set[int], threshold: float = similarity.THRESHOLD
 ) -> list[Similar]:
     """The pairs at or above the threshold, most similar first, each with its page."""
     pairs = similarity.compare(results, template=template)
@@ -105,7 +105,7 @@ def similar_pairs(
     ]
 
 
-def render_pair(similar: Similar, results: list[GradeResult], assignment: Assignment) -> str:
+def render_pair(similar: Similar, *, results: list[GradeResult], assignment: Assignment) -> str:
     """One pair's side-by-side page: both submissions' files, shared lines marked."""
     by_id = {r.student: r for r in results}
     pair = similar.pair
@@ -138,9 +138,9 @@ def histogram(percents: list[float]) -> list[int]:
 
 def render(
     results: list[GradeResult],
+    *,
     students: tuple[Student, ...],
     assignment: Assignment,
-    *,
     reveal: bool,
     similar: list[Similar] | None = None,
 ) -> str:
@@ -169,9 +169,9 @@ def render(
     }
     return ENV.get_template("classpage.html").render(
         a=assignment,
-        rows=rows(results, students),
-        rates=check_rates(results, assignment),
-        mistakes=mistakes(results, assignment, reveal=reveal),
+        rows=rows(results, students=students),
+        rates=check_rates(results, assignment=assignment),
+        mistakes=mistakes(results, assignment=assignment, reveal=reveal),
         hist=histogram(percents),
         bins=BINS,
         counts=counts,
@@ -185,20 +185,20 @@ def render(
 
 def write_classpage(
     results: list[GradeResult],
+    *,
     students: tuple[Student, ...],
     assignment: Assignment,
     out: Path,
-    *,
     reveal: bool,
 ) -> Path:
     """Write index.html and one side-by-side page per similar pair (stale ones removed)."""
-    similar = similar_pairs(results, similarity.template_hashes(assignment.template_dir))
+    similar = similar_pairs(results, template=similarity.template_hashes(assignment.template_dir))
     folder = out / "similar"
     for old in sorted(folder.glob("pair-*.html")):
         old.unlink()
     if similar:
         folder.mkdir(parents=True, exist_ok=True)
     for s in similar:
-        atomic_write(out / s.link, render_pair(s, results, assignment))
-    page = render(results, students, assignment, reveal=reveal, similar=similar)
-    return atomic_write(out / "index.html", page)
+        atomic_write(out / s.link, text=render_pair(s, results=results, assignment=assignment))
+    page = render(results, students=students, assignment=assignment, reveal=reveal, similar=similar)
+    return atomic_write(out / "index.html", text=page)

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write(path: Path, text: str) -> Path:
+def atomic_write(path: Path, *, text: str) -> Path:
     """Write via a temporary file and rename, so readers never see half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:

@@ -23,7 +23,7 @@ CSV_COLUMNS = (
 )
 
 
-def grades_csv(results: list[GradeResult], students: tuple[Student, ...]) -> str:
+def grades_csv(results: list[GradeResult], *, students: tuple[Student, ...]) -> str:
     """One row per roster student (in roster order), keyed by the roster identifier."""
     by_id = {r.student: r for r in results}
     buf = io.StringIO()

@@ -46,9 +46,9 @@ ENV = jinja2.Environment(
 )
 
 
-def render_html(result: GradeResult, assignment: Assignment, *, reveal: bool) -> str:
+def render_html(result: GradeResult, *, assignment: Assignment, reveal: bool) -> str:
     """The report page of one submission, as the given reader may see it."""
-    rows = visible_rows(result, assignment, reveal=reveal)
+    rows = visible_rows(result, assignment=assignment, reveal=reveal)
     groups: dict[str, list[Shown]] = {}
     for shown in rows:
         groups.setdefault(shown.category, []).append(shown)

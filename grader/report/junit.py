@@ -10,7 +10,7 @@ from grader.model import Assignment, GradeResult, Outcome
 from grader.report.text import safe
 
 
-def junit_xml(result: GradeResult, assignment: Assignment) -> str:
+def junit_xml(result: GradeResult, *, assignment: Assignment) -> str:
     """One testcase per check (the instructor's view: every check, every message)."""
     suite = ET.Element("testsuite", name=safe(f"{assignment.name}:{result.student}"))
     checks = result.score.checks if result.score else ()

@@ -44,7 +44,7 @@ def escape(text: str) -> str:
     return _PUNCT.sub(r"\\\1", " ".join(safe(text).split()))
 
 
-def fence(text: str, info: str = "") -> str:
+def fence(text: str, *, info: str = "") -> str:
     """`text` as a fenced code block whose fence no backtick run inside can close."""
     body = safe(text).rstrip("\n")
     longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
@@ -52,7 +52,7 @@ def fence(text: str, info: str = "") -> str:
     return f"{ticks}{info}\n{body}\n{ticks}"
 
 
-def clip(text: str, limit: int = LINE_LIMIT) -> str:
+def clip(text: str, *, limit: int = LINE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -103,7 +103,7 @@ def one_line(shown: Shown) -> str:
 
 
 def summary_markdown(
-    result: GradeResult, assignment: Assignment, *, reveal: bool, limit: int = SUMMARY_LIMIT
+    result: GradeResult, *, assignment: Assignment, reveal: bool, limit: int = SUMMARY_LIMIT
 ) -> str:
     """The step summary: the score, a table of checks, and each failed check with its
     one-line diagnosis and reproduce commands; never more than `limit` bytes."""
@@ -116,7 +116,7 @@ def summary_markdown(
     head += [escape(summary_line(result)), ""]
     head += [f"> **Warning:** {escape(w)}\n" for w in result.warnings]
     head += [f"> {escape(p.message)}\n" for p in result.file_problems]
-    rows = visible_rows(result, assignment, reveal=reveal)
+    rows = visible_rows(result, assignment=assignment, reveal=reveal)
     head += ["| Result | Check | Points |", "| --- | --- | --- |"]
     for shown in rows:
         row = shown.row
@@ -155,5 +155,5 @@ def _failure(shown: Shown) -> str:
     commands = check.reproduce[:COMMANDS] if check and shown.detail is not Detail.NONE else ()
     if commands:
         lines += ["", "See it on your machine:", ""]
-        lines.append(fence("\n".join(clip(c) for c in commands), "sh"))
+        lines.append(fence("\n".join(clip(c) for c in commands), info="sh"))
     return "\n".join(lines) + "\n"

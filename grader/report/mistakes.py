@@ -43,7 +43,7 @@ class Mistake:
         return [(s, f"{s}/report.html") for s in self.students]
 
 
-def mistakes(results: list[GradeResult], assignment: Assignment, *, reveal: bool) -> list[Mistake]:
+def mistakes(results: list[GradeResult], *, assignment: Assignment, reveal: bool) -> list[Mistake]:
     """Every diagnosis of a check that did not pass: most students first, then most points
     lost, then by code."""
     hit: dict[str, list[str]] = {}
@@ -53,7 +53,7 @@ def mistakes(results: list[GradeResult], assignment: Assignment, *, reveal: bool
     for result in results:
         if result.status is not Status.GRADED:
             continue
-        for shown in visible_rows(result, assignment, reveal=reveal):
+        for shown in visible_rows(result, assignment=assignment, reveal=reveal):
             if shown.check is None or shown.row.outcome is Outcome.PASSED:
                 continue
             for code in dict.fromkeys(d.code for d in shown.check.diagnoses):

@@ -10,10 +10,10 @@ from grader.report.visibility import visible_rows
 from grader.score import score as score_of
 
 
-def results_json(result: GradeResult, assignment: Assignment, *, reveal: bool) -> dict[str, Any]:
+def results_json(result: GradeResult, *, assignment: Assignment, reveal: bool) -> dict[str, Any]:
     """The whole document for one submission, as the given reader may see it."""
     tests = []
-    for n, shown in enumerate(visible_rows(result, assignment, reveal=reveal), start=1):
+    for n, shown in enumerate(visible_rows(result, assignment=assignment, reveal=reveal), start=1):
         row = shown.row
         tests.append(
             {
@@ -22,13 +22,13 @@ def results_json(result: GradeResult, assignment: Assignment, *, reveal: bool) -
                 "score": row.points,
                 "max_score": row.max_points,
                 "status": "passed" if row.outcome is Outcome.PASSED else "failed",
-                "output": feedback_text(shown.check, shown.detail),
+                "output": feedback_text(shown.check, detail=shown.detail),
                 # our vocabulary is Gradescope's: visible, hidden, after_due_date
                 "visibility": row.visibility.value,
                 "tags": [row.check_id, *([shown.category] if shown.category else [])],
             }
         )
-    score = result.score or score_of(None, assignment, reveal=reveal)
+    score = result.score or score_of(None, assignment=assignment, reveal=reveal)
     return {
         "score": score.points,
         "max_score": score.max_points,

@@ -71,7 +71,7 @@ class Pair:
     b_lines: tuple[tuple[int, ...], ...]
 
 
-def tokens(text: str, file: int = 0) -> list[Token]:
+def tokens(text: str, *, file: int = 0) -> list[Token]:
     """Normalized tokens of Python source; unparseable text is split by a simple rule."""
     try:
         raw = list(tokenize.generate_tokens(io.StringIO(text).readline))
@@ -117,11 +117,11 @@ def _normal_word(word: str) -> str:
     return word
 
 
-def fingerprints(student: str, files: tuple[SourceFile, ...]) -> Fingerprints:
+def fingerprints(student: str, *, files: tuple[SourceFile, ...]) -> Fingerprints:
     """Winnow the hashed K-token runs of each file (windows never span two files)."""
     where: dict[int, list[tuple[int, int, int]]] = {}
     for index, source in enumerate(files):
-        toks = tokens(source.text, index)
+        toks = tokens(source.text, file=index)
         grams = [
             (_hash(toks[i : i + K]), toks[i].line, toks[i + K - 1].line)
             for i in range(len(toks) - K + 1)
@@ -165,7 +165,7 @@ def template_hashes(template_dir: Path | None) -> set[int]:
     # windows may select a different hash of the same template run.
     hashes: set[int] = set()
     for index, source in enumerate(files):
-        toks = tokens(source.text, index)
+        toks = tokens(source.text, file=index)
         hashes.update(_hash(toks[i : i + K]) for i in range(len(toks) - K + 1))
     return hashes
 
@@ -178,7 +178,7 @@ def compare(results: list[GradeResult], *, template: set[int]) -> list[Pair]:
     left (say, the untouched template) is not compared at all.
     """
     prints = [
-        fingerprints(r.student, r.sources)
+        fingerprints(r.student, files=r.sources)
         for r in sorted(results, key=lambda r: r.student)
         if r.sources
     ]

@@ -62,7 +62,7 @@ def _escape_char(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def show_bytes(data: bytes | None, limit: int = SHOW_BYTES, total: int | None = None) -> str:
+def show_bytes(data: bytes | None, *, limit: int = SHOW_BYTES, total: int | None = None) -> str:
     """Bytes as escaped text, long payloads cut in the middle with a clear marker.
 
     `total` is the real size when `data` was already clipped to its head and tail.
@@ -100,7 +100,7 @@ def output_heading(o: Captured) -> str:
     return f"Output of {o.name} ({o.total_bytes:,} bytes{cut})"
 
 
-def feedback_text(check: CheckResult | None, detail: Detail = Detail.FULL) -> str:
+def feedback_text(check: CheckResult | None, *, detail: Detail = Detail.FULL) -> str:
     """The plain-text feedback of one check: message, diagnoses, transcript, output,
     commands (the same content as the HTML page, for results.json and markdown)."""
     if check is None:
@@ -141,11 +141,17 @@ def exchange_text(check: CheckResult) -> list[str]:
         timing = f" ({ex.elapsed_s:.3f} s)" if ex.elapsed_s is not None else ""
         lines = [f"[{safe(ex.label)}]{timing}"]
         if ex.sent is not None:
-            lines.append(f"  sent:     {_indent(show_bytes(ex.sent, 200, ex.sent_len))}")
+            lines.append(
+                f"  sent:     {_indent(show_bytes(ex.sent, limit=200, total=ex.sent_len))}"
+            )
         if ex.received is not None:
-            lines.append(f"  received: {_indent(show_bytes(ex.received, 200, ex.received_len))}")
+            lines.append(
+                f"  received: {_indent(show_bytes(ex.received, limit=200, total=ex.received_len))}"
+            )
         if ex.expected is not None and ex.expected != ex.received:
-            lines.append(f"  expected: {_indent(show_bytes(ex.expected, 200, ex.expected_len))}")
+            lines.append(
+                f"  expected: {_indent(show_bytes(ex.expected, limit=200, total=ex.expected_len))}"
+            )
         if ex.note:
             lines.append(f"  note:     {safe(ex.note)}")
         out.append("\n".join(lines))

@@ -24,7 +24,7 @@ class Shown:
     category: str = ""
 
 
-def visible_rows(result: GradeResult, assignment: Assignment, *, reveal: bool) -> list[Shown]:
+def visible_rows(result: GradeResult, *, assignment: Assignment, reveal: bool) -> list[Shown]:
     """The checks a reader may see, each with the detail they may see. Optional tasks not
     attempted (their checks skipped) are left out: the report says nothing was found."""
     if result.score is None:
@@ -39,12 +39,14 @@ def visible_rows(result: GradeResult, assignment: Assignment, *, reveal: bool) -
         if check is not None and not reveal:
             check = replace(check, trace="")
         rows.append(
-            Shown(row, redact(check, detail), detail, spec.category if spec is not None else "")
+            Shown(
+                row, redact(check, detail=detail), detail, spec.category if spec is not None else ""
+            )
         )
     return rows
 
 
-def redact(check: CheckResult | None, detail: Detail) -> CheckResult | None:
+def redact(check: CheckResult | None, *, detail: Detail) -> CheckResult | None:
     """A check's result cut to what `detail` allows.
 
     `actual-only` drops the expected side of every exchange and the evidence of the

@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Protocol
 
+from grader import trace
 from grader.errors import InfrastructureError
 from grader.model import Assignment, Isolation, RunResult
 from grader.protocol import CheckPlan, RunConfig, StagedFile, StagedFunction, StagedServer
@@ -94,7 +95,8 @@ def student_policy(settings: Settings) -> Policy:
         run_as=settings.run_as,
         prefer_run_as=settings.prefer_run_as,
     )
-    preflight(policy)
+    with trace.span("preflight"):
+        preflight(policy)
     return policy
 
 
@@ -111,8 +113,11 @@ class SandboxRunner:
         caps = capabilities()
         settings = self.settings
         policy = job.policy or student_policy(settings)
-        config = plan(job, policy, check_timeout_s=settings.check_timeout_s)
-        with tempfile.TemporaryDirectory(prefix="grader-harness-") as home:
+        config = plan(job, policy=policy, check_timeout_s=settings.check_timeout_s)
+        with (
+            tempfile.TemporaryDirectory(prefix="grader-harness-") as home,
+            trace.span("checks (harnesses, wall)"),
+        ):
             return self._run(job.assignment, config, caps, Path(home))
 
     def _run(
@@ -134,8 +139,8 @@ class SandboxRunner:
                 running.append(
                     harnesses.start(
                         group_config,
-                        targets,
-                        assignment.checks_dir,
+                        targets=targets,
+                        checks_dir=assignment.checks_dir,
                         caps=caps,
                         home=home,
                         supervisor=self.supervisor,
@@ -155,14 +160,14 @@ def _result(
     budget = assignment.submission_budget_s
     timed_out = any(h.timed_out for h in running)
     known = [c.id for c in assignment.checks]
-    parsed: list[Parsed] = [parse(h.raw, known) for h in running]
+    parsed: list[Parsed] = [parse(h.raw, known=known) for h in running]
     missing = (
         f"this check did not run: grading your submission hit its {budget:g} s budget "
         "before reaching it."
         if timed_out
         else "this check did not report a result (the check harness stopped early)."
     )
-    checks = results(parsed, assignment.checks, missing=missing)
+    checks = results(parsed, specs=assignment.checks, missing=missing)
     if not any(p.checks or p.errors for p in parsed) and not timed_out:
         said = " ".join(h.output.text()[-300:] for h in running)
         raise InfrastructureError(
@@ -188,7 +193,7 @@ def _result(
     )
 
 
-def plan(job: Job, policy: Policy, *, check_timeout_s: float | None = None) -> RunConfig:
+def plan(job: Job, *, policy: Policy, check_timeout_s: float | None = None) -> RunConfig:
     """The harness's plan for one submission (its protocol.RunConfig)."""
     assignment = job.assignment
     inspection = job.inspection

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import codec
+from grader import codec, trace
 from grader.model import Captured
 from grader.protocol import CONFIG_FD_ENV, RESULTS_FD_ENV, RunConfig
 from grader.sandbox import Capabilities, sweep
@@ -129,9 +129,9 @@ class HarnessProcess:
 
 def start(
     config: RunConfig,
+    *,
     targets: list[Path],
     checks_dir: Path,
-    *,
     caps: Capabilities,
     home: Path,
     supervisor: Supervisor,
@@ -147,6 +147,7 @@ def start(
         CONFIG_FD_ENV: str(config_r),
         RESULTS_FD_ENV: str(results_w),
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        **({trace.ENV: os.environ[trace.ENV]} if trace.enabled() else {}),
     }
     out_r, out_w = os.pipe()
     try:
@@ -164,6 +165,7 @@ def start(
         for fd in (config_r, results_w, out_w):
             os.close(fd)
     supervisor.add(proc)
+    trace.record("harness spawned", start=time.monotonic(), seconds=0.0)
     threading.Thread(target=_send, args=(config_w, config), daemon=True).start()
     return HarnessProcess(
         proc, OutputCapture("grader harness", out_r), Answer(results_r), config, supervisor

@@ -31,7 +31,7 @@ class Parsed:
     corrupt: bool = False  # a line named no check: unreported checks are errors, not skipped
 
 
-def parse(raw: bytes, known: Sequence[str]) -> Parsed:
+def parse(raw: bytes, *, known: Sequence[str]) -> Parsed:
     """Parse the records of one harness (see the module docstring for the rules)."""
     parsed = Parsed()
     lines = raw.split(b"\n")
@@ -85,7 +85,7 @@ def _named(line: bytes) -> str | None:
 
 
 def results(
-    parsed: Sequence[Parsed], specs: Sequence[CheckSpec], *, missing: str
+    parsed: Sequence[Parsed], *, specs: Sequence[CheckSpec], missing: str
 ) -> tuple[CheckResult, ...]:
     """One result per rubric check, in rubric order: reported, an ERROR, or NOT_RUN."""
     out: list[CheckResult] = []

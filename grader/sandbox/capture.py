@@ -5,7 +5,9 @@ from __future__ import annotations
 import collections
 import os
 import threading
+import time
 
+from grader import trace
 from grader.model import Captured
 
 HEAD_BYTES = 8 * 1024
@@ -33,6 +35,7 @@ class OutputCapture:
         self._thread.start()
 
     def _drain(self) -> None:
+        cpu = time.thread_time()
         try:
             while True:
                 chunk = os.read(self._fd, 65536)
@@ -44,6 +47,8 @@ class OutputCapture:
             pass
         finally:
             os.close(self._fd)
+            spent = time.thread_time() - cpu
+            trace.record("output handling (CPU)", start=time.monotonic() - spent, seconds=spent)
 
     def _take(self, chunk: bytes) -> None:
         self.total += len(chunk)

@@ -131,6 +131,37 @@ class StudentProcess:
         self.stderr.join(0.5)
 
 
+def _system_mounts() -> list[str]:
+    """Namespaces, then the host's system folders read-only and fresh /proc, /dev, /tmp
+    and /home."""
+    args = [
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--hostname",
+        "sandbox",
+        "--die-with-parent",
+        "--new-session",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+    ]
+    for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        host = Path("/") / top
+        if host.is_symlink():
+            args += ["--symlink", os.readlink(host), str(host)]
+        elif host.is_dir():
+            args += ["--ro-bind", str(host), str(host)]
+    args += ["--perms", "0755", "--dir", "/etc"]
+    for name in ETC_FILES:
+        if (Path("/etc") / name).exists():
+            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    args += ["--perms", "0755", "--tmpfs", "/home", "--perms", "0777", "--dir", INSIDE_HOME]
+    return args
+
+
 class Launcher:
     """Spawn student processes for one submission; `close` kills and accounts for all."""
 
@@ -235,40 +266,27 @@ class Launcher:
 
     def _bwrap_args(self, inner: list[str]) -> list[str]:
         assert self._bwrap is not None
-        args = [
+        return [
             self._bwrap,
-            "--unshare-pid",
-            "--unshare-ipc",
-            "--unshare-uts",
-            "--unshare-cgroup-try",
             *(["--unshare-net"] if self.offline else []),
-            "--hostname",
-            "sandbox",
-            "--die-with-parent",
-            "--new-session",
-            "--ro-bind",
-            "/usr",
-            "/usr",
+            *_system_mounts(),
+            *self._python_mounts(),
+            *self._submission_mounts(),
+            *self._as_nobody(inner),
         ]
-        for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
-            host = Path("/") / top
-            if host.is_symlink():
-                args += ["--symlink", os.readlink(host), str(host)]
-            elif host.is_dir():
-                args += ["--ro-bind", str(host), str(host)]
-        args += ["--perms", "0755", "--dir", "/etc"]
-        for name in ETC_FILES:
-            if (Path("/etc") / name).exists():
-                args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
-        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
-        args += ["--perms", "0755", "--tmpfs", "/home", "--perms", "0777", "--dir", INSIDE_HOME]
+
+    def _python_mounts(self) -> list[str]:
         # The interpreter may live under /home or /tmp (a venv, pipx, pyenv, uv): bind it
         # after those tmpfs mounts, so none of them hides it.
+        args: list[str] = []
         for prefix in self.policy.python_prefixes:
             for parent in reversed(Path(prefix).parents[:-1]):
                 args += ["--perms", "0755", "--dir", str(parent)]
             args += ["--ro-bind", prefix, prefix]
-        args += ["--perms", "0755", "--dir", str(Path(INSIDE_CODE).parent)]
+        return args
+
+    def _submission_mounts(self) -> list[str]:
+        args = ["--perms", "0755", "--dir", str(Path(INSIDE_CODE).parent)]
         args += ["--ro-bind", str(INSIDE_SOURCE), INSIDE_CODE]
         # The submission folder is a size-capped tmpfs (charged to the job's memory cgroup)
         # with the graded files bound read-only into it: student code may write there,
@@ -278,23 +296,14 @@ class Launcher:
         args += ["--tmpfs", INSIDE_DIR]
         for path in sorted(self.staged.iterdir()):
             args += ["--ro-bind", str(path), f"{INSIDE_DIR}/{path.name}"]
-        args += ["--chdir", INSIDE_DIR]
-        if self._drop_uid:
-            drop = _setpriv(NOBODY, NOBODY)
-            return [
-                *args,
-                "--cap-drop",
-                "ALL",
-                "--cap-add",
-                "CAP_SETUID",
-                "--cap-add",
-                "CAP_SETGID",
-                "--",
-                *drop,
-                "--",
-                *inner,
-            ]
-        return [*args, "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY), "--", *inner]
+        return [*args, "--chdir", INSIDE_DIR]
+
+    def _as_nobody(self, inner: list[str]) -> list[str]:
+        """The end of the bwrap command: become nobody, then run `inner`."""
+        if not self._drop_uid:
+            return ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY), "--", *inner]
+        keep = ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        return [*keep, "--", *_setpriv(NOBODY, NOBODY), "--", *inner]
 
     def close(self) -> list[int]:
         """Kill every process this submission started; return those that had escaped."""

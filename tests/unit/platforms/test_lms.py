@@ -64,19 +64,23 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
             spec.digest,
             "test",
             run=run,
-            score=score(run, spec, reveal=True),
+            score=score(run, assignment=spec, reveal=True),
         )
 
     results = [
         graded("ada@uni.edu", {"server_short_message"}),  # 95 and 9 extra
         graded("bob@uni.edu", {c.id for c in spec.checks if c.category == "client"}),
-        ungraded("cy@uni.edu", spec, Status.NO_SUBMISSION, "no repository yet."),
-        ungraded("dee@uni.edu", spec, Status.INFRA_ERROR, "the sandbox broke."),
+        ungraded(
+            "cy@uni.edu", assignment=spec, status=Status.NO_SUBMISSION, problem="no repository yet."
+        ),
+        ungraded(
+            "dee@uni.edu", assignment=spec, status=Status.INFRA_ERROR, problem="the sandbox broke."
+        ),
         graded("eve@uni.edu", set()),
     ]
     for r in results:
-        report.write_submission(r, spec, out, reveal=True)
-    report.write_class(results, students, spec, out, reveal=True)
+        report.write_submission(r, assignment=spec, out_dir=out, reveal=True)
+    report.write_class(results, students=students, assignment=spec, out_dir=out, reveal=True)
     return out
 
 

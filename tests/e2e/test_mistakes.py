@@ -41,7 +41,7 @@ def result(student: str, failing: dict[str, Diagnosis]) -> GradeResult:
         SPEC.digest,
         "t",
         run=run,
-        score=score(run, SPEC, reveal=True),
+        score=score(run, assignment=SPEC, reveal=True),
     )
 
 
@@ -53,7 +53,7 @@ def test_mistakes_are_counted_per_student_sorted_and_cut_to_what_the_reader_sees
         result("dee", {"server_short_message": DROPS, "server_long_message": DROPS}),
         result("eve", {"client_empty_message": SHORT}),  # a hidden check only
     ]
-    found = mistakes(results, SPEC, reveal=True)
+    found = mistakes(results, assignment=SPEC, reveal=True)
     assert [(m.code, m.students) for m in found] == [
         ("client_stops_on_short_chunk", ("bob", "cy", "eve")),
         ("server_drops_last_chunk", ("cy", "dee")),
@@ -79,11 +79,11 @@ def test_mistakes_are_counted_per_student_sorted_and_cut_to_what_the_reader_sees
             r.assignment_digest,
             "t",
             run=r.run,
-            score=score(r.run, SPEC, reveal=False),
+            score=score(r.run, assignment=SPEC, reveal=False),
         )
         for r in results
     ]
-    seen = {m.code: m for m in mistakes(hidden_scored, SPEC, reveal=False)}
+    seen = {m.code: m for m in mistakes(hidden_scored, assignment=SPEC, reveal=False)}
     assert seen["client_stops_on_short_chunk"].students == ("bob", "cy")
     assert seen["client_stops_on_short_chunk"].points_lost == 6 + 6
 

@@ -4,14 +4,16 @@ programs import nothing of the grader, and no trusted module imports them."""
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
 
-GRADER = Path(__file__).resolve().parent.parent / "grader"
+GRADER = Path(__file__).resolve().parents[2] / "grader"
 # Bottom to top: a module may import its own layer and the ones before it.
 ORDER = [
     "errors",
+    "trace",
     "model",
     "settings",
     "codec",
@@ -41,6 +43,7 @@ def layer(path: Path) -> str:
     return path.relative_to(GRADER).parts[0].removesuffix(".py")
 
 
+@cache
 def imported(path: Path) -> set[str]:
     """Every grader layer a module imports, in any form (from grader.x, from grader import
     x, import grader.x), at any depth of the file."""

@@ -213,7 +213,7 @@ def test_each_diagnosis_has_an_example_whose_report_shows_it(
     name = SHOWN_BY[code]
     result = graded(name)
     assert code in diagnoses(result) == EXPECTED[name][1]
-    page = render_html(result, echo_assignment, reveal=True)
+    page = render_html(result, assignment=echo_assignment, reveal=True)
     words = next(d.text for c in result.run.checks for d in c.diagnoses if d.code == code)  # type: ignore[union-attr]
     assert str(markupsafe.escape(words)) in page
 
@@ -321,10 +321,14 @@ def test_hidden_checks_show_once_the_deadline_has_passed(
     assert before.score is not None and before.score.hidden_count == 7
     assert after.score is not None and after.score.hidden_count == 0
     assert after.score.max_points == 100 and after.score.points == 81
-    shown = {t["tags"][0]: t for t in results_json(after, echo_assignment, reveal=False)["tests"]}
+    shown = {
+        t["tags"][0]: t
+        for t in results_json(after, assignment=echo_assignment, reveal=False)["tests"]
+    }
     assert shown["client_exactly_32_bytes"]["visibility"] == "hidden"
     assert "client_exactly_32_bytes" not in {
-        t["tags"][0] for t in results_json(before, echo_assignment, reveal=False)["tests"]
+        t["tags"][0]
+        for t in results_json(before, assignment=echo_assignment, reveal=False)["tests"]
     }
 
 
@@ -339,7 +343,7 @@ def test_actual_only_detail_never_shows_the_expected_reply(
     assert check is not None
     secret = next(e.expected for e in check.exchanges if e.expected).decode()
     assert secret != "Four score and seven years ago our fathers did stuff"
-    assert secret in render_html(result, echo_assignment, reveal=True)
+    assert secret in render_html(result, assignment=echo_assignment, reveal=True)
     strict = replace(
         echo_assignment,
         checks=tuple(
@@ -347,9 +351,9 @@ def test_actual_only_detail_never_shows_the_expected_reply(
             for c in echo_assignment.checks
         ),
     )
-    student = replace(result, score=score(result.run, strict, reveal=False))
-    page = render_html(student, strict, reveal=False)
-    data = json.dumps(results_json(student, strict, reveal=False))
+    student = replace(result, score=score(result.run, assignment=strict, reveal=False))
+    page = render_html(student, assignment=strict, reveal=False)
+    data = json.dumps(results_json(student, assignment=strict, reveal=False))
     for text in (page, data):
         assert secret not in text
         assert "returned the message it sent" in text  # the diagnosis words stay

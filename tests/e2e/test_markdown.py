@@ -36,7 +36,7 @@ from grader.report.markdown import SUMMARY_LIMIT, check_markdown, fence, summary
 from grader.report.visibility import visible_rows
 from grader.score import score
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "summary_student.md"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "summary_student.md"
 REGENERATE = "GRADER_REGENERATE_GOLDEN"
 WORKFLOW = ROOT / "student_template" / ".github" / "workflows" / "grade.yml"
 EVIL = "<script>alert(1)</script> [x](http://evil) ``` ![i](http://evil/i.png)"
@@ -109,13 +109,13 @@ def fixed(assignment: Assignment, *, reveal: bool = False, message: str = "") ->
         assignment.digest,
         "golden",
         run=run,
-        score=score(run, assignment, reveal=reveal),
+        score=score(run, assignment=assignment, reveal=reveal),
     )
 
 
 def test_the_summary_matches_the_golden_file() -> None:
     """Byte for byte; GRADER_REGENERATE_GOLDEN=1 rewrites it after an intended change."""
-    text = summary_markdown(fixed(tiny()), tiny(), reveal=False)
+    text = summary_markdown(fixed(tiny()), assignment=tiny(), reveal=False)
     if os.environ.get(REGENERATE) == "1":
         GOLDEN.write_text(text, encoding="utf-8")
     assert text == GOLDEN.read_text(encoding="utf-8")
@@ -130,15 +130,15 @@ def test_the_summary_matches_the_golden_file() -> None:
 def test_student_text_cannot_make_markup_and_the_summary_stays_under_the_cap() -> None:
     spec = tiny()
     result = fixed(spec, message=EVIL)
-    text = summary_markdown(replace(result, warnings=(EVIL,)), spec, reveal=False)
+    text = summary_markdown(replace(result, warnings=(EVIL,)), assignment=spec, reveal=False)
     assert "<script>" not in text and "![" not in text
     assert not re.search(r"(?<!\\)\]\(", text)  # no link: every ] escaped
     assert "\\<script\\>" in text
     block = fence("a ``` b ```` c")
     assert block.startswith("`````\n") and block.endswith("\n`````")
-    full = summary_markdown(result, spec, reveal=False)
+    full = summary_markdown(result, assignment=spec, reveal=False)
     limit = len(full.encode()) - 1
-    small = summary_markdown(result, spec, reveal=False, limit=limit)
+    small = summary_markdown(result, assignment=spec, reveal=False, limit=limit)
     assert len(small.encode()) <= limit
     assert "more failed checks are not shown here" in small
     assert SUMMARY_LIMIT < 1024 * 1024
@@ -146,7 +146,10 @@ def test_student_text_cannot_make_markup_and_the_summary_stays_under_the_cap() -
 
 def test_check_output_has_diagnosis_transcript_and_commands_fenced() -> None:
     spec = tiny()
-    rows = {s.row.check_id: s for s in visible_rows(fixed(spec, message=EVIL), spec, reveal=False)}
+    rows = {
+        s.row.check_id: s
+        for s in visible_rows(fixed(spec, message=EVIL), assignment=spec, reveal=False)
+    }
     text = check_markdown(rows["echo_long"])
     assert "**Why:** your server dropped" in text
     assert "**Transcript:**\n\n```" in text and "sent:     Four score" in text

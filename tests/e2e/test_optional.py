@@ -93,7 +93,7 @@ def test_optional_tasks_get_the_teachers_verdict(
     # extra credit is scored apart: the main score is the example's own (full marks)
     assert (result.score.points, result.score.max_points) == (100, 100)
     assert result.score.extra_points == extra
-    page = render_html(result, echo_assignment, reveal=False)
+    page = render_html(result, assignment=echo_assignment, reveal=False)
     for words in said:
         assert words in page, words
     if extra:
@@ -119,10 +119,10 @@ def test_optional_tasks_not_attempted_are_not_listed_as_checks(
     graded: Callable[[str], GradeResult], echo_assignment: Assignment
 ) -> None:
     result = graded("passes_all_legacy")
-    data = results_json(result, echo_assignment, reveal=True)
+    data = results_json(result, assignment=echo_assignment, reveal=True)
     assert not [t for t in data["tests"] if "extra" in t["tags"]]
     assert data["extra_data"]["optional"] == {"multi_servers": [], "port_function": None}
-    page = render_html(result, echo_assignment, reveal=True)
+    page = render_html(result, assignment=echo_assignment, reveal=True)
     assert "Optional: " not in page
     assert "did not pass" not in page
 
@@ -130,7 +130,7 @@ def test_optional_tasks_not_attempted_are_not_listed_as_checks(
 def test_results_json_says_what_was_found_where(
     graded: Callable[[str], GradeResult], echo_assignment: Assignment
 ) -> None:
-    data = results_json(graded("extra_threaded_server"), echo_assignment, reveal=False)
+    data = results_json(graded("extra_threaded_server"), assignment=echo_assignment, reveal=False)
     assert data["max_score"] == 100 and data["extra_data"]["extra_points"] == 4
     (server,) = data["extra_data"]["optional"]["multi_servers"]
     assert server["path"] == "threaded_echo_server.py" and server["uses"] == "threads"
@@ -155,7 +155,7 @@ def test_candidates_are_second_servers_however_named(
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    located = locate(read_tree(tmp_path), echo_assignment)
+    located = locate(read_tree(tmp_path), assignment=echo_assignment)
     assert [str(c.path) for c in located.candidates] == ["hw/parallel_echo_server.py", "multi.py"]
     found = static_look(tmp_path, echo_assignment).optional
     assert [s.concurrency for s in found.servers] == [Concurrency.SELECT, Concurrency.THREADS]
@@ -205,5 +205,5 @@ def test_what_students_named_is_escaped_in_the_report(
     server = replace(result.optional.servers[0], path=PurePosixPath(f"{evil}.py"), reason=evil)
     port = PortFunction(PurePosixPath(f"{evil}.py"), evil, 1, (evil, "b"), (evil, ""))
     result = replace(result, optional=OptionalWork((server,), port))
-    page = render_html(result, echo_assignment, reveal=True)
+    page = render_html(result, assignment=echo_assignment, reveal=True)
     assert "<script>" not in page and "&lt;script&gt;" in page

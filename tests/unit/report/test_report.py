@@ -39,7 +39,7 @@ from grader.report.visibility import redact
 from grader.score import score
 
 EVIL = "<script>alert(1)</script>"
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 REGENERATE = "GRADER_REGENERATE_GOLDEN"  # set to 1 to rewrite tests/golden/ from the code
 
 
@@ -87,33 +87,33 @@ def sample(assignment: Assignment) -> GradeResult:
         ),
         file_problems=(FileProblem("client", PurePosixPath(f"{EVIL}.py"), 1, EVIL),),
         run=run,
-        score=score(run, assignment, reveal=True),
+        score=score(run, assignment=assignment, reveal=True),
         warnings=(EVIL,),
         started_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
 
 
 def test_student_controlled_text_is_escaped(echo_assignment: Assignment) -> None:
-    html = render_html(sample(echo_assignment), echo_assignment, reveal=True)
+    html = render_html(sample(echo_assignment), assignment=echo_assignment, reveal=True)
     assert "<script" not in html and "<b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
 def test_same_input_renders_byte_identical(echo_assignment: Assignment) -> None:
     result = sample(echo_assignment)
-    assert render_html(result, echo_assignment, reveal=True) == render_html(
-        replace(result), echo_assignment, reveal=True
+    assert render_html(result, assignment=echo_assignment, reveal=True) == render_html(
+        replace(result), assignment=echo_assignment, reveal=True
     )
 
 
 def test_hidden_checks_are_left_out_for_students(echo_assignment: Assignment) -> None:
     result = sample(echo_assignment)
-    result = replace(result, score=score(result.run, echo_assignment, reveal=False))
-    data = results_json(result, echo_assignment, reveal=False)
+    result = replace(result, score=score(result.run, assignment=echo_assignment, reveal=False))
+    data = results_json(result, assignment=echo_assignment, reveal=False)
     hidden = [c for c in echo_assignment.checks if c.visibility.value != "visible"]
     assert len(data["tests"]) == len(echo_assignment.checks) - len(hidden)
     assert data["extra_data"]["hidden_checks"] == len(hidden)
-    html = render_html(result, echo_assignment, reveal=False)
+    html = render_html(result, assignment=echo_assignment, reveal=False)
     assert f"{len(hidden)} hidden checks worth" in html
     assert not any(f'id="check-{c.id}"' in html for c in hidden)
 
@@ -277,7 +277,7 @@ def fixed_result(assignment: Assignment, *, reveal: bool) -> GradeResult:
             (),
         ),
         run=run,
-        score=score(run, assignment, reveal=reveal),
+        score=score(run, assignment=assignment, reveal=reveal),
         started_at=datetime(2026, 11, 2, tzinfo=UTC),
         duration_s=4.2,
     )
@@ -289,8 +289,8 @@ def fixed_result(assignment: Assignment, *, reveal: bool) -> GradeResult:
 def test_rendered_report_matches_the_golden_file(name: str, reveal: bool) -> None:
     """Byte for byte; run with GRADER_REGENERATE_GOLDEN=1 after an intended change."""
     tiny = tiny_assignment()
-    html = render_html(fixed_result(tiny, reveal=reveal), tiny, reveal=reveal)
-    assert html == render_html(fixed_result(tiny, reveal=reveal), tiny, reveal=reveal)
+    html = render_html(fixed_result(tiny, reveal=reveal), assignment=tiny, reveal=reveal)
+    assert html == render_html(fixed_result(tiny, reveal=reveal), assignment=tiny, reveal=reveal)
     golden = GOLDEN / name
     if os.environ.get(REGENERATE) == "1":
         golden.parent.mkdir(exist_ok=True)
@@ -301,7 +301,7 @@ def test_rendered_report_matches_the_golden_file(name: str, reveal: bool) -> Non
 
 def test_results_json_matches_the_golden_file() -> None:
     tiny = tiny_assignment()
-    data = results_json(fixed_result(tiny, reveal=True), tiny, reveal=True)
+    data = results_json(fixed_result(tiny, reveal=True), assignment=tiny, reveal=True)
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     golden = GOLDEN / "results_instructor.json"
     if os.environ.get(REGENERATE) == "1":
@@ -314,14 +314,14 @@ def test_results_json_matches_the_golden_file() -> None:
 
 def _terminal(result: GradeResult, assignment: Assignment, *, reveal: bool) -> str:
     out = io.StringIO()
-    print_summary(result, assignment, folder=Path("grades/ada"), out=out, reveal=reveal)
+    print_summary(result, assignment=assignment, folder=Path("grades/ada"), out=out, reveal=reveal)
     return out.getvalue()
 
 
 def views(result: GradeResult, assignment: Assignment, *, reveal: bool) -> dict[str, str]:
     return {
-        "html": render_html(result, assignment, reveal=reveal),
-        "json": json.dumps(results_json(result, assignment, reveal=reveal)),
+        "html": render_html(result, assignment=assignment, reveal=reveal),
+        "json": json.dumps(results_json(result, assignment=assignment, reveal=reveal)),
         "terminal": _terminal(result, assignment, reveal=reveal),
     }
 
@@ -331,7 +331,7 @@ def test_students_see_visible_checks_and_only_the_number_and_points_of_hidden_on
     student = fixed_result(tiny, reveal=False)
     assert student.score is not None and student.score.hidden_count == 3
     assert student.score.max_points == 16
-    data = results_json(student, tiny, reveal=False)
+    data = results_json(student, assignment=tiny, reveal=False)
     assert [t["tags"][0] for t in data["tests"]] == [
         "echo_short",
         "echo_long",
@@ -341,7 +341,7 @@ def test_students_see_visible_checks_and_only_the_number_and_points_of_hidden_on
     for text in views(student, tiny, reveal=False).values():
         assert "secret" not in text.lower()
         assert SECRET.decode() not in text
-    assert "3 hidden checks worth 13 points" in render_html(student, tiny, reveal=False)
+    assert "3 hidden checks worth 13 points" in render_html(student, assignment=tiny, reveal=False)
 
 
 def test_after_the_deadline_hidden_checks_show_with_their_rubric_detail() -> None:
@@ -350,7 +350,7 @@ def test_after_the_deadline_hidden_checks_show_with_their_rubric_detail() -> Non
     tiny = tiny_assignment(Detail.ACTUAL_ONLY)
     late = fixed_result(tiny, reveal=True)
     assert late.score is not None and late.score.hidden_count == 0
-    data = results_json(late, tiny, reveal=False)
+    data = results_json(late, assignment=tiny, reveal=False)
     by_id = {t["tags"][0]: t for t in data["tests"]}
     assert by_id["echo_secret"]["visibility"] == "hidden"
     assert by_id["client_mutated"]["visibility"] == "after_due_date"
@@ -358,7 +358,7 @@ def test_after_the_deadline_hidden_checks_show_with_their_rubric_detail() -> Non
     for where, text in views(late, tiny, reveal=False).items():
         assert SECRET.decode() not in text, where
         assert "it said" not in text, where  # detail none: pass/fail only
-    html = render_html(late, tiny, reveal=False)
+    html = render_html(late, assignment=tiny, reveal=False)
     assert "The deadline has passed" in html
     assert "words without the expected value" in html  # the words stay, the evidence goes
     assert "returned what it sent" in html
@@ -371,7 +371,7 @@ def test_instructors_see_everything_in_full() -> None:
     full = fixed_result(tiny, reveal=True)
     for where, text in views(full, tiny, reveal=True).items():
         assert "Server echoes the secret message" in text, where
-    html = render_html(full, tiny, reveal=True)
+    html = render_html(full, assignment=tiny, reveal=True)
     assert repr(SECRET) in html.replace("&#39;", "'") and "it said" in html
     assert "instructor view" in html
 
@@ -379,15 +379,15 @@ def test_instructors_see_everything_in_full() -> None:
 def test_redact_keeps_what_the_code_did() -> None:
     check = fixed_result(tiny_assignment(), reveal=True).run.get("client_mutated")  # type: ignore[union-attr]
     assert check is not None
-    assert redact(check, Detail.FULL) is check
-    actual = redact(check, Detail.ACTUAL_ONLY)
+    assert redact(check, detail=Detail.FULL) is check
+    actual = redact(check, detail=Detail.ACTUAL_ONLY)
     assert actual is not None
     assert actual.exchanges[0].expected is None and actual.exchanges[0].received == b"Hello"
     assert actual.diagnoses[0].evidence == "" and actual.diagnoses[0].text
     assert actual.message == check.message and actual.reproduce == check.reproduce
-    none = redact(check, Detail.NONE)
+    none = redact(check, detail=Detail.NONE)
     assert none == CheckResult("client_mutated", Outcome.FAILED, 0.4)
-    assert SECRET.decode() not in feedback_text(actual, Detail.ACTUAL_ONLY)
+    assert SECRET.decode() not in feedback_text(actual, detail=Detail.ACTUAL_ONLY)
 
 
 def test_the_terminal_mirrors_the_page_briefly() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from support import ARTIFACTS, CHROMIUM, open_page
-from test_report import EVIL, fixed_result, sample, tiny_assignment
+from unit.report.test_report import EVIL, fixed_result, sample, tiny_assignment
 
 from grader.model import Assignment
 from grader.report import render_html
@@ -23,9 +23,9 @@ def pages(tmp_path_factory: pytest.TempPathFactory, echo_assignment: Assignment)
     folder = tmp_path_factory.mktemp("reports")
     tiny = tiny_assignment()
     made = {
-        "instructor": render_html(fixed_result(tiny, reveal=True), tiny, reveal=True),
-        "student": render_html(fixed_result(tiny, reveal=False), tiny, reveal=False),
-        "hostile": render_html(sample(echo_assignment), echo_assignment, reveal=True),
+        "instructor": render_html(fixed_result(tiny, reveal=True), assignment=tiny, reveal=True),
+        "student": render_html(fixed_result(tiny, reveal=False), assignment=tiny, reveal=False),
+        "hostile": render_html(sample(echo_assignment), assignment=echo_assignment, reveal=True),
     }
     paths = {}
     for name, html in made.items():

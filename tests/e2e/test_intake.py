@@ -540,7 +540,7 @@ def test_a_slow_file_stops_the_analysis_and_is_named(
     start = time.monotonic()
     found = analyse(
         snapshot,
-        located=locate(snapshot, echo_assignment),
+        located=locate(snapshot, assignment=echo_assignment),
         policy=policy,
         scratch=tmp_path / "analysis",
         timeout_s=0.5,

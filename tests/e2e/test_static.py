@@ -43,7 +43,7 @@ def test_locate_prefers_root_then_subfolder_then_lookalike(
     tmp_path: Path, echo_assignment: Assignment
 ) -> None:
     sub = EXAMPLES / "in_subfolder"
-    located = locate(read_tree(sub), echo_assignment)
+    located = locate(read_tree(sub), assignment=echo_assignment)
     assert [str(f.path) for f in located.files] == [
         "session04/echo_server.py",
         "session04/echo_client.py",
@@ -51,7 +51,7 @@ def test_locate_prefers_root_then_subfolder_then_lookalike(
     (tmp_path / "sm_echo_server.py").write_text("s.bind(('127.0.0.1', 10000)); s.listen()")
     (tmp_path / "echo_server_select.py").write_text("s.bind(x); s.listen(); select.select()")
     (tmp_path / "echo_client.py").write_text("def client(msg): pass")
-    located = locate(read_tree(tmp_path), echo_assignment)
+    located = locate(read_tree(tmp_path), assignment=echo_assignment)
     server = located.get("server")
     assert server is not None and str(server.path) == "sm_echo_server.py"
     assert "looks like it" in server.reason

@@ -1,0 +1,1 @@
+"""End to end: real git repositories, the real pipeline, the sandbox, Dask and a browser."""

@@ -1,0 +1,223 @@
+"""harness/plugin.py under pytester: a tiny check file run with the plugin loaded by -p,
+the plan and the answer on pipes as grader/run/harness.py passes them. The records say
+how each check ended, in the plan's order, and nothing unplanned runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from grader import codec
+from grader.harness.plugin import GRADER_FAULT
+from grader.model import Hang, Isolation, Outcome
+from grader.protocol import (
+    CONFIG_FD_ENV,
+    RESULTS_FD_ENV,
+    SCHEMA,
+    CheckPlan,
+    Record,
+    RunConfig,
+    SessionEnd,
+)
+from grader.run.harness import INI
+from grader.sandbox.policy import Policy
+
+pytest_plugins = ("pytester",)
+
+CHECKS = """
+import pytest
+
+from grader.harness.evidence import Check
+from grader.harness.plugin import check_id, evidence_key
+from grader.model import Hang
+from grader.protocol import CheckPlan
+
+
+@pytest.fixture
+def check(request):
+    made = Check(CheckPlan(check_id(request.node), 2.0), 0.1)
+    request.node.stash[evidence_key] = made
+    return made
+
+
+@pytest.fixture
+def broken():
+    raise OSError("the grader's fixture broke")
+
+
+@pytest.fixture
+def breaks_after():
+    yield
+    raise RuntimeError("teardown broke")
+
+
+def test_passes(check):
+    check.exchange("hello", sent=b"hi", received=b"hi", expected=b"hi")
+
+
+def test_fails(check):
+    check.commands("python echo_server.py")
+    check.fail("your server sent nothing back.")
+
+
+def test_raises(check):
+    raise KeyError("a bug in the check")
+
+
+def test_skips(check):
+    pytest.skip("nothing to grade here")
+
+
+def test_hangs(check):
+    check.hung(Hang.BLOCKED, "your client never returned.")
+
+
+def test_fixture_breaks(broken):
+    pass
+
+
+def test_teardown_breaks(breaks_after):
+    pass
+
+
+def test_fails_then_teardown_breaks(check, breaks_after):
+    check.fail("your client returned nothing.")
+
+
+def test_without_evidence():
+    pass
+
+
+def test_unplanned():
+    raise AssertionError("a check the grader did not plan must never run")
+"""
+
+PLAN = (
+    "raises",
+    "passes",
+    "fails",
+    "skips",
+    "hangs",
+    "fixture_breaks",
+    "teardown_breaks",
+    "fails_then_teardown_breaks",
+    "without_evidence",
+    "planned_but_absent",
+)
+
+
+def config_for(folder: Path, plan: tuple[str, ...] = PLAN) -> RunConfig:
+    return RunConfig(
+        staged=folder,
+        wanted=(),
+        files=(),
+        problems=(),
+        checks=tuple(CheckPlan(c, 2.0) for c in plan),
+        policy=Policy(Isolation.NONE, sys.executable, (), "unit"),
+        default_port=10000,
+        quiescence_s=0.1,
+    )
+
+
+class Pipes:
+    """The plan written to one pipe, the answer drained from another."""
+
+    def __init__(self, config: RunConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+        config_r, config_w = os.pipe()
+        self._results_r, results_w = os.pipe()
+        os.write(config_w, json.dumps(codec.dump(config)).encode())
+        os.close(config_w)
+        monkeypatch.setenv(CONFIG_FD_ENV, str(config_r))
+        monkeypatch.setenv(RESULTS_FD_ENV, str(results_w))
+        self._chunks: list[bytes] = []
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while chunk := os.read(self._results_r, 1 << 16):
+            self._chunks.append(chunk)
+        os.close(self._results_r)
+
+    def records(self) -> list[Record]:
+        self._thread.join(5.0)
+        raw = b"".join(self._chunks)
+        assert raw.endswith(b"\n"), raw[-200:]
+        return [codec.load(Record, json.loads(line)) for line in raw.splitlines()]
+
+
+def run_harness(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> tuple[pytest.RunResult, list[Record]]:
+    """The tiny check file run as the grader runs a harness (pinned ini, plugins by -p)."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pytester.makepyfile(test_checks=CHECKS)
+    pipes = Pipes(config_for(pytester.path), monkeypatch)
+    ran = pytester.runpytest_inprocess(
+        "-c", str(INI), "--rootdir", str(pytester.path), "-p", "pytest_timeout",
+        "-p", "grader.harness.plugin",
+    )  # fmt: skip
+    return ran, pipes.records()
+
+
+# check id -> outcome, message; a grader fault (ERROR) also carries its traceback
+ENDED = {
+    "passes": (Outcome.PASSED, ""),
+    "without_evidence": (Outcome.PASSED, ""),
+    "fails": (Outcome.FAILED, "your server sent nothing back."),
+    "fails_then_teardown_breaks": (Outcome.FAILED, "your client returned nothing."),
+    "hangs": (Outcome.TIMEOUT, "your client never returned."),
+    "skips": (Outcome.SKIPPED, "Skipped: nothing to grade here"),
+    "raises": (Outcome.ERROR, GRADER_FAULT),
+    "fixture_breaks": (Outcome.ERROR, GRADER_FAULT),
+    "teardown_breaks": (Outcome.ERROR, GRADER_FAULT),
+}
+TRACES = {
+    "raises": "KeyError: 'a bug in the check'",
+    "fixture_breaks": "OSError: the grader's fixture broke",
+    "teardown_breaks": "RuntimeError: teardown broke",
+}
+
+
+def test_the_records_of_a_harness_run(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One run (a pytest session costs a few hundred ms), every rule of the plugin."""
+    ran, records = run_harness(pytester, monkeypatch)
+    # one record per planned check that exists, in the plan's order, then the session
+    assert {r.schema for r in records} == {SCHEMA}
+    checks = [r.check for r in records if r.check is not None]
+    assert [c.check_id for c in checks] == [c for c in PLAN if c != "planned_but_absent"]
+    assert records[-1] == Record(SCHEMA, session=SessionEnd((), 1))
+    # how each check ended: the first failing phase decides
+    found = {c.check_id: c for c in checks}
+    assert {cid: (c.outcome, c.message) for cid, c in found.items()} == ENDED
+    # a grader fault: one sentence for the student, the traceback for instructors
+    for cid, check in found.items():
+        assert bool(check.trace) is (cid in TRACES), cid
+        if cid in TRACES:
+            assert TRACES[cid] in check.trace and "Traceback" not in check.message, cid
+    # the evidence a check collected travels with its record
+    passed, failed, hung = found["passes"], found["fails"], found["hangs"]
+    assert [(e.label, e.sent, e.received) for e in passed.exchanges] == [("hello", b"hi", b"hi")]
+    assert failed.reproduce == ("python echo_server.py",)
+    assert hung.hang is Hang.BLOCKED and failed.hang is None
+    assert isinstance(passed.duration_s, float) and passed.duration_s >= 0
+    # an unplanned test is deselected, never run
+    ran.assert_outcomes(passed=3, failed=4, skipped=1, errors=3, deselected=1)
+
+
+def test_without_its_pipes_the_plugin_refuses_to_run(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(CONFIG_FD_ENV, raising=False)
+    monkeypatch.delenv(RESULTS_FD_ENV, raising=False)
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pytester.makepyfile(test_checks="def test_passes():\n    pass\n")
+    ran = pytester.runpytest_inprocess("-p", "pytest_timeout", "-p", "grader.harness.plugin")
+    assert ran.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"the grader harness needs {CONFIG_FD_ENV} and {RESULTS_FD_ENV}" in ran.stderr.str()

@@ -1,0 +1,40 @@
+"""The test layers stay obvious: every test module is in tests/unit (mirroring grader/)
+or tests/e2e, so none is left out of `testpaths` and each unit test sits where the module
+it tests does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+GRADER = TESTS.parent / "grader"
+WHOLE_PACKAGE = {"test_layering.py", "test_functions.py", "test_layout.py"}
+
+
+def test_every_test_module_is_in_a_layer() -> None:
+    stray = [
+        str(p.relative_to(TESTS))
+        for p in TESTS.rglob("test_*.py")
+        if "examples" not in p.relative_to(TESTS).parts
+        and p.relative_to(TESTS).parts[0] not in ("unit", "e2e")
+    ]
+    assert not stray, f"move {stray} into tests/unit/ (mirroring grader/) or tests/e2e/"
+
+
+def module_under_test(test: Path) -> Path:
+    """grader/<dir>/<name>.py for tests/unit/<dir>/test_<name>.py, or the package itself
+    (grader/<dir>/__init__.py) when <name> is the package's name."""
+    folder = GRADER / test.parent.relative_to(TESTS / "unit")
+    name = test.stem.removeprefix("test_")
+    module = folder / f"{name}.py"
+    return module if module.exists() or name != folder.name else folder / "__init__.py"
+
+
+def test_unit_tests_mirror_grader() -> None:
+    unit = sorted((TESTS / "unit").rglob("test_*.py"))
+    orphans = [
+        str(t.relative_to(TESTS))
+        for t in unit
+        if t.name not in WHOLE_PACKAGE and not module_under_test(t).exists()
+    ]
+    assert not orphans, f"no grader module matches {orphans}: name them after what they test"
