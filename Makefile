@@ -2,14 +2,16 @@
 # only its unit layer).
 # Both install what they need first (Debian: bubblewrap, and chromium for the report's
 # browser test; Python: this package with its dev extra, Playwright included).
+# `make test-install` (CI, as root) builds the wheel and grades with it as an ordinary
+# user; it needs the system's python3 with venv (Debian: python3-venv).
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT ?= grades/examples
 
-.PHONY: setup demo test unit bench bench-small lint
+.PHONY: setup demo test unit test-install bench bench-small lint
 
 setup:
-	@missing="$$(command -v bwrap >/dev/null || echo bubblewrap) $$(test -x /usr/bin/chromium || echo chromium)"; \
+	@missing="$$(command -v bwrap >/dev/null || echo bubblewrap) $$(test -x /usr/bin/chromium || echo chromium) $$(/usr/bin/python3 -c 'import ensurepip' 2>/dev/null || echo python3-venv)"; \
 	if [ -n "$$(echo $$missing)" ]; then $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; fi
 	@$(PYTHON) -m pip install -q -e '.[dev]' 2>&1 | grep -v -e '^WARNING' -e 'pip version' || true
 
@@ -25,6 +27,9 @@ test: setup
 
 unit:  # the unit layer alone (no sandbox, no browser): seconds; needs `make setup` once
 	$(PYTHON) -m pytest -q tests/unit
+
+test-install: setup  # the wheel, in a venv of an ordinary user, graded as that user (root)
+	GRADER_TEST_INSTALL=1 $(PYTHON) -m pytest -q tests/e2e/test_install.py
 
 bench: setup  # the full benchmark: rosters of 10, 40, 160 and the naive baseline on 40
 	$(PYTHON) -m bench

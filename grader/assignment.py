@@ -9,14 +9,28 @@ from __future__ import annotations
 import ast
 import hashlib
 import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from grader.errors import AssignmentError
 from grader.model import Assignment, CheckSpec, Detail, FileSpec, Visibility
 
-ASSIGNMENTS_DIR = Path(__file__).resolve().parent.parent / "assignments"
 DEFAULT_ASSIGNMENT = "echo_sockets"
+
+
+def bundled_root() -> Path:
+    """Where the bundled assignments, reference and template live: inside the installed
+    package (grader/_bundled/, put there by the wheel build), else the repository's top
+    level (a checkout, or an editable install). Both keep the same layout."""
+    package = resources.files("grader")
+    installed = Path(str(package)) / "_bundled"
+    if (installed / "assignments").is_dir():
+        return installed
+    return Path(str(package)).resolve().parent
+
+
+ASSIGNMENTS_DIR = bundled_root() / "assignments"
 
 
 def find(name_or_path: str | None) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -105,3 +106,40 @@ def open_page(
     page.goto(where.as_uri() if isinstance(where, Path) else where)
     page.wait_for_load_state("load")
     return page, errors, requests
+
+
+# ---------------------------------------------------------------- a fake cgroup v2 tree
+
+CGROUP_SCOPE = "/user.slice/user-1000.slice/user@1000.service/app.slice/run-grader.scope"
+
+
+def fake_cgroup_tree(tmp_path: Path, *, procs: str | None = None) -> tuple[Path, Path, Path]:
+    """A unified hierarchy laid out as /sys/fs/cgroup would be, with this process alone
+    in a delegated scope: (the mount, the scope's folder, a /proc/self/cgroup for it)."""
+    mount = tmp_path / "cgroup"
+    base = mount / CGROUP_SCOPE.lstrip("/")
+    base.mkdir(parents=True)
+    (mount / "cgroup.controllers").write_text("cpuset cpu io memory hugetlb pids rdma misc\n")
+    (base / "cgroup.controllers").write_text("cpu memory pids\n")
+    (base / "cgroup.subtree_control").write_text("")
+    (base / "cgroup.procs").write_text(procs if procs is not None else f"{os.getpid()}\n")
+    self_cgroup = tmp_path / "self-cgroup"
+    self_cgroup.write_text(f"0::{CGROUP_SCOPE}\n")
+    return mount, base, self_cgroup
+
+
+# ---------------------------------------------------------------- Ubuntu's AppArmor restriction
+
+UID_MAP = "bwrap: setting up uid map: Permission denied"
+UNSHARE_UID_MAP = "unshare: write failed /proc/self/uid_map: Operation not permitted"
+
+
+def restricted_tools(folder: Path) -> str:
+    """A bwrap and an unshare that fail as they do under Ubuntu's AppArmor restriction of
+    unprivileged user namespaces; returns a search path that finds them first."""
+    folder.mkdir()
+    for name, said in (("bwrap", UID_MAP), ("unshare", UNSHARE_UID_MAP)):
+        tool = folder / name
+        tool.write_text(f"#!/bin/sh\necho '{said}' >&2\nexit 1\n")
+        tool.chmod(0o755)
+    return f"{folder}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

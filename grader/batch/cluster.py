@@ -22,7 +22,7 @@ from grader.batch import selfcheck
 from grader.batch.jobs import Reused, Task, run_task, ungraded
 from grader.errors import GraderError, InfrastructureError, UsageError
 from grader.model import Assignment, GradeResult, Status
-from grader.run import capabilities
+from grader.run import capabilities, ready
 from grader.settings import Settings
 
 RETRIES = 2  # a job whose worker died is retried elsewhere this many times
@@ -33,7 +33,7 @@ def _load_here(name: str, root: str) -> Assignment:
     return assignment_mod.load(root if Path(root, "assignment.toml").is_file() else name)
 
 
-def worker_problem(version: str, digest: str, name: str, root: str) -> str | None:
+def worker_problem(version: str, *, digest: str, name: str, root: str) -> str | None:
     """Run on a worker: why it cannot grade this batch, in one sentence, or None."""
     host = os.uname().nodename
     here = grader.__version__  # read at call time: the worker's own installed version
@@ -53,12 +53,18 @@ def worker_problem(version: str, digest: str, name: str, root: str) -> str | Non
         )
     if not capabilities().sandbox:
         return f"worker {host} cannot sandbox student code: {'; '.join(capabilities().problems)}"
+    try:
+        ready(Settings())  # its own interpreter and harness start, sandboxed
+    except InfrastructureError as exc:
+        return f"worker {host}: {exc}"
     return None
 
 
 def worker_task(task: Task, *, assignment: Assignment, settings: Settings) -> GradeResult | Reused:
     """One grading job on a worker: re-check the worker, use its own paths, grade."""
-    problem = worker_problem(task.version, assignment.digest, assignment.name, str(assignment.root))
+    problem = worker_problem(
+        task.version, digest=assignment.digest, name=assignment.name, root=str(assignment.root)
+    )
     if problem:
         return ungraded(
             task.student, assignment=assignment, status=Status.INFRA_ERROR, problem=problem
@@ -69,7 +75,7 @@ def worker_task(task: Task, *, assignment: Assignment, settings: Settings) -> Gr
     return run_task(task, assignment=local, settings=settings)
 
 
-def worker_selfcheck(name: str, root: str, settings: Settings) -> str | None:
+def worker_selfcheck(name: str, *, root: str, settings: Settings) -> str | None:
     """Run on a worker: the self-check (reference passes, faulty variants fail) here, or
     the one sentence that says why this worker is not trustworthy."""
     local = _load_here(name, root)
@@ -102,7 +108,11 @@ class Cluster:
                 "`dask scheduler` and check the address."
             ) from exc
         answers = self.client.run(
-            worker_problem, __version__, assignment.digest, assignment.name, str(assignment.root)
+            worker_problem,
+            __version__,
+            digest=assignment.digest,
+            name=assignment.name,
+            root=str(assignment.root),
         )
         if not answers:
             self.close()
@@ -116,7 +126,10 @@ class Cluster:
         """Every worker grades the reference and the faulty variants itself; the first
         refusal stops the batch before anyone is graded."""
         answers = self.client.run(
-            worker_selfcheck, self.assignment.name, str(self.assignment.root), settings
+            worker_selfcheck,
+            self.assignment.name,
+            root=str(self.assignment.root),
+            settings=settings,
         )
         refused = sorted(a for a in answers.values() if a)
         if refused:

@@ -21,11 +21,12 @@ from typing import NoReturn, TextIO
 from grader import __version__, assignment, report, trace
 from grader.batch import grade_roster, roster, selfcheck
 from grader.batch.cluster import Cluster, worker_task
-from grader.cli import platforms, progress, summary, view
+from grader.cli import platforms, progress, summary, template, view
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.model import Assignment, GradeResult, Status
 from grader.pipeline import grade
-from grader.run import capabilities, require_sandbox
+from grader.run import capabilities, ready, require_sandbox
+from grader.sandbox.policy import limits_in_force
 from grader.settings import Settings, default_jobs
 
 DEFAULTS = Settings()
@@ -34,6 +35,7 @@ EPILOG = """examples:
   grade --roster roster.csv --repo-template 'https://github.com/{github_username}/echo_sockets' \\
         --deadline 2026-12-01T23:59:00-08:00 --out grades/
   grade view grades/                        serve the reports on 127.0.0.1
+  grade template my_homework                write the starting files into my_homework/
   grade https://github.com/you/echo_sockets grade a pushed repository
   grade . --fail-under 100                  exit 1 unless everything passes (for CI)
   grade --check-sandbox                     what isolation this machine provides
@@ -109,9 +111,11 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
         if args_in[:1] == ["view"]:
-            return view.main(args_in[1:], out)
+            return view.main(args_in[1:], out=out)
         if args_in[:1] and args_in[0] in platforms.COMMANDS:
             return platforms.main(args_in, out=out)
+        if args_in[:1] == ["template"]:
+            return template.main(args_in[1:], out=out)
         return _main(_parser().parse_args(args_in), out)
     except GraderError as exc:
         print(f"grade: {exc}", file=sys.stderr)
@@ -210,22 +214,30 @@ def _exit_code(result: GradeResult, *, fail_under: float | None) -> int:
 
 
 def _check_sandbox(out: TextIO) -> int:
-    """Say what isolation this machine provides, and how to get what is missing."""
+    """Say what isolation this machine provides, which limits hold, and how to get what
+    is missing."""
     caps = capabilities()
     yes = {True: "yes", False: "NO"}
     print(
-        f"bubblewrap:          {yes[caps.bwrap_works]} ({caps.bwrap or 'not installed'})", file=out
+        f"bubblewrap:          {yes[caps.bwrap_works]} "
+        f"({caps.bwrap or ('not used' if caps.portable else 'not installed')})",
+        file=out,
     )
     print(f"network namespaces:  {yes[caps.netns]}", file=out)
-    print(f"cgroup pids limit:   {yes[caps.cgroup_pids is not None]}", file=out)
-    print(f"cgroup memory limit: {yes[caps.cgroup_memory is not None]}", file=out)
     print(f"running as root:     {yes[caps.is_root]}", file=out)
-    for problem in caps.problems:
+    print("limits on student code:", file=out)
+    for line in limits_in_force(caps, limits=DEFAULTS.limits):
+        print(f"  {line}", file=out)
+    for problem in (*caps.problems, *caps.notes):
         print(f"- {problem}", file=out)
     if caps.sandbox:
         print("Student code will run sandboxed.", file=out)
         return int(ExitCode.OK)
-    print("Student code would run UNSANDBOXED here.", file=out)
+    print(
+        "Student code would run UNSANDBOXED here: `grade SOURCE` still grades, with a "
+        "warning; a batch (--roster) refuses unless given --no-sandbox.",
+        file=out,
+    )
     return int(ExitCode.INFRASTRUCTURE)
 
 
@@ -254,8 +266,10 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
     deadline = _deadline(args.deadline)
     spec = assignment.load(args.assignment)
     settings = _settings(args, batch=True)
-    if not args.cluster and settings.require_sandbox:
-        require_sandbox(capabilities())
+    if not args.cluster:
+        if settings.require_sandbox:
+            require_sandbox(capabilities())
+        ready(settings)  # student code and the harness start here, or exit 4 now
     remote = Cluster(args.cluster, spec) if args.cluster else None
     try:
         if not args.no_selfcheck:

@@ -23,7 +23,13 @@ from grader.harness.idle import wait_until
 from grader.harness.netns import Netns
 from grader.harness.peers import Relay, Traffic, TrustedServer, Upstream
 from grader.harness.plugin import check_id, evidence_key, harness
-from grader.harness.student import ClientCall, StudentServer, call_client, free_port
+from grader.harness.student import (
+    ClientCall,
+    StudentServer,
+    call_client,
+    free_port,
+    port_in_use,
+)
 from grader.model import Captured
 from grader.protocol import CheckPlan, RunConfig
 from grader.sandbox import Launcher
@@ -38,7 +44,7 @@ def run_config(request: pytest.FixtureRequest) -> RunConfig:
 
 @pytest.fixture(scope="session")
 def launcher(request: pytest.FixtureRequest, run_config: RunConfig) -> Iterator[Launcher]:
-    launcher = Launcher(run_config.policy, run_config.staged)
+    launcher = Launcher(run_config.policy, run_config.staged, reaper=True)
     yield launcher
     harness(request.config).escaped.extend(launcher.close())
 
@@ -114,10 +120,12 @@ class FailedStart:
 @dataclass
 class RunMemory:
     """Facts a later check may reuse because they cannot change: a deterministic failed
-    start, and how many starts in a row ran out of time without listening."""
+    start, how many starts in a row ran out of time without listening, and (without
+    network namespaces) whether another program held a port before the run began."""
 
     failed: FailedStart | None = None
     slow_starts: int = 0
+    port_problem: str | None = None  # without network namespaces: a port already taken
 
     def known_failure(self) -> FailedStart | None:
         if self.failed is not None and (self.failed.deterministic or self.slow_starts >= 2):
@@ -156,15 +164,32 @@ class Servers:
             check.explain("server_never_listens", known.evidence, how=known.how)
             check.fail(known.message + " (as in an earlier check)")
         limit = max(check.timeout_s, MIN_START_S)
-        server = StudentServer.start(
-            self.launcher, name, port or free_port(), timeout_s=limit, netns=netns
-        )
+        port = port or free_port()
+        if not self.config.policy.netns:
+            self._ports_free(port)
+        server = StudentServer.start(self.launcher, name, port, timeout_s=limit, netns=netns)
         self.started.append(server)
         if server.port is None and must_listen:
             self._failed(server, limit)
         if server.port is not None:
             self.memory.slow_starts = 0
         return server
+
+    def _ports_free(self, port: int) -> None:
+        """Sharing the machine's network, a port someone else holds is not the student's
+        fault (their own server left running in a terminal, say): looked at once, before
+        any server of this run held one, and every later start is refused the same way."""
+        memory = self.memory
+        if memory.port_problem is None:
+            taken = [p for p in sorted({port, self.config.default_port}) if port_in_use(p)]
+            memory.port_problem = (
+                f"another program listens on port {taken[0]} of this machine (maybe your "
+                "own server, still running in a terminal); stop it and run grade again"
+                if taken
+                else ""
+            )
+        if memory.port_problem:
+            raise HarnessError(memory.port_problem)
 
     def _failed(self, server: StudentServer, limit: float) -> None:
         check = self.check

@@ -26,7 +26,7 @@ from grader.harness.idle import IdleCheck
 from grader.harness.netns import Netns
 from grader.harness.peers import Traffic
 from grader.model import Captured
-from grader.sandbox import Launcher, StudentProcess, procfs
+from grader.sandbox import Launcher, StudentProcess
 
 POLL_S = 0.005
 MIN_START_S = 2.0  # an interpreter gets at least this long to start and import the module
@@ -117,12 +117,12 @@ class StudentServer:
     def settled(self) -> bool:
         """Gone, or every process of it asleep (e.g. waiting in accept()): not running, and
         not half-way out (a zombie in the tree means a process of it is just ending)."""
-        return not self.proc.alive() or all(s in "SD" for s in procfs.states(self.proc.tree()))
+        return not self.proc.alive() or all(s in "SD" for s in self.proc.states())
 
     def threads(self) -> int:
         """How many threads its processes run now (a select server runs one); the
         sandbox's own processes around it (bwrap) do not count."""
-        return procfs.threads(self.proc.tree(), besides=("bwrap",))
+        return self.proc.threads(besides=("bwrap",))
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -502,3 +502,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def port_in_use(port: int) -> bool:
+    """Whether some program listens on 127.0.0.1:port (on any address that covers it);
+    an old connection in TIME_WAIT does not count."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True

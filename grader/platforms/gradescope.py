@@ -479,7 +479,15 @@ def build_wheel(dest: Path) -> Path:
     copy = dest / "src"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
     copy.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE", "setup.py", "setup.cfg", "MANIFEST.in"):
+    for name in (
+        "pyproject.toml",
+        "hatch_build.py",
+        "README.md",
+        "LICENSE",
+        "setup.py",
+        "setup.cfg",
+        "MANIFEST.in",
+    ):
         if (root / name).is_file():
             shutil.copy2(root / name, copy / name)
     for folder in ("grader", "assignments", "reference", "student_template"):

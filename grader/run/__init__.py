@@ -10,8 +10,10 @@ student code is ever read as a result. Tests use a fake runner with the same sha
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
+import socket
+import stat
+import sys
 import tempfile
 import threading
 import time
@@ -33,10 +35,17 @@ from grader.sandbox import Capabilities, Launcher, Policy, policy_for, probe
 from grader.settings import Settings
 from grader.static import Inspection
 
+if sys.platform != "win32":  # grading refuses on Windows (policy_for says: use WSL)
+    import fcntl
+
 UNSANDBOXED_WARNING = (
-    "NOT SANDBOXED: this machine lacks bubblewrap or network namespaces, so the student's "
-    "code ran with your user's rights and network. Run `grade --check-sandbox` to see what "
-    "to install."
+    "NOT SANDBOXED: this machine lacks bubblewrap or network namespaces (or is not Linux), "
+    "so the student's code ran with your user's rights and network. Run `grade "
+    "--check-sandbox` to see why and what to install."
+)
+PORTABLE_NOTE = (
+    "without Linux's /proc the grader cannot tell a stuck process at once, so a hang takes "
+    "its check's whole time limit here."
 )
 ESCAPED_WARNING = (
     "some of your processes tried to outlive the grading (e.g. a daemon that forks into "
@@ -65,10 +74,15 @@ class Runner(Protocol):
     def run(self, job: Job) -> RunResult: ...
 
 
+def capabilities(portable: bool | None = None) -> Capabilities:
+    """What this machine offers, probed once per process (`portable`: as if it had none
+    of Linux's facilities; by default as the settings say)."""
+    return _probed(Settings().portable if portable is None else portable)
+
+
 @cache
-def capabilities() -> Capabilities:
-    """What this machine offers, probed once per process."""
-    return probe()
+def _probed(portable: bool) -> Capabilities:
+    return probe(portable=portable)
 
 
 def require_sandbox(caps: Capabilities) -> None:
@@ -84,7 +98,7 @@ def require_sandbox(caps: Capabilities) -> None:
 def student_policy(settings: Settings) -> Policy:
     """The policy student code runs under on this machine, once the interpreter is known
     to start under it (the static look of the files runs under it too)."""
-    caps = capabilities()
+    caps = capabilities(settings.portable)
     if settings.require_sandbox:
         require_sandbox(caps)
     policy = policy_for(
@@ -96,7 +110,7 @@ def student_policy(settings: Settings) -> Policy:
         prefer_run_as=settings.prefer_run_as,
     )
     with trace.span("preflight"):
-        preflight(policy)
+        preflight(policy, caps=caps)
     return policy
 
 
@@ -110,8 +124,8 @@ class SandboxRunner:
     def run(self, job: Job) -> RunResult:
         """Run every check of the assignment; a student's misbehaviour is an outcome, only
         a machine that cannot grade raises (InfrastructureError)."""
-        caps = capabilities()
         settings = self.settings
+        caps = capabilities(settings.portable)
         policy = job.policy or student_policy(settings)
         config = plan(job, policy=policy, check_timeout_s=settings.check_timeout_s)
         with (
@@ -126,6 +140,8 @@ class SandboxRunner:
         budget = assignment.submission_budget_s
         groups = assignment.harness_groups or ((),)
         with _serialized(not config.policy.netns):
+            if not config.policy.netns:
+                _port_free(config.default_port)
             started = time.monotonic()
             deadline = started + budget
             # Each group of check files gets its own harness; with network namespaces
@@ -168,17 +184,24 @@ def _result(
         else "this check did not report a result (the check harness stopped early)."
     )
     checks = results(parsed, specs=assignment.checks, missing=missing)
-    if not any(p.checks or p.errors for p in parsed) and not timed_out:
-        said = " ".join(h.output.text()[-300:] for h in running)
+    # A harness that said nothing at all (not even its session's end) never started: the
+    # grader's fault, whatever the other harnesses found.
+    silent = [
+        h for h, p in zip(running, parsed, strict=True) if not (p.checks or p.errors or p.session)
+    ]
+    if silent and not timed_out:
+        said = " ".join(h.output.text()[-300:] for h in silent)
         raise InfrastructureError(
             "the grader's own check harness failed before running any check (exit status "
-            f"{[h.proc.returncode for h in running]}); this is a bug or a broken install: "
+            f"{[h.proc.returncode for h in silent]}); this is a bug or a broken install: "
             f"{said}"
         )
     escaped = {p for h in running for p in h.escaped} | {
         p for one in parsed if one.session for p in one.session.escaped
     }
     warnings = [ESCAPED_WARNING] if escaped else []
+    if config.policy.portable:
+        warnings.insert(0, PORTABLE_NOTE)
     if config.policy.isolation is Isolation.NONE:
         warnings.insert(0, UNSANDBOXED_WARNING)
     return RunResult(
@@ -219,37 +242,111 @@ def plan(job: Job, *, policy: Policy, check_timeout_s: float | None = None) -> R
 
 _PREFLIGHT_LOCK = threading.Lock()
 _PREFLIGHT_DONE: set[Policy] = set()
+PREFLIGHT_S = 30.0
 
 
-def preflight(policy: Policy) -> None:
-    """Start the student interpreter in the sandbox once per process (per interpreter and
-    isolation) before any check: if it cannot start, no student verdict is produced."""
+def ready(settings: Settings) -> None:
+    """Before a batch (or on a worker): raise InfrastructureError, in one sentence, unless
+    student code and the check harness start here as the settings ask."""
+    caps = capabilities(settings.portable)
+    policy = policy_for(
+        caps,
+        sandbox=settings.sandbox,
+        python=settings.python,
+        limits=settings.limits,
+        run_as=settings.run_as,
+        prefer_run_as=settings.prefer_run_as,
+    )
+    preflight(policy, caps=caps, harness=True)
+
+
+def preflight(policy: Policy, *, caps: Capabilities | None = None, harness: bool = False) -> None:
+    """Start the student interpreter under the policy (in the sandbox, when sandboxed),
+    and with `harness` a check harness that only imports (in its network namespace), once
+    per process and policy, before any check: if one cannot start, this raises and no
+    student verdict is produced. (A single run leaves the harness out: it costs 0.3 s, and
+    a harness that reports nothing is the grader's fault anyway, see `_result`.)"""
     key = replace(policy, job_id="")
     with _PREFLIGHT_LOCK:
-        if key in _PREFLIGHT_DONE:
+        todo = [k for k, wanted in ((key, True), (_harness_key(key), harness)) if wanted]
+        if all(k in _PREFLIGHT_DONE for k in todo):
             return
-        with tempfile.TemporaryDirectory(prefix="grader-preflight-") as folder:
-            launcher = Launcher(replace(policy, job_id=uuid.uuid4().hex[:12]), Path(folder))
-            proc = launcher.spawn(["-c", "import socket, select, json"], name="preflight")
-            code = proc.wait(20.0)
-            said = (proc.stderr.text() + proc.stdout.text()).strip().splitlines()
-            launcher.close()
-        if code != 0:
-            why = said[-1] if said else f"exit status {code}"
+        probe = (
+            harnesses.start_probe(policy, caps=caps or capabilities(policy.portable))
+            if harness
+            else None
+        )
+        try:
+            _interpreter_starts(policy)
+        finally:
+            problem = harnesses.probe_result(probe, timeout_s=PREFLIGHT_S) if probe else ""
+        if problem:
             raise InfrastructureError(
-                f"the student interpreter {policy.python} does not start in the sandbox "
-                f"({why}); run `grade --check-sandbox`, or pass another interpreter with "
-                "--python."
+                f"the grader's check harness does not start here ({problem}); run "
+                "`grade --check-sandbox`, and reinstall the grader if that finds nothing."
             )
-        _PREFLIGHT_DONE.add(key)
+        _PREFLIGHT_DONE.update(todo)
+
+
+def _harness_key(key: Policy) -> Policy:
+    return replace(key, job_id="harness")
+
+
+def _interpreter_starts(policy: Policy) -> None:
+    with tempfile.TemporaryDirectory(prefix="grader-preflight-") as folder:
+        launcher = Launcher(replace(policy, job_id=uuid.uuid4().hex[:12]), Path(folder))
+        proc = launcher.spawn(["-c", "import socket, select, json"], name="preflight")
+        code = proc.wait(PREFLIGHT_S)
+        said = (proc.stderr.text() + proc.stdout.text()).strip().splitlines()
+        launcher.close()
+    if code != 0:
+        why = said[-1] if said else f"exit status {code}"
+        where = "in the sandbox" if policy.isolation is Isolation.BWRAP else "here"
+        raise InfrastructureError(
+            f"the student interpreter {policy.python} does not start {where} ({why}); "
+            "run `grade --check-sandbox`, or pass another interpreter with --python."
+        )
 
 
 def _lock_path() -> Path:
-    """A lock of this user's, never a fixed name in the shared /tmp."""
-    base = os.environ.get("XDG_RUNTIME_DIR") or str(Path.home() / ".cache")
-    folder = Path(base) / "grader"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """A lock of this user's, never a fixed name in the shared /tmp: in the user's runtime
+    folder or cache, else a folder of the user's own (checked) in the temp folder."""
+    try:
+        cache = str(Path.home() / ".cache")
+    except RuntimeError:  # no home at all
+        cache = ""
+    for base in (os.environ.get("XDG_RUNTIME_DIR", ""), cache):
+        if base and Path(base).is_absolute():
+            folder = Path(base) / "grader"
+            try:
+                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            except OSError:
+                continue
+            return folder / "unsandboxed.lock"
+    folder = Path(tempfile.gettempdir()) / f"grader-{os.getuid()}"
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise InfrastructureError(
+            f"{folder} is not a private folder of this user, so the grader cannot keep its "
+            "lock there; remove it, or set XDG_RUNTIME_DIR to a folder of yours."
+        )
     return folder / "unsandboxed.lock"
+
+
+def _port_free(port: int) -> None:
+    """Sharing the machine's network (its turn taken), refuse to start while another
+    program listens on the assignment's port: the checks would meet that program, and
+    the student's server could not bind. Its fault is the machine's, never the student's."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return
+    raise InfrastructureError(
+        f"another program listens on port {port} of this machine (maybe your own server, "
+        "still running in a terminal); stop it and run grade again."
+    )
 
 
 @contextlib.contextmanager

@@ -23,7 +23,7 @@ from pathlib import Path
 from grader import codec, trace
 from grader.model import Captured
 from grader.protocol import CONFIG_FD_ENV, RESULTS_FD_ENV, RunConfig
-from grader.sandbox import Capabilities, sweep
+from grader.sandbox import Capabilities, Policy, sweep
 from grader.sandbox.capture import OutputCapture
 from grader.sandbox.policy import SBIN_PATH
 
@@ -33,11 +33,17 @@ MAX_RESULTS = 64 << 20  # bytes of records one harness may send
 # The harness's own address-space cap: what it keeps is bounded by design (capped copies,
 # capped outputs); this turns a bug into a failed harness instead of a starved machine.
 HARNESS_MEMORY_BYTES = 3 << 30
-# Import the grader from where it is installed whether or not that is on sys.path; -I
-# keeps the student's environment variables, user site and current folder out of here.
-BOOT = (
-    "import sys; sys.path.insert(0, sys.argv.pop(1)); import pytest; "
-    "sys.exit(pytest.main(sys.argv[1:]))"
+# Import the grader from where it is installed whether or not that is on sys.path (-I
+# drops PYTHONPATH and the user's site, where `pip install --user` puts it); -I also
+# keeps the student's environment variables and current folder out of here. A folder
+# already on sys.path (site-packages) keeps its place, so it never goes before the
+# standard library.
+FIND_GRADER = "import sys; root = sys.argv.pop(1); root in sys.path or sys.path.insert(0, root); "
+BOOT = FIND_GRADER + "import pytest; sys.exit(pytest.main(sys.argv[1:]))"
+# The preflight's harness: everything a harness imports, and a check's own network.
+PROBE = FIND_GRADER + (
+    "import pytest, pytest_timeout, grader.harness.plugin, grader.harness.fixtures; "
+    "from grader.harness.netns import Netns; sys.argv[1:] == ['netns'] and Netns.fresh().close()"
 )
 PLUGINS = ("pytest_timeout", "grader.harness.plugin", "grader.harness.fixtures")
 
@@ -193,14 +199,48 @@ def _argv(
     ]
     if config.policy.netns:
         argv = [*caps.netns_command, *argv]
-    prlimit = shutil.which("prlimit", path=SBIN_PATH)
+    # Linux's tools; not where Linux's facilities are off (macOS, GRADER_PORTABLE=1).
+    portable = config.policy.portable
+    prlimit = None if portable else shutil.which("prlimit", path=SBIN_PATH)
     if prlimit:
         argv = [prlimit, f"--as={HARNESS_MEMORY_BYTES}", "--", *argv]
-    setpriv = shutil.which("setpriv", path=SBIN_PATH)
+    setpriv = None if portable else shutil.which("setpriv", path=SBIN_PATH)
     if setpriv:
         # If the grader itself is killed (even with SIGKILL), the harness dies with it.
         argv = [setpriv, "--pdeathsig", "KILL", "--", *argv]
     return argv
+
+
+def start_probe(policy: Policy, *, caps: Capabilities) -> subprocess.Popen[str]:
+    """Start a harness that only imports what a harness needs (and, with namespaces, in
+    its namespace, makes a check's network): the preflight's look at the trusted side."""
+    argv = [sys.executable, "-I", "-c", PROBE, str(PACKAGE_ROOT)]
+    if policy.netns:
+        argv = [*caps.netns_command, *argv, "netns"]
+    return subprocess.Popen(
+        argv,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def probe_result(proc: subprocess.Popen[str], *, timeout_s: float) -> str:
+    """'' if the probe harness worked, else the last thing it said."""
+    try:
+        _, err = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return f"it did not start within {timeout_s:g} s"
+    if proc.returncode == 0:
+        return ""
+    lines = [ln.strip() for ln in err.splitlines() if ln.strip()]
+    return lines[-1] if lines else f"exit status {proc.returncode}"
 
 
 def _send(fd: int, config: RunConfig) -> None:

@@ -22,9 +22,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from grader.model import Isolation
-from grader.sandbox import procfs
+from grader.sandbox import cgroups, procfs
 from grader.sandbox.capture import OutputCapture
 from grader.sandbox.policy import NOBODY, SBIN_PATH, Policy
+from grader.settings import Limits
 
 INSIDE_DIR = "/home/student/submission"
 INSIDE_HOME = "/home/student"
@@ -72,24 +73,81 @@ USER_COPY_BASE = "/tmp"  # world-traversable, sticky
 RUN_SCRIPT = (
     "import runpy; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
 )
+# Without Linux's facilities (macOS, or GRADER_PORTABLE=1) there is no prlimit and no
+# /proc: the student's interpreter sets its own limits before any student code runs, and
+# says on which ports it listens (the file named by GRADER_LISTEN_FILE), which is how the
+# grader finds the port a server really uses. Unsandboxed either way.
+PORTABLE_PRELUDE = """\
+def _grader_setup(limits):
+    import os, socket
+    try:
+        import resource
+    except ImportError:
+        resource = None
+    for name, value in limits:
+        try:
+            resource.setrlimit(getattr(resource, name), (value, value))
+        except (AttributeError, ValueError, OSError):
+            pass
+    report = os.environ.pop('GRADER_LISTEN_FILE', '')
+    listen = socket.socket.listen
+    def reported(self, *args):
+        listen(self, *args)
+        try:
+            with open(report, 'a') as f:
+                f.write(str(self.getsockname()[1]) + '\\n')
+        except Exception:
+            pass
+    if report:
+        socket.socket.listen = reported
+_grader_setup(%r); del _grader_setup
+"""
+LISTEN_FILE_ENV = "GRADER_LISTEN_FILE"
 
 
-def _with_prelude(args: Sequence[str]) -> list[str]:
+def _with_prelude(args: Sequence[str], first: str = "") -> list[str]:
     """`python -c CODE ...` or `python SCRIPT ...`, with the prelude run first."""
     if args and args[0] == "-c":
-        return ["-c", PRELUDE + args[1], *args[2:]]
-    return ["-c", PRELUDE + RUN_SCRIPT, *args]
+        return ["-c", first + PRELUDE + args[1], *args[2:]]
+    return ["-c", first + PRELUDE + RUN_SCRIPT, *args]
+
+
+def portable_prelude(limits: Limits) -> str:
+    """The code that sets a portable run's per-process limits and reports listening."""
+    rlimits = (
+        ("RLIMIT_CPU", limits.cpu_s),
+        ("RLIMIT_AS", limits.address_space_bytes),
+        ("RLIMIT_FSIZE", limits.file_size_bytes),
+        ("RLIMIT_NOFILE", limits.open_files),
+        ("RLIMIT_CORE", 0),
+    )
+    return PORTABLE_PRELUDE % (rlimits,)
 
 
 class StudentProcess:
-    """A running student process: its captured output and the facts /proc tells about it."""
+    """A running student process: its captured output and the facts /proc tells about it.
 
-    def __init__(self, name: str, popen: subprocess.Popen[bytes], stdout: int, stderr: int):
+    Without /proc (`observable` false: macOS, or GRADER_PORTABLE=1) it is a single
+    process whose ports come from its own report (`ports_file`), whose state is unknown
+    and which is never seen blocked: its hangs end at the check's time limit.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        popen: subprocess.Popen[bytes],
+        stdout: int,
+        stderr: int,
+        *,
+        ports_file: Path | None = None,
+    ):
         self.name = name
         self.popen = popen
         self.started = time.monotonic()
         self.stdout = OutputCapture(f"{name} stdout", stdout)
         self.stderr = OutputCapture(f"{name} stderr", stderr)
+        self.ports_file = ports_file
+        self.observable = ports_file is None
 
     @property
     def pid(self) -> int:
@@ -103,13 +161,32 @@ class StudentProcess:
         return self.popen.poll()
 
     def tree(self) -> list[int]:
+        if not self.observable:
+            return [self.pid] if self.alive() else []
         return procfs.tree(self.pid)
 
     def listening_ports(self) -> list[int]:
+        if self.ports_file is not None:
+            if not self.alive():
+                return []
+            try:
+                said = self.ports_file.read_text().split()
+            except OSError:
+                return []
+            return sorted({int(p) for p in said if p.isdigit()})
         return procfs.listening_ports(self.pid)
 
     def cpu_seconds(self) -> float:
-        return procfs.cpu_seconds(self.tree())
+        return procfs.cpu_seconds(self.tree()) if self.observable else 0.0
+
+    def states(self) -> list[str]:
+        """Scheduler states of its processes (none known without /proc)."""
+        return procfs.states(self.tree()) if self.observable else []
+
+    def threads(self, *, besides: tuple[str, ...] = ()) -> int:
+        """Threads its processes run now; without /proc they cannot be counted and are
+        taken as one."""
+        return procfs.threads(self.tree(), besides=besides) if self.observable else 1
 
     def wait(self, timeout_s: float) -> int | None:
         try:
@@ -123,7 +200,8 @@ class StudentProcess:
             with contextlib.suppress(OSError):
                 os.killpg(self.pid, signal.SIGTERM)
             self.wait(grace_s)
-        procfs.kill_tree(self.pid)
+        if self.observable:
+            procfs.kill_tree(self.pid)
         with contextlib.suppress(OSError):
             os.killpg(self.pid, signal.SIGKILL)
         self.wait(2.0)
@@ -165,17 +243,27 @@ def _system_mounts() -> list[str]:
 class Launcher:
     """Spawn student processes for one submission; `close` kills and accounts for all."""
 
-    def __init__(self, policy: Policy, staged: Path, *, offline: bool = False) -> None:
-        """`offline`: no network at all (a fresh, empty network namespace), for programs
-        that need none, started from outside the harness's private namespace."""
+    def __init__(
+        self, policy: Policy, staged: Path, *, reaper: bool = False, offline: bool = False
+    ) -> None:
+        """`reaper`: this process is the parent of nothing else that waits for its children
+        (a harness): adopt orphaned student processes, and reap them all in `close`.
+        `offline`: no network at all (a fresh, empty network namespace), for programs that
+        need none, started from outside the harness's private namespace."""
         self.policy = policy
         self.staged = staged
         self.offline = offline
+        self._reaper = reaper and not policy.portable and procfs.adopt_orphans()
         self.processes: list[StudentProcess] = []
         self._cgroups = job_cgroups(policy)
         for group in self._cgroups:
             group.mkdir(parents=True, exist_ok=True)
-        self._limit_cgroups()
+            cgroups.limit(
+                group,
+                processes=policy.limits.processes,
+                memory_bytes=policy.limits.memory_bytes,
+                v2=bool(policy.cgroup_v2),
+            )
         self._bwrap = (
             shutil.which("bwrap", path=SBIN_PATH) if policy.isolation is Isolation.BWRAP else None
         )
@@ -184,6 +272,7 @@ class Launcher:
             _readable_tree(staged)  # the student's uid reads the graded files, never writes
         self._user_root = _user_copy(staged, policy) if policy.run_as else None
         self._cwd = self._user_root / "submission" if self._user_root else staged
+        self._reports = Path(tempfile.mkdtemp(prefix="grader-ports-")) if policy.portable else None
 
     @property
     def workdir(self) -> str:
@@ -195,15 +284,6 @@ class Launcher:
         if self._bwrap:
             return f"{INSIDE_CODE}/{name}"
         return str((self._user_root / "inside" if self._user_root else INSIDE_SOURCE) / name)
-
-    def _limit_cgroups(self) -> None:
-        limits = self.policy.limits
-        for group in self._cgroups:
-            with contextlib.suppress(OSError):
-                if (group / "pids.max").exists():
-                    (group / "pids.max").write_text(str(limits.processes))
-                if (group / "memory.limit_in_bytes").exists():
-                    (group / "memory.limit_in_bytes").write_text(str(limits.memory_bytes))
 
     def spawn(
         self,
@@ -221,7 +301,13 @@ class Launcher:
         full_env = {**_PLAIN_ENV, "HOME": INSIDE_HOME if self._bwrap else str(self._cwd)}
         full_env.update(env or {})
         full_env["GRADER_JOB"] = self.policy.job_id
-        argv = self._wrap([self.policy.python, *PYTHON_FLAGS, *_with_prelude(args)])
+        report: Path | None = None
+        first = ""
+        if self._reports is not None:
+            report = self._reports / str(len(self.processes))
+            full_env[LISTEN_FILE_ENV] = str(report)
+            first = portable_prelude(self.policy.limits)
+        argv = self._wrap([self.policy.python, *PYTHON_FLAGS, *_with_prelude(args, first)])
         try:
             popen = subprocess.Popen(
                 argv,
@@ -236,12 +322,17 @@ class Launcher:
         finally:
             os.close(out_w)
             os.close(err_w)
-        proc = StudentProcess(name, popen, out_r, err_r)
+        proc = StudentProcess(name, popen, out_r, err_r, ports_file=report)
         self.processes.append(proc)
         return proc
 
     def _wrap(self, inner: list[str]) -> list[str]:
-        limits = self.policy.limits
+        """The full argv: [join the job's cgroups] [bwrap ... [setpriv]] prlimit [setpriv
+        for Isolation.USER] python."""
+        policy = self.policy
+        if policy.portable:
+            return inner  # the prelude sets the limits
+        limits = policy.limits
         prlimit = [
             shutil.which("prlimit", path=SBIN_PATH) or "prlimit",
             f"--cpu={limits.cpu_s}",
@@ -250,11 +341,18 @@ class Launcher:
             f"--nofile={limits.open_files}",
             "--core=0",
         ]
-        if self.policy.cgroup_pids is None:
-            prlimit.append(f"--nproc={limits.processes}")
+        nproc = self._nproc()
+        if nproc is not None:
+            prlimit.append(f"--nproc={nproc}")
+        # prlimit runs last, inside the sandbox: RLIMIT_NPROC then counts the student's
+        # uid (its own per job as root) or the sandbox's own user namespace, never the
+        # grader's processes.
         if self.policy.run_as:
+            # setpriv execs the interpreter itself: a path only root can traverse (the
+            # grader's venv, say) still starts, which an exec by the student's uid would not.
             inner = [*_setpriv(*self.policy.run_as), "--", *inner]
-        argv = [*prlimit, "--", *(self._bwrap_args(inner) if self._bwrap else inner)]
+        limited = [*prlimit, "--", *inner]
+        argv = self._bwrap_args(limited) if self._bwrap else limited
         if self._cgroups:
             # The shell joins the job's cgroups before exec, so nothing escapes them by
             # forking early; no preexec_fn (unsafe with the capture threads running).
@@ -263,6 +361,17 @@ class Launcher:
             n = len(procs)
             argv = ["/bin/sh", "-c", f'{join} && shift {n} && exec "$@"', "sh", *procs, *argv]
         return argv
+
+    def _nproc(self) -> int | None:
+        """RLIMIT_NPROC for student processes, unless a pids cgroup limits the job."""
+        if self.policy.pids_cgroup:
+            return None
+        if self._bwrap or self.policy.run_as:
+            return self.policy.limits.processes
+        if _really_root():
+            return None  # RLIMIT_NPROC does not bind root
+        # Unsandboxed, the limit counts every process of this user: leave room for those.
+        return procfs.tasks_of(os.getuid()) + self.policy.limits.processes
 
     def _bwrap_args(self, inner: list[str]) -> list[str]:
         assert self._bwrap is not None
@@ -280,10 +389,8 @@ class Launcher:
         # after those tmpfs mounts, so none of them hides it.
         args: list[str] = []
         for prefix in self.policy.python_prefixes:
-            for parent in reversed(Path(prefix).parents[:-1]):
-                args += ["--perms", "0755", "--dir", str(parent)]
-            args += ["--ro-bind", prefix, prefix]
-        return args
+            args += [*_dirs_to(Path(prefix)), "--ro-bind", prefix, prefix]
+        return args + _python_itself(self.policy)
 
     def _submission_mounts(self) -> list[str]:
         args = ["--perms", "0755", "--dir", str(Path(INSIDE_CODE).parent)]
@@ -299,23 +406,32 @@ class Launcher:
         return [*args, "--chdir", INSIDE_DIR]
 
     def _as_nobody(self, inner: list[str]) -> list[str]:
-        """The end of the bwrap command: become nobody, then run `inner`."""
+        """The end of the bwrap command: become the student's uid (nobody, or as root
+        without a pids cgroup the job's own), then run `inner`."""
         if not self._drop_uid:
             return ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY), "--", *inner]
         keep = ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-        return [*keep, "--", *_setpriv(NOBODY, NOBODY), "--", *inner]
+        uid = self.policy.uid
+        return [*keep, "--", *_setpriv(uid, uid), "--", *inner]
 
     def close(self) -> list[int]:
         """Kill every process this submission started; return those that had escaped."""
         for proc in self.processes:
             proc.terminate()
+        if self._reports is not None:
+            shutil.rmtree(self._reports, ignore_errors=True)
         escaped = sweep(self.policy)
+        if self._reaper:
+            procfs.reap()
         if self._user_root:
             shutil.rmtree(self._user_root, ignore_errors=True)
         return escaped
 
 
 def job_cgroups(policy: Policy) -> list[Path]:
+    """The cgroups of one job: one in a cgroup v2 subtree, or one per v1 hierarchy."""
+    if policy.cgroup_v2:
+        return [Path(policy.cgroup_v2) / policy.job_id]
     return [
         Path(root) / "grader" / policy.job_id
         for root in (policy.cgroup_pids, policy.cgroup_memory)
@@ -324,17 +440,18 @@ def job_cgroups(policy: Policy) -> list[Path]:
 
 
 def survivors(policy: Policy) -> list[int]:
-    """Student processes of a job still alive anywhere: in its cgroups, or by env marker."""
+    """Student processes of a job still alive anywhere: in its cgroups, or by env marker
+    (which needs /proc: without it, only its cgroups, and there are none)."""
     pids: set[int] = set()
     for group in job_cgroups(policy):
-        with contextlib.suppress(OSError):
-            pids.update(int(p) for p in (group / "cgroup.procs").read_text().split())
-    pids.update(procfs.pids_with_env(f"GRADER_JOB={policy.job_id}"))
+        pids.update(cgroups.members(group))
+    if not policy.portable:
+        pids.update(procfs.pids_with_env(f"GRADER_JOB={policy.job_id}"))
     pids.discard(os.getpid())
     return sorted(pids)
 
 
-def sweep(policy: Policy, settle_s: float = 0.3) -> list[int]:
+def sweep(policy: Policy, *, settle_s: float = 0.3) -> list[int]:
     """Kill whatever of a job is still alive; return the processes that had escaped.
 
     Processes killed a moment ago may still be on their way out (a PID namespace dies
@@ -348,14 +465,15 @@ def sweep(policy: Policy, settle_s: float = 0.3) -> list[int]:
     left = escaped
     deadline = time.monotonic() + 3.0
     while left and time.monotonic() < deadline:
+        for group in job_cgroups(policy):
+            cgroups.kill(group)
         for pid in left:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.01)
         left = survivors(policy)
     for group in job_cgroups(policy):
-        with contextlib.suppress(OSError):
-            group.rmdir()
+        cgroups.remove(group)
     return escaped
 
 
@@ -402,6 +520,30 @@ def _really_root() -> bool:
     except OSError:
         return True
     return first[:3] == ["0", "0", "4294967295"]
+
+
+def _dirs_to(path: Path) -> list[str]:
+    """bwrap arguments that make the folders above path (on the tmpfs mounts, say)."""
+    args: list[str] = []
+    for parent in reversed(path.parents[:-1]):
+        args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+BOUND = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+
+def _python_itself(policy: Policy) -> list[str]:
+    """Make the interpreter's own path visible when it lies outside every bound place: a
+    symlink (~/bin/python3 -> /usr/bin/python3.11) becomes the same symlink, anything
+    else (a wrapper script) is bound read-only as it is."""
+    python = Path(policy.python)
+    places = [Path(p) for p in (*BOUND, *policy.python_prefixes)]
+    if not python.is_absolute() or any(python.is_relative_to(p) for p in places):
+        return []
+    if python.is_symlink():
+        return [*_dirs_to(python), "--symlink", str(python.resolve()), str(python)]
+    return [*_dirs_to(python), "--ro-bind", str(python), str(python)]
 
 
 def _readable_tree(root: Path) -> None:

@@ -2,7 +2,8 @@
 
 The policy is plain data (it travels through `grader.codec`) because it crosses a
 process boundary: the grader decides it, the trusted harness process of one submission
-applies it.
+applies it. The probe tries each facility and, when one fails, says why in one sentence
+with the fix (a kernel setting, an AppArmor profile, a container option).
 """
 
 from __future__ import annotations
@@ -19,11 +20,19 @@ from pathlib import Path
 
 from grader.errors import InfrastructureError
 from grader.model import Isolation
+from grader.sandbox import cgroups
 from grader.settings import Limits
 
-CGROUP_V1 = Path("/sys/fs/cgroup")
+CGROUP_V1 = cgroups.MOUNT
 NOBODY = 65534
+# As root without a pids cgroup, each submission runs as a uid of its own from this range
+# (unused by distributions and by systemd's container ranges), so RLIMIT_NPROC, which
+# counts per uid, is a limit per submission instead of one shared by every parallel job.
+JOB_UID_BASE = 0x70000000
+JOB_UID_SPAN = 1 << 20
 SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+SYSCTL = Path("/proc/sys")
+APPARMOR_PROFILE = "/usr/share/apparmor/extra-profiles/bwrap-userns-restrict"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +46,15 @@ class Policy:
     limits: Limits = field(default_factory=Limits)
     cgroup_pids: str | None = None  # a cgroup v1 hierarchy root we may create groups in
     cgroup_memory: str | None = None
+    cgroup_v2: str | None = None  # a delegated cgroup v2 folder for job groups
     netns: bool = False
     run_as: tuple[int, int] | None = None  # (uid, gid) of student code under Isolation.USER
+    uid: int = NOBODY  # the uid student code runs as in the sandbox when the grader is root
+    portable: bool = False  # no Linux-only facility: /proc, netlink, prlimit, setpriv, ...
+
+    @property
+    def pids_cgroup(self) -> bool:
+        return bool(self.cgroup_v2 or self.cgroup_pids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,45 +69,130 @@ class Capabilities:
     cgroup_memory: str | None
     is_root: bool
     problems: tuple[str, ...]
+    cgroup_v2: str | None = None
+    portable: bool = False
+    notes: tuple[str, ...] = ()  # not problems: why a limit takes its weaker form
 
     @property
     def sandbox(self) -> bool:
         return self.bwrap_works and self.netns
 
 
-def _runs(argv: list[str]) -> bool:
+def _run(argv: list[str]) -> tuple[bool, str]:
+    """Whether argv succeeded, and the last line it printed on stderr."""
     try:
-        done = subprocess.run(argv, capture_output=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, str(exc)
+    lines = [ln.strip() for ln in done.stderr.splitlines() if ln.strip()]
+    return done.returncode == 0, lines[-1] if lines else f"exit status {done.returncode}"
 
 
-def _cgroup_v1(controller: str) -> str | None:
-    root = CGROUP_V1 / controller
-    if not (root / "cgroup.procs").exists():
-        return None
-    probe = root / f"grader-probe-{os.getpid()}"
-    try:
-        probe.mkdir()
-        probe.rmdir()
-    except OSError:
-        return None
-    return str(root)
-
-
-def netns_command() -> tuple[str, ...]:
+def netns_command(path: str = SBIN_PATH) -> tuple[str, ...]:
     """argv prefix that runs a command in a fresh network namespace with only lo, up."""
-    unshare = shutil.which("unshare", path=SBIN_PATH) or "unshare"
-    ip = shutil.which("ip", path=SBIN_PATH) or "ip"
+    unshare = shutil.which("unshare", path=path) or "unshare"
+    ip = shutil.which("ip", path=path) or "ip"
     flags = ["--net"] if os.geteuid() == 0 else ["--map-root-user", "--net"]
     return (unshare, *flags, "--", "/bin/sh", "-c", f'{ip} link set lo up && exec "$@"', "sh")
 
 
-def probe() -> Capabilities:
-    """Find out, by trying, which isolation features work here."""
+def bwrap_probe(bwrap: str, *, root: bool) -> list[str]:
+    """The namespaces the launcher asks bubblewrap for, around `true`."""
+    user = [] if root else ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
+    return [bwrap, "--ro-bind", "/", "/", "--unshare-pid", "--unshare-ipc", *user, "true"]
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """The kernel settings and surroundings that decide whether namespaces work."""
+
+    root: bool = False
+    apparmor_restrict: str | None = None  # kernel.apparmor_restrict_unprivileged_userns
+    userns_clone: str | None = None  # kernel.unprivileged_userns_clone (Debian's patch)
+    max_userns: str | None = None  # user.max_user_namespaces
+    container: bool = False
+
+    @classmethod
+    def read(cls, sysctl: Path = SYSCTL) -> Host:
+        def value(name: str) -> str | None:
+            try:
+                return (sysctl / name).read_text().strip()
+            except OSError:
+                return None
+
+        return cls(
+            root=os.geteuid() == 0,
+            apparmor_restrict=value("kernel/apparmor_restrict_unprivileged_userns"),
+            userns_clone=value("kernel/unprivileged_userns_clone"),
+            max_userns=value("user/max_user_namespaces"),
+            container=Path("/.dockerenv").exists()
+            or Path("/run/.containerenv").exists()
+            or bool(os.environ.get("container")),  # noqa: SIM112 (systemd, podman set it)
+        )
+
+
+APPARMOR_FIX = (
+    "allow them with `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` (keep "
+    "it in /etc/sysctl.d/), or give bwrap and unshare AppArmor profiles that allow `userns` "
+    "(the README's section on Ubuntu shows them), or run the grader as root"
+)
+
+
+def namespace_problem(tool: str, *, said: str, host: Host) -> str:
+    """Why `tool` could not make its namespaces, from what it said and the kernel's
+    settings, with the fix: one sentence."""
+    failed = f"{tool} cannot create namespaces here ({said})"
+    if host.root:
+        if host.container:
+            return (
+                f"{failed}: this container lacks CAP_SYS_ADMIN; run it with "
+                "`--cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt "
+                "apparmor=unconfined`, or grade outside the container."
+            )
+        return f"{failed}; check that the kernel has user, PID and network namespaces."
+    apparmor = host.apparmor_restrict == "1"
+    if apparmor or "uid map" in said or "RTM_NEWADDR" in said or "uid_map" in said:
+        return (
+            f"{failed}: AppArmor restricts unprivileged user namespaces "
+            "(kernel.apparmor_restrict_unprivileged_userns=1, the default on Ubuntu 23.10 "
+            f"and later and on GitHub's ubuntu-24.04 runners); {APPARMOR_FIX}."
+        )
+    if host.userns_clone == "0":
+        return (
+            f"{failed}: unprivileged user namespaces are turned off "
+            "(kernel.unprivileged_userns_clone=0); allow them with "
+            "`sudo sysctl -w kernel.unprivileged_userns_clone=1`, or run the grader as root."
+        )
+    if host.max_userns == "0":
+        return (
+            f"{failed}: user namespaces are turned off (user.max_user_namespaces=0); allow "
+            "them with `sudo sysctl -w user.max_user_namespaces=15000`, or run the grader "
+            "as root."
+        )
+    if host.container:
+        return (
+            f"{failed}: this container forbids user namespaces (Docker's default seccomp "
+            "profile does); run it with `--security-opt seccomp=unconfined --security-opt "
+            "apparmor=unconfined`, or grade outside the container."
+        )
+    return f"{failed}; allow unprivileged user namespaces, or run the grader as root."
+
+
+def probe(
+    *, portable: bool = False, path: str | None = None, host: Host | None = None
+) -> Capabilities:
+    """Find out, by trying, which isolation features work here. `portable` turns every
+    Linux-only facility off, as on macOS (GRADER_PORTABLE=1 shows that path on Linux);
+    `path` is where to look for bwrap, unshare and ip; `host` the kernel's settings."""
+    path = path or SBIN_PATH
+    root = os.geteuid() == 0 if hasattr(os, "geteuid") else False
+    ns = netns_command(path) if not portable else ()
+    if portable or not sys.platform.startswith("linux"):
+        return _without_linux(ns, root=root)
+    host = host or Host.read()
+    root = host.root
     problems: list[str] = []
-    bwrap = shutil.which("bwrap", path=SBIN_PATH)
+    bwrap = shutil.which("bwrap", path=path)
     bwrap_works = False
     if bwrap is None:
         problems.append(
@@ -99,36 +200,50 @@ def probe() -> Capabilities:
             "(Debian/Ubuntu) or `sudo dnf install bubblewrap` (Fedora)."
         )
     else:
-        bwrap_works = _runs([bwrap, "--ro-bind", "/", "/", "--unshare-pid", "true"])
+        bwrap_works, said = _run(bwrap_probe(bwrap, root=root))
         if not bwrap_works:
-            problems.append(
-                "bubblewrap is installed but cannot create namespaces here; allow unprivileged "
-                "user namespaces (sysctl kernel.unprivileged_userns_clone=1) or run as root."
-            )
-    if not sys.platform.startswith("linux"):
-        problems.append("sandboxing needs Linux namespaces; this is " + sys.platform + ".")
-    ns = netns_command()
-    netns = _runs([*ns, "true"])
+            problems.append(namespace_problem("bubblewrap", said=said, host=host))
+    netns, said = _run([*ns, "true"])
     if not netns:
-        problems.append(
-            "cannot create a private network namespace (`unshare --net`); install util-linux "
-            "and iproute2, and allow user namespaces."
-        )
-    pids = _cgroup_v1("pids")
-    memory = _cgroup_v1("memory")
-    if pids is None:
-        problems.append(
-            "no writable cgroup v1 pids controller: process counts fall back to RLIMIT_NPROC."
-        )
+        problem = namespace_problem("unshare --net", said=said, host=host)
+        if problem not in problems:
+            problems.append(problem)
+    found = cgroups.find()
+    notes = () if found.v2 or found.pids_v1 else (f"no cgroup limits: {found.why_not_v2}.",)
     return Capabilities(
         bwrap=bwrap,
         bwrap_works=bwrap_works,
         netns=netns,
         netns_command=ns,
-        cgroup_pids=pids,
-        cgroup_memory=memory,
-        is_root=os.geteuid() == 0,
+        cgroup_pids=found.pids_v1,
+        cgroup_memory=found.memory_v1,
+        cgroup_v2=found.v2,
+        is_root=root,
         problems=tuple(problems),
+        notes=notes,
+    )
+
+
+def _without_linux(ns: tuple[str, ...], *, root: bool) -> Capabilities:
+    """macOS, Windows, or GRADER_PORTABLE=1: nothing of Linux's is used."""
+    why = (
+        f"the sandbox needs Linux (bubblewrap, namespaces, /proc) and this is {sys.platform}"
+        if not sys.platform.startswith("linux")
+        else "GRADER_PORTABLE=1 turns off Linux's facilities (bubblewrap, namespaces, /proc)"
+    )
+    return Capabilities(
+        bwrap=None,
+        bwrap_works=False,
+        netns=False,
+        netns_command=ns,
+        cgroup_pids=None,
+        cgroup_memory=None,
+        is_root=root,
+        portable=True,
+        problems=(
+            f"{why}: student code runs unsandboxed, and a hang ends at the check's time "
+            "limit; on Windows, install the grader in WSL to get the sandbox.",
+        ),
     )
 
 
@@ -147,6 +262,11 @@ def policy_for(
     student code as that unprivileged user instead (Isolation.USER): its own uid, the
     same rlimits, and the network namespace when the machine has one.
     """
+    if sys.platform == "win32":
+        raise InfrastructureError(
+            "grading on Windows needs WSL: install it (`wsl --install`), then install and "
+            "run the grader inside it."
+        )
     try:
         prefixes = python_prefixes(python)
     except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
@@ -154,19 +274,29 @@ def policy_for(
             f"the student interpreter {python} does not run ({exc}); pass a Python 3 "
             "interpreter with --python."
         ) from exc
-    isolated = sandbox and caps.sandbox and not (run_as and prefer_run_as)
-    user = None if isolated or not (sandbox and run_as and caps.is_root) else user_ids(run_as)
+    linux = not caps.portable
+    isolated = sandbox and caps.sandbox and linux and not (run_as and prefer_run_as)
+    user = (
+        None
+        if isolated or not (sandbox and run_as and caps.is_root and linux)
+        else user_ids(run_as)
+    )
     isolation = Isolation.BWRAP if isolated else Isolation.USER if user else Isolation.NONE
+    job_id = uuid.uuid4().hex[:12]
+    own_uid = caps.is_root and linux and not (caps.cgroup_v2 or caps.cgroup_pids)
     return Policy(
         isolation=isolation,
         python=python,
         python_prefixes=prefixes,
-        job_id=uuid.uuid4().hex[:12],
+        job_id=job_id,
         limits=limits or Limits(),
-        cgroup_pids=caps.cgroup_pids,
-        cgroup_memory=caps.cgroup_memory,
+        cgroup_pids=caps.cgroup_pids if linux else None,
+        cgroup_memory=caps.cgroup_memory if linux else None,
+        cgroup_v2=caps.cgroup_v2 if linux else None,
         netns=isolated or (user is not None and caps.netns),
         run_as=user,
+        uid=JOB_UID_BASE + int(job_id, 16) % JOB_UID_SPAN if own_uid else NOBODY,
+        portable=caps.portable,
     )
 
 
@@ -197,3 +327,51 @@ def python_prefixes(python: str) -> tuple[str, ...]:
     prefix, base, executable = json.loads(done.stdout)
     dirs = {prefix, base, str(Path(executable).resolve().parent.parent)}
     return tuple(sorted(d for d in dirs if not d.startswith("/usr")))
+
+
+def _mib(n: int) -> str:
+    return f"{n >> 20} MiB"
+
+
+def limits_in_force(caps: Capabilities, *, limits: Limits, sandbox: bool = True) -> list[str]:
+    """What bounds student code here, one line per kind, for `grade --check-sandbox`."""
+    per_process = (
+        f"CPU {limits.cpu_s} s, files up to {_mib(limits.file_size_bytes)}, "
+        f"{limits.open_files} open files, no core dumps"
+    )
+    n = limits.processes
+    if caps.portable:
+        return [
+            f"per process: {per_process} (set by the student's interpreter at start)",
+            "processes and memory: no limit (no cgroups or per-user process counts here)",
+            "hangs: end at each check's time limit (no /proc to see a blocked process)",
+        ]
+    lines = [
+        f"per process: {per_process}, {_mib(limits.address_space_bytes)} of address space (prlimit)"
+    ]
+    sandboxed = sandbox and caps.sandbox
+    if caps.cgroup_v2 or caps.cgroup_pids:
+        kind = "v2 pids.max" if caps.cgroup_v2 else "v1 pids"
+        lines.append(f"processes: at most {n} per submission (cgroup {kind})")
+    elif sandboxed and caps.is_root:
+        lines.append(
+            f"processes: at most {n} per submission (RLIMIT_NPROC; each submission runs as "
+            "a uid of its own)"
+        )
+    elif sandboxed:
+        lines.append(
+            f"processes: at most {n} per sandboxed program (RLIMIT_NPROC in its own user "
+            "namespace; a submission runs a few at once)"
+        )
+    elif caps.is_root:
+        lines.append("processes: no limit (unsandboxed as root, which RLIMIT_NPROC exempts)")
+    else:
+        lines.append(f"processes: {n} more than your user runs now (RLIMIT_NPROC)")
+    if caps.cgroup_v2 or caps.cgroup_memory:
+        kind = "v2 memory.max" if caps.cgroup_v2 else "v1 memory"
+        lines.append(f"memory: {_mib(limits.memory_bytes)} per submission (cgroup {kind})")
+    else:
+        lines.append("memory: no limit per submission, only the address space per process")
+    if sandboxed:
+        lines.append(f"disk: a {_mib(limits.scratch_bytes)} writable folder, nothing else")
+    return lines

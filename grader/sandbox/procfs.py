@@ -3,6 +3,10 @@
 Reading /proc instead of asking the student's code is what lets the grader discover the
 port a server really listens on (almost every real submission hard-codes 10000 and
 ignores the port it is given) and tell a blocked process from a busy one.
+
+Linux only. Without /proc (macOS, or GRADER_PORTABLE=1) nothing here is called:
+`StudentProcess` knows it is not observable, and the policy says so. The module still
+imports anywhere, so the grader does.
 """
 
 from __future__ import annotations
@@ -10,16 +14,21 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import platform
 import signal
 import socket
 import struct
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 PROC = Path("/proc")
 _TCP_LISTEN = "0A"
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-_libc = ctypes.CDLL(None, use_errno=True)
+try:
+    _libc: ctypes.CDLL | None = ctypes.CDLL(None, use_errno=True)
+except (OSError, TypeError):  # Windows has no process-wide C library handle
+    _libc = None
 
 
 def children(pid: int) -> list[int]:
@@ -256,7 +265,7 @@ def waits(pids: list[int]) -> list[Wait]:
     call cannot be read, or is not a known wait, are reported as timed, so an unknown
     wait is never mistaken for a hang (it runs into the check's limit instead).
     """
-    table = _WAITS.get(os.uname().machine)
+    table = _WAITS.get(platform.machine())
     found: list[Wait] = []
     for pid in pids:
         try:
@@ -297,6 +306,8 @@ def _wait(pid: int, tid: str, table: dict[int, tuple[str, str, int]] | None) -> 
 
 def _receive_timeout(pid: int, fd: int) -> float | None:
     """SO_RCVTIMEO of another process's socket (None: none, or not a socket)."""
+    if _libc is None:
+        return None
     try:
         pidfd = os.pidfd_open(pid)
     except (OSError, AttributeError):
@@ -327,6 +338,17 @@ def kill_tree(pid: int) -> None:
             os.kill(p, signal.SIGKILL)
 
 
+def tasks_of(uid: int) -> int:
+    """Threads run now by the processes of uid (what RLIMIT_NPROC counts)."""
+    total = 0
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if entry.stat().st_uid == uid:
+                    total += len(os.listdir(entry / "task"))
+    return total
+
+
 def pids_with_env(marker: str) -> list[int]:
     """Processes whose initial environment carries marker (KEY=VALUE): escaped daemons."""
     needle = marker.encode() + b"\0"
@@ -338,3 +360,30 @@ def pids_with_env(marker: str) -> list[int]:
             if needle in (entry / "environ").read_bytes():
                 found.append(int(entry.name))
     return found
+
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def adopt_orphans() -> bool:
+    """Make this process the reaper of its orphaned descendants (a sandbox's init, left
+    when bubblewrap's outer process is killed; a student's double-forked daemon), instead
+    of PID 1, which in a container may never reap them."""
+    return _libc is not None and _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def reap(settle_s: float = 0.3) -> int:
+    """Collect every exited child (for a subreaper: adopted ones too); how many."""
+    reaped = 0
+    deadline = time.monotonic() + settle_s
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return reaped
+        if pid:
+            reaped += 1
+        elif time.monotonic() > deadline:
+            return reaped
+        else:
+            time.sleep(0.01)

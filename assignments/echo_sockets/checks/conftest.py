@@ -7,6 +7,7 @@ helpers live in messages.py, server_side.py and client_side.py.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from grader.harness import (
     Served,
     StudentServer,
     TrustedServer,
+    free_port,
     listening_ports,
     wait_until,
 )
@@ -62,23 +64,29 @@ def reference_server(
 
     def start(port: int) -> Served:
         ref = Path(run_config.reference_dir or "") / "echo_server.py"
-        ns = Netns.fresh()
-        nets.append(ns)
-        with ns.entered():
+        # Without network namespaces it shares the machine's network, on a port of its
+        # own (the relay holds the one the client uses), and is ready when it answers.
+        ns = Netns.fresh() if run_config.policy.netns else None
+        own = port if ns is not None else free_port()
+        with ns.entered() if ns is not None else contextlib.nullcontext():
             proc = subprocess.Popen(
-                [sys.executable, "-I", str(ref), str(port)],
+                [sys.executable, "-I", str(ref), str(own)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
             procs.append(proc)
-            listening = wait_until(lambda: port in listening_ports(proc.pid), 5.0)
+            if ns is not None:
+                nets.append(ns)
+                listening = wait_until(lambda: own in listening_ports(proc.pid), 5.0)
+            else:
+                listening = wait_until(lambda: _answers(own), 5.0)
         if not listening:
-            raise HarnessError(f"the reference server did not listen on port {port}")
+            raise HarnessError(f"the reference server did not listen on port {own}")
 
         def upstream() -> socket.socket:
-            with ns.entered():
-                return socket.create_connection((HOST, port), timeout=2.0)
+            with ns.entered() if ns is not None else contextlib.nullcontext():
+                return socket.create_connection((HOST, own), timeout=2.0)
 
         return Served.of(relay(port, upstream), proc.pid)
 
@@ -88,6 +96,14 @@ def reference_server(
         proc.wait()
     for ns in nets:
         ns.close()
+
+
+def _answers(port: int) -> bool:
+    try:
+        socket.create_connection((HOST, port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
 
 
 @pytest.fixture

@@ -1,0 +1,145 @@
+"""A plain install works from any folder: the wheel carries the assignments, the reference
+and the template (grader/_bundled/), and the installed grader finds them there, grades,
+writes the template and serves as a cluster worker (the checkout's side of this is in
+tests/unit/test_assignment.py and tests/unit/cli/test_template.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import venv
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support import ROOT
+
+from grader import __version__, assignment
+
+BUNDLED = ("assignments", "reference", "student_template")
+
+
+def tracked(folder: str) -> list[str]:
+    """The repository's files under folder (what a wheel must carry)."""
+    found = sorted(
+        str(p.relative_to(ROOT))
+        for p in (ROOT / folder).rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+    assert found, folder
+    return found
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel, built from the checkout as pip builds it (isolated, hatchling)."""
+    out = tmp_path_factory.mktemp("dist")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0 and "hatchling" in done.stderr and "No matching" in done.stderr:
+        pytest.skip("no package index to fetch hatchling from")
+    assert done.returncode == 0, done.stderr[-2000:]
+    (found,) = out.glob("grader-*.whl")
+    return found
+
+
+def test_the_wheel_carries_the_bundled_folders(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for folder in BUNDLED:
+        for path in tracked(folder):
+            assert f"grader/_bundled/{path}" in names, path
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    for needed in (
+        "grader/harness/pytest.ini",
+        "grader/report/templates/report.html",
+        "grader/inside/runner.py",
+        "grader/inside/analyse.py",
+    ):
+        assert needed in names
+    assert not [n for n in names if n.startswith(("tests/", "bench/"))]
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh venv with the wheel installed (its dependencies from this interpreter's
+    site-packages, so no index is needed): the `bin` folder."""
+    env = tmp_path_factory.mktemp("venv") / "env"
+    venv.create(env, with_pip=False, system_site_packages=True, symlinks=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(env / "bin" / "python"), "install",
+         "-q", "--no-deps", str(wheel)],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    yield env / "bin"
+
+
+def run(bin_dir: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    return subprocess.run(
+        [str(bin_dir / args[0]), *args[1:]], capture_output=True, text=True, cwd=cwd, env=env
+    )
+
+
+def test_the_installed_grader_uses_its_bundled_folders(installed: Path, tmp_path: Path) -> None:
+    done = run(
+        installed,
+        "python",
+        "-c",
+        "from grader import assignment as a; print(a.ASSIGNMENTS_DIR); "
+        "print(a.load().reference_dir)",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    where, reference = done.stdout.split()
+    site = installed.parent / "lib"
+    assert Path(where).is_relative_to(site) and where.endswith("grader/_bundled/assignments")
+    assert Path(reference).is_relative_to(site)
+
+
+def test_from_any_folder_after_a_plain_install(installed: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copytree(ROOT / "reference", tmp_path / "ref")
+    done = run(installed, "grade", str(tmp_path / "ref"), "--json", "--reveal", cwd=elsewhere)
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = json.loads(done.stdout)
+    assert data["score"] == data["max_score"] > 0
+    assert data["extra_data"]["sandboxed"] in (True, False)
+    assert run(installed, "grade", "template", "hw", cwd=elsewhere).returncode == 0
+    assert (elsewhere / "hw" / "README.md").is_file()
+    peer = run(installed, "grade-peer", "--help", cwd=elsewhere)
+    assert peer.returncode == 0 and "send" in peer.stdout
+
+
+def test_an_installed_cluster_worker_accepts_the_checkouts_batch(
+    installed: Path, tmp_path: Path
+) -> None:
+    """A worker with the wheel installed finds the same assignment (same digest) by name,
+    though the submitting machine's folder does not exist there, and can grade."""
+    spec = assignment.load()
+    code = (
+        "import sys; from grader.batch.cluster import worker_problem; "
+        "v, d, n, r = sys.argv[1:]; print(worker_problem(v, digest=d, name=n, root=r))"
+    )
+    done = run(
+        installed,
+        "python",
+        "-c",
+        code,
+        __version__,
+        spec.digest,
+        spec.name,
+        "/nonexistent/assignments/echo_sockets",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "None", done.stdout

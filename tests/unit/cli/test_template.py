@@ -1,0 +1,45 @@
+"""`grade template`: the starting files for a student who never cloned the repository,
+written into a new or empty folder, never over a file."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from support import ROOT
+
+from grader.cli import main
+from grader.errors import ExitCode
+
+
+def test_template_writes_the_starting_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    assert main(["template", "mine"], stdout=out) == ExitCode.OK
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {
+            str(p.relative_to(root)): p.read_bytes()
+            for p in root.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts
+        }
+
+    assert files(tmp_path / "mine") == files(ROOT / "student_template")
+    assert "grade mine" in out.getvalue()
+    assert main(["template"], stdout=io.StringIO()) == ExitCode.OK  # ./echo_sockets
+    assert (tmp_path / "echo_sockets" / "echo_server.py").is_file()
+
+
+def test_template_never_overwrites(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "echo_client.py").write_text("my work\n")
+    assert main(["template", "mine"]) == ExitCode.USAGE
+    assert "mine/echo_client.py already exists" in capsys.readouterr().err
+    assert (tmp_path / "mine" / "echo_client.py").read_text() == "my work\n"
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["echo_client.py"]
