@@ -10,45 +10,35 @@ that tried to outlive the grading, and output floods. A note is merely worth kno
 from __future__ import annotations
 
 import difflib
-import os
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-from grader.locate import SKIP_DIRS
 from grader.model import Assignment, Flag, FlagKind, Located, RunResult
+from grader.snapshot import Snapshot
 
 # Files that change how Python or pytest start, when they sit next to the tests.
 HIJACK_NAMES = {"conftest.py", "pytest.ini", "sitecustomize.py", "usercustomize.py"}
 # Modules the checks rely on; a student file of that name would shadow them.
 SHADOW_NAMES = {"socket.py", "select.py", "selectors.py", "pytest.py", "unittest.py"}
 FLOOD_BYTES = 16 << 20  # an echo program logs a few MB even for the 1 MiB message
-MAX_WALK = 20_000
 
 
-def repository_flags(root: Path, located: Located) -> tuple[Flag, ...]:
-    """Flags from the files of a checkout (read only, nothing is run)."""
+def repository_flags(snapshot: Snapshot) -> tuple[Flag, ...]:
+    """Flags from the names in a submission (links and pipes included; nothing is read)."""
     hijack: list[PurePosixPath] = []
     shadow: list[PurePosixPath] = []
     results: list[PurePosixPath] = []
-    seen = 0
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and d != ".git")
-        rel = Path(dirpath).relative_to(root)
-        for name in sorted(filenames):
-            path = PurePosixPath((rel / name).as_posix())
-            lower = name.lower()
-            if lower in HIJACK_NAMES or lower.endswith(".pth"):
-                hijack.append(path)
-            elif lower in SHADOW_NAMES:
-                shadow.append(path)
-            elif (
-                lower == "results.json"
-                or lower.endswith(".jsonl")
-                or (lower.startswith("junit") and lower.endswith(".xml"))
-            ):
-                results.append(path)
-        seen += len(filenames)
-        if seen > MAX_WALK:
-            break
+    for path in sorted(snapshot.names(), key=lambda p: p.parts):
+        lower = path.name.lower()
+        if lower in HIJACK_NAMES or lower.endswith(".pth"):
+            hijack.append(path)
+        elif lower in SHADOW_NAMES:
+            shadow.append(path)
+        elif (
+            lower == "results.json"
+            or lower.endswith(".jsonl")
+            or (lower.startswith("junit") and lower.endswith(".xml"))
+        ):
+            results.append(path)
     flags: list[Flag] = []
     if hijack or shadow:
         named = ", ".join(str(p) for p in (hijack + shadow)[:5])
@@ -75,17 +65,19 @@ def repository_flags(root: Path, located: Located) -> tuple[Flag, ...]:
     return tuple(flags)
 
 
-def note_changed_tests(root: Path, located: Located, assignment: Assignment) -> tuple[str, ...]:
+def note_changed_tests(
+    snapshot: Snapshot, *, located: Located, assignment: Assignment
+) -> tuple[str, ...]:
     """A note when tests.py beside the graded files differs from the template's."""
     template = assignment.template_dir / "tests.py" if assignment.template_dir else None
     if template is None or not template.is_file() or not located.files:
         return ()
     folder = located.files[0].path.parent
     path = folder / "tests.py"
-    mine = root / path
-    if mine.is_symlink() or not mine.is_file():
+    mine = snapshot.data(path)
+    if mine is None:
         return ()
-    theirs = _lines(template)
+    theirs = _lines(template.read_bytes()[: 1 << 20])
     ours = _lines(mine)
     if ours == theirs:
         return ()
@@ -98,9 +90,8 @@ def note_changed_tests(root: Path, located: Located, assignment: Assignment) -> 
     )
 
 
-def _lines(path: Path) -> list[str]:
-    with open(path, "rb") as f:
-        text = f.read(1 << 20).decode("utf-8", "replace")
+def _lines(data: bytes) -> list[str]:
+    text = data.decode("utf-8", "replace")
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
     while lines and not lines[-1]:
         lines.pop()

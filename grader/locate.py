@@ -1,20 +1,21 @@
-"""Stage 2 of 7, Checkout -> Located: find the files to grade, and say which and why.
+"""Stage 2 of 7, Snapshot -> Located: find the files to grade, and say which and why.
 
 Real repositories put the files at the root, in a subfolder (`session04/`), under a
 changed name (`sm_echo_server.py`), or keep stale copies; a teacher would grade the
-canonical name nearest the root, and otherwise the most likely look-alike.
+canonical name nearest the root, and otherwise the most likely look-alike. Only Python
+files the snapshot read are candidates; a file of a wanted name that is a link, a pipe or
+too big is said so (`unread_problems`), never "not found".
 """
 
 from __future__ import annotations
 
 import fnmatch
-import os
 import re
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-from grader.model import Assignment, FileSpec, Located, LocatedFile
+from grader.model import Assignment, FileProblem, FileSpec, Located, LocatedFile
+from grader.snapshot import Snapshot
 
-SKIP_DIRS = {".git", "__pycache__", "node_modules", "site-packages", ".venv", "venv", "env"}
 OPTIONAL_HINTS = ("select", "multi", "parallel", "thread", "async", "service", "port")
 MAX_FILES = 5000
 # A file of a role must look like one: a server binds or listens, a client defines client().
@@ -25,28 +26,19 @@ MULTI_HINTS = ("select", "multi", "parallel", "thread", "async", "concurren")
 _SERVES_MANY = re.compile(r"\b(select|selectors|threading|_thread|socketserver|asyncio)\b")
 
 
-def python_files(root: Path) -> list[PurePosixPath]:
-    found: list[PurePosixPath] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-        rel = Path(dirpath).relative_to(root)
-        for name in sorted(filenames):
-            if name.endswith(".py"):
-                found.append(
-                    PurePosixPath(rel.as_posix(), name) if str(rel) != "." else PurePosixPath(name)
-                )
-        if len(found) > MAX_FILES:
-            break
-    return found
+def python_files(snapshot: Snapshot) -> list[PurePosixPath]:
+    """The Python files a student wrote: none in hidden folders, nearest the root first."""
+    found = [p for p in snapshot.python() if not any(part.startswith(".") for part in p.parts[:-1])]
+    return found[:MAX_FILES]
 
 
-def locate(root: Path, assignment: Assignment) -> Located:
+def locate(snapshot: Snapshot, *, assignment: Assignment) -> Located:
     """Pick one file per role: canonical name nearest the root, else the best look-alike."""
-    files = python_files(root)
+    files = python_files(snapshot)
     chosen: list[LocatedFile] = []
-    notes: list[str] = []
+    notes: list[str] = [*snapshot.cut, *_unread_note(snapshot)]
     for spec in assignment.files:
-        pick = _canonical(spec, files) or _lookalike(spec, files, root, assignment)
+        pick = _canonical(spec, files) or _lookalike(spec, files, snapshot, assignment)
         if pick is None:
             continue
         path, reason = pick
@@ -57,12 +49,38 @@ def locate(root: Path, assignment: Assignment) -> Located:
             notes.append(f"also found {listed}; graded {path} ({reason}).")
     chosen = _prefer_same_folder(chosen, files, assignment)
     missing = tuple(s.role for s in assignment.files if not any(c.role == s.role for c in chosen))
-    candidates = multi_server_candidates(root, files, {c.path for c in chosen})
+    candidates = multi_server_candidates(snapshot, files=files, taken={c.path for c in chosen})
     return Located(tuple(chosen), missing, tuple(notes), candidates)
 
 
+def unread_problems(
+    snapshot: Snapshot, *, located: Located, assignment: Assignment
+) -> tuple[FileProblem, ...]:
+    """For each missing role, the file of its name (nearest the root) that the grader did
+    not read, and why: "echo_server.py is a link, not graded", never "not found"."""
+    problems: list[FileProblem] = []
+    for role in located.missing:
+        name = assignment.file(role).name
+        unread = sorted(
+            (u for u in snapshot.unread if u.path.name == name),
+            key=lambda u: (len(u.path.parts), str(u.path)),
+        )
+        if unread:
+            path, why = unread[0].path, unread[0].why
+            problems.append(
+                FileProblem(
+                    role,
+                    path,
+                    None,
+                    f"{path} is {why}, not graded: the grader reads only regular files of "
+                    "at most 1 MiB, never through a link; commit the file itself.",
+                )
+            )
+    return tuple(problems)
+
+
 def multi_server_candidates(
-    root: Path, files: list[PurePosixPath], taken: set[PurePosixPath]
+    snapshot: Snapshot, *, files: list[PurePosixPath], taken: set[PurePosixPath]
 ) -> tuple[LocatedFile, ...]:
     """Servers beyond the graded one that may be the optional multi-client server.
 
@@ -75,11 +93,7 @@ def multi_server_candidates(
         lower = path.name.lower()
         if path in taken or lower.startswith("test") or lower == "conftest.py":
             continue
-        try:
-            with open(root / path, "rb") as f:
-                text = f.read(MAX_READ_BYTES).decode("utf-8", "replace")
-        except OSError:
-            continue
+        text = snapshot.text(path, limit=MAX_READ_BYTES)
         if not ("bind" in text and "listen" in text):
             continue
         named = [h for h in MULTI_HINTS if h in lower]
@@ -95,6 +109,16 @@ def multi_server_candidates(
     return tuple(f for _, f in sorted(found)[:MAX_CANDIDATES])
 
 
+def _unread_note(snapshot: Snapshot) -> list[str]:
+    """One note naming the Python files that were not read, and why."""
+    unread = [u for u in snapshot.unread if u.path.name.endswith(".py")]
+    if not unread:
+        return []
+    named = ", ".join(f"{u.path} ({u.why})" for u in unread[:5])
+    more = f" and {len(unread) - 5} more" if len(unread) > 5 else ""
+    return [f"not graded: {named}{more}; the grader reads only regular files of at most 1 MiB."]
+
+
 def _canonical(spec: FileSpec, files: list[PurePosixPath]) -> tuple[PurePosixPath, str] | None:
     exact = sorted((f for f in files if f.name == spec.name), key=lambda f: (len(f.parts), str(f)))
     if not exact:
@@ -105,7 +129,7 @@ def _canonical(spec: FileSpec, files: list[PurePosixPath]) -> tuple[PurePosixPat
 
 
 def _lookalike(
-    spec: FileSpec, files: list[PurePosixPath], root: Path, assignment: Assignment
+    spec: FileSpec, files: list[PurePosixPath], snapshot: Snapshot, assignment: Assignment
 ) -> tuple[PurePosixPath, str] | None:
     taken = {f.name for f in assignment.files}
     candidates: list[tuple[tuple[int, int, int, str], PurePosixPath]] = []
@@ -115,10 +139,7 @@ def _lookalike(
             continue
         if not any(fnmatch.fnmatch(lower, pat) for pat in spec.patterns):
             continue
-        try:
-            text = (root / path).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
+        text = snapshot.text(path)
         if not all(h in text for h in CONTENT_HINTS.get(spec.role, ())):
             continue
         optional = any(h in lower for h in OPTIONAL_HINTS)

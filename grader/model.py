@@ -158,6 +158,7 @@ class Checkout:
     dirty: bool = False
     deadline: datetime | None = None  # the rule applied: last commit at or before this
     late_commits: tuple[str, ...] = ()  # "sha date subject" of commits after the deadline
+    notes: tuple[str, ...] = ()  # what fetching left out or did not trust, one sentence each
 
 
 @dataclass(frozen=True, slots=True)

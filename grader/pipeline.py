@@ -1,5 +1,7 @@
 """Compose the stages for one submission:
-fetch -> locate -> static -> stage -> run -> score (report is the caller's, last).
+fetch -> snapshot -> locate -> static -> stage -> run -> score (report is the caller's,
+last). The submission's files are read once, into the snapshot; every later stage reads
+that, never the submission.
 
 `grade` turns every student-caused problem into a GradeResult with a Status and a
 one-sentence problem; only the grader's own error types are caught here. `Grading` is
@@ -10,7 +12,6 @@ fetching and grading.
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -22,10 +23,11 @@ from grader import __version__
 from grader.errors import InfrastructureError, NotGradableError, SourceError
 from grader.fetch import fetch, is_url
 from grader.integrity import note_changed_tests, repository_flags, run_flags
-from grader.locate import locate
+from grader.locate import locate, unread_problems
 from grader.model import (
     Assignment,
     Checkout,
+    FileProblem,
     Flag,
     GradeResult,
     Located,
@@ -34,9 +36,10 @@ from grader.model import (
     SourceFile,
     Status,
 )
-from grader.run import Job, Runner, SandboxRunner
+from grader.run import Job, Runner, SandboxRunner, student_policy
 from grader.score import score
 from grader.settings import Settings
+from grader.snapshot import Snapshot, read_tree, remove_tree
 from grader.stage import read_sources, stage
 from grader.static import Inspection, analyse
 
@@ -88,6 +91,7 @@ class Found:
     located: Located
     flags: tuple[Flag, ...] = ()
     notes: tuple[str, ...] = ()
+    unread: tuple[FileProblem, ...] = ()  # wanted files that are links, pipes, too big
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +136,7 @@ class Grading:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        remove_tree(self.scratch)
 
     def fetch(self) -> Checkout | GradeResult:
         """Stage 1: the exact state of the submission to grade, or why there is none."""
@@ -150,26 +154,43 @@ class Grading:
         if work.is_relative_to(self.scratch):
             # A result carries no path that exists only on the machine that graded it.
             checkout = replace(checkout, path=None)
-        located = locate(work, self.assignment)
+        try:
+            snapshot = read_tree(work)
+        except OSError as exc:
+            problem = (
+                f"cannot read the folder {self.source} ({exc.strerror}); check its permissions."
+            )
+            return self.result(Status.FETCH_FAILED, problem=problem)
+        located = locate(snapshot, assignment=self.assignment)
         found = Found(
             checkout,
             located,
-            flags=repository_flags(work, located),
-            notes=note_changed_tests(work, located, self.assignment),
+            flags=repository_flags(snapshot),
+            notes=checkout.notes
+            + note_changed_tests(snapshot, located=located, assignment=self.assignment),
+            unread=unread_problems(snapshot, located=located, assignment=self.assignment),
         )
         if not located.files:
-            return self.result(Status.NOT_GRADABLE, problem=self._nothing(), found=found)
+            problem = found.unread[0].message if found.unread else self._nothing()
+            return self.result(Status.NOT_GRADABLE, problem=problem, found=found)
         try:
-            ran = self._run(work, located)
+            ran = self._run(snapshot, found)
         except InfrastructureError as exc:
             return self.result(Status.INFRA_ERROR, problem=str(exc), found=found)
         except NotGradableError as exc:
             return self.result(Status.NOT_GRADABLE, problem=str(exc), found=found)
         return self.result(Status.GRADED, found=found, ran=ran)
 
-    def _run(self, work: Path, located: Located) -> Ran:
-        inspection = analyse(work, located, self.settings.python)
-        staged = stage(work, located, self.scratch / "staged", optional=inspection.optional)
+    def _run(self, snapshot: Snapshot, found: Found) -> Ran:
+        located = found.located
+        policy = student_policy(self.settings)
+        inspection = analyse(
+            snapshot, located=located, policy=policy, scratch=self.scratch / "analysis"
+        )
+        inspection = replace(inspection, problems=found.unread + inspection.problems)
+        staged = stage(
+            snapshot, located=located, dest=self.scratch / "staged", optional=inspection.optional
+        )
         run = self.runner.run(
             Job(
                 staged.folder,
@@ -178,6 +199,7 @@ class Grading:
                 self.assignment,
                 staged.multi_servers,
                 staged.port_function,
+                policy,
             )
         )
         reveal = self.settings.reveal or _past(self.deadline, self.started)
@@ -185,7 +207,7 @@ class Grading:
             inspection,
             run,
             score(run, assignment=self.assignment, reveal=reveal),
-            sources=read_sources(work, located, optional=inspection.optional),
+            sources=read_sources(snapshot, located=located, optional=inspection.optional),
         )
 
     def result(
@@ -206,7 +228,7 @@ class Grading:
             problem=problem,
             checkout=found.checkout if found else None,
             located=found.located if found else None,
-            file_problems=ran.inspection.problems if ran else (),
+            file_problems=ran.inspection.problems if ran else found.unread if found else (),
             run=ran.run if ran else None,
             score=ran.score if ran else None,
             warnings=ran.run.warnings if ran else (),

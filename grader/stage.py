@@ -1,20 +1,21 @@
-"""Stage 4 of 7, Located -> staged folder: copy only the files to grade into a fresh
-folder, the sandbox's only writable place.
+"""Stage 4 of 7, Snapshot + Located -> staged folder: write only the files to grade into
+a fresh folder, the sandbox's only writable place.
 
 Nothing else from the repository comes along (no conftest.py, no .pth, no fake results),
-so what the student ships beyond the graded files cannot reach any process.
+so what the student ships beyond the graded files cannot reach any process. The files
+are written from the snapshot's bytes: the submission itself is not opened again.
 """
 
 from __future__ import annotations
 
-import shutil
+import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from grader.model import Located, OptionalWork, SourceFile
 from grader.protocol import StagedFile, StagedFunction, StagedServer
+from grader.snapshot import Snapshot
 
-MAX_FILE_BYTES = 1 << 20
 MAX_SOURCE_CHARS = 64 * 1024  # kept per file for comparing submissions
 
 
@@ -31,29 +32,31 @@ class Staged:
 class _Names:
     """Staged names: one per repository path, never two files under one name."""
 
-    def __init__(self, root: Path, dest: Path) -> None:
-        self.root = root
+    def __init__(self, snapshot: Snapshot, dest: Path) -> None:
+        self.snapshot = snapshot
         self.dest = dest
         self.by_path: dict[PurePosixPath, str] = {}
 
     def stage(self, path: PurePosixPath, prefix: str) -> str | None:
         if path in self.by_path:  # e.g. the port-services function inside echo_client.py
             return self.by_path[path]
-        src = self.root / path
-        if src.is_symlink() or not src.is_file() or src.stat().st_size > MAX_FILE_BYTES:
-            return None  # a link could point anywhere; a huge "source" is not a submission
+        data = self.snapshot.data(path)
+        if data is None:
+            return None  # never read: a link, a pipe, or too big (the snapshot says which)
         name = path.name
         if name in self.by_path.values():  # two files of one name in different folders
             name = f"{prefix}_{name}"
-        shutil.copyfile(src, self.dest / name)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        with os.fdopen(os.open(self.dest / name, flags, 0o644), "wb") as f:
+            f.write(data)
         self.by_path[path] = name
         return name
 
 
-def stage(root: Path, located: Located, dest: Path, *, optional: OptionalWork) -> Staged:
-    """Copy each located file (and the optional tasks' files) into dest."""
+def stage(snapshot: Snapshot, *, located: Located, dest: Path, optional: OptionalWork) -> Staged:
+    """Write each located file (and the optional tasks' files) into dest."""
     dest.mkdir(parents=True, exist_ok=False)
-    names = _Names(root, dest)
+    names = _Names(snapshot, dest)
     files = []
     for f in located.files:
         name = names.stage(f.path, f.role)
@@ -72,7 +75,9 @@ def stage(root: Path, located: Located, dest: Path, *, optional: OptionalWork) -
     return Staged(dest, tuple(files), tuple(servers), function)
 
 
-def read_sources(root: Path, located: Located, *, optional: OptionalWork) -> tuple[SourceFile, ...]:
+def read_sources(
+    snapshot: Snapshot, *, located: Located, optional: OptionalWork
+) -> tuple[SourceFile, ...]:
     """The text of every graded file (capped), for comparing submissions in a batch."""
     wanted = [(f.role, f.path) for f in located.files]
     wanted += [("multi_server", s.path) for s in optional.servers]
@@ -81,11 +86,9 @@ def read_sources(root: Path, located: Located, *, optional: OptionalWork) -> tup
     out: list[SourceFile] = []
     seen: set[PurePosixPath] = set()
     for role, path in wanted:
-        src = root / path
-        if path in seen or src.is_symlink() or not src.is_file():
+        data = snapshot.data(path)
+        if path in seen or data is None:
             continue
         seen.add(path)
-        with open(src, "rb") as f:
-            data = f.read(MAX_SOURCE_CHARS)
-        out.append(SourceFile(role, path, data.decode("utf-8", "replace")))
+        out.append(SourceFile(role, path, data[:MAX_SOURCE_CHARS].decode("utf-8", "replace")))
     return tuple(out)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 import git
 
-from grader.sandbox import procfs
+from grader.locate import locate
+from grader.model import Assignment
+from grader.run import capabilities
+from grader.sandbox import policy_for, procfs
+from grader.snapshot import read_tree
+from grader.static import Inspection, analyse
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = Path(__file__).resolve().parent / "examples"
@@ -30,6 +37,20 @@ def make_repo(dest: Path, files: dict[str, str] | Path | None = None) -> Path:
         repo.git.add(A=True)
         repo.index.commit("homework", author=AUTHOR, committer=AUTHOR)
     return dest
+
+
+def static_look(root: Path, assignment: Assignment) -> Inspection:
+    """The static stage on a folder as the pipeline runs it: snapshot, locate, analysis in
+    the sandbox (or unsandboxed, under the same limits, where this machine has none)."""
+    snapshot = read_tree(root)
+    policy = policy_for(capabilities(), sandbox=True, python=sys.executable)
+    with tempfile.TemporaryDirectory(prefix="grader-test-") as scratch:
+        return analyse(
+            snapshot,
+            located=locate(snapshot, assignment=assignment),
+            policy=policy,
+            scratch=Path(scratch) / "analysis",
+        )
 
 
 def leftover_student_processes(job_id: str, timeout_s: float = 2.0) -> list[int]:

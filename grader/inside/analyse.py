@@ -1,28 +1,36 @@
 """Look at a submission's source without running it (runs in the student's interpreter).
 
-    python -I -S -B analyse.py < request.json > answer.json
+    python -I -S -B analyse.py ANSWER_FD < request.json
 
-Request: {"files": {role: path}, "multi": [path, ...], "scan": [path, ...]}, paths
-relative to the current folder (the submission). Answer, one JSON object:
-- "files": per role, a compile error, or what the client's code says about its port;
-- "multi": per multi-client server candidate, the select-like and thread-like calls it
-  makes (line and dotted name);
-- "functions": every top-level function that looks like the port-services task.
+Request: {"tasks": [{"kind": "file" | "multi" | "scan", "path": ...}, ...]}, paths
+relative to the current folder (copies of the submission's files). The answer is a
+stream of JSON lines on the file descriptor ANSWER_FD, so that a file that makes this
+program run out of time or memory, or crash, is known by name:
+- {"start": i} before task i, and {"done": i, "answer": {...}} after it;
+- {"end": true} once every task is done.
+Answers: for "file", a compile error, or what the client's code says about its port; for
+"multi", the select-like and thread-like calls it makes (line and dotted name); for
+"scan", every top-level function that looks like the port-services task.
 
 It runs under the student's interpreter because "does it compile?" must be answered by
 the Python that will run it; hostile source can exhaust a parser, so the grader runs it
-under the same limits as student code and reads only this JSON.
+in the sandbox, under the same limits as student code and without a network, and reads
+only this answer.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import sys
-from typing import Any, Dict
+from typing import Any, Callable, Dict
 
 MAX_BYTES = 262_144
+MAX_FILE_BYTES = 1 << 20
+MAX_TEXT = 500  # characters of a message or source line kept
+MAX_FUNCTIONS = 20  # per file
 SELECT = {
     "select.select",
     "select.poll",
@@ -53,7 +61,7 @@ UPPER = re.compile(r"up|hi|max|end|stop|last|to|top|most")
 Entry = Dict[str, Any]
 
 
-def read(path: str, limit: int | None = None) -> bytes:
+def read(path: str, *, limit: int | None = None) -> bytes:
     with open(path, "rb") as f:
         return f.read(-1 if limit is None else limit)
 
@@ -61,16 +69,16 @@ def read(path: str, limit: int | None = None) -> bytes:
 def compile_file(path: str) -> tuple[ast.Module | None, Entry]:
     """The file's syntax tree, or the error that keeps it from compiling."""
     try:
-        source = read(path)
+        source = read(path, limit=MAX_FILE_BYTES)
         tree = ast.parse(source, path)
         compile(tree, path, "exec", dont_inherit=True)
     except SyntaxError as exc:
         text = (exc.text or "").rstrip("\n")
         return None, {
             "type": type(exc).__name__,
-            "msg": exc.msg or "",
+            "msg": (exc.msg or "")[:MAX_TEXT],
             "line": exc.lineno,
-            "text": text,
+            "text": text[:MAX_TEXT],
         }
     except (ValueError, MemoryError, RecursionError, OSError) as exc:
         return None, {"type": type(exc).__name__, "msg": str(exc)[:300], "line": None, "text": ""}
@@ -122,7 +130,7 @@ def _port_literal(tree: ast.Module) -> int | None:
 def parse(path: str) -> ast.Module | None:
     """A syntax tree of a file up to MAX_BYTES (None for bigger or broken files)."""
     try:
-        source = read(path, MAX_BYTES + 1)
+        source = read(path, limit=MAX_BYTES + 1)
         if len(source) > MAX_BYTES:
             return None
         return ast.parse(source, path)
@@ -180,7 +188,7 @@ def _default(node: ast.expr | None) -> str:
     return "..."
 
 
-def port_functions(path: str, tree: ast.Module) -> list[Entry]:
+def port_functions(tree: ast.Module) -> list[Entry]:
     """Top-level functions that take two port bounds first and look services up, or are
     named like it."""
     found = []
@@ -204,44 +212,50 @@ def port_functions(path: str, tree: ast.Module) -> list[Entry]:
         found.append(
             {
                 "rank": [0 if looks_up else 1, 0 if bounds else 1, 0 if named else 1],
-                "path": path,
                 "name": node.name,
                 "line": node.lineno,
                 "bounds": [every[0].arg, every[1].arg],
                 "defaults": [_default(d) for d in defaults[:2]],
             }
         )
-    return found
+    return found[:MAX_FUNCTIONS]
 
 
-def analyse(request: dict[str, Any]) -> dict[str, Any]:
-    files: dict[str, Entry] = {}
-    for role, path in request.get("files", {}).items():
+def answer(path: str, *, kind: str) -> Entry:
+    """What one task found."""
+    if kind == "file":
         tree, error = compile_file(path)
         if tree is None:
-            files[role] = {"error": error}
-        else:
-            accepts, literal = client_port(tree)
-            files[role] = {"accepts_port": accepts, "port_literal": literal}
-    servers: dict[str, Entry] = {}
-    for path in request.get("multi", []):
-        tree = parse(path)
+            return {"error": error}
+        accepts, literal = client_port(tree)
+        return {"accepts_port": accepts, "port_literal": literal}
+    tree = parse(path)
+    if kind == "multi":
         if tree is None:
-            servers[path] = {"error": True}
-            continue
+            return {"error": True}
         selects, threads = concurrency(tree)
-        servers[path] = {"select": selects[:3], "threads": threads[:3]}
-    functions: list[Entry] = []
-    for path in request.get("scan", []):
-        tree = parse(path)
-        if tree is not None:
-            functions.extend(port_functions(path, tree))
-    return {"files": files, "multi": servers, "functions": functions}
+        return {"select": selects[:3], "threads": threads[:3]}
+    return {"functions": port_functions(tree) if tree is not None else []}
+
+
+def analyse(tasks: list[Entry], *, say: Callable[[Entry], None]) -> None:
+    """Answer every task in order, saying which one is under way."""
+    for i, task in enumerate(tasks):
+        say({"start": i})
+        say({"done": i, "answer": answer(str(task.get("path")), kind=str(task.get("kind")))})
+    say({"end": True})
 
 
 def main() -> None:
-    request = json.loads(sys.stdin.readline())
-    sys.stdout.write(json.dumps(analyse(request)))
+    out = os.fdopen(int(sys.argv[1]), "w", encoding="utf-8")
+
+    def say(line: Entry) -> None:
+        out.write(json.dumps(line) + "\n")
+        out.flush()
+
+    request = json.loads(sys.stdin.read())
+    analyse(list(request.get("tasks", [])), say=say)
+    out.close()
 
 
 if __name__ == "__main__":

@@ -63,6 +63,9 @@ class Job:
     assignment: Assignment
     multi_servers: tuple[StagedServer, ...] = ()
     port_function: StagedFunction | None = None
+    # The policy the static look already ran under (None: the runner decides one): one
+    # job id, one set of limits, per submission.
+    policy: Policy | None = None
 
 
 class Runner(Protocol):
@@ -92,6 +95,25 @@ def require_sandbox(caps: Capabilities) -> None:
         )
 
 
+def student_policy(settings: Settings) -> Policy:
+    """The policy student code runs under on this machine, once the interpreter is known
+    to start under it (the static look of the files runs under it too)."""
+    caps = capabilities(settings.portable)
+    if settings.require_sandbox:
+        require_sandbox(caps)
+    policy = policy_for(
+        caps,
+        sandbox=settings.sandbox,
+        python=settings.python,
+        limits=settings.limits,
+        run_as=settings.run_as,
+        prefer_run_as=settings.prefer_run_as,
+    )
+    with trace.span("preflight"):
+        preflight(policy, caps=caps)
+    return policy
+
+
 class SandboxRunner:
     """The real runner: the checks in trusted harnesses, student code in the sandbox."""
 
@@ -104,18 +126,7 @@ class SandboxRunner:
         a machine that cannot grade raises (InfrastructureError)."""
         settings = self.settings
         caps = capabilities(settings.portable)
-        if settings.require_sandbox:
-            require_sandbox(caps)
-        policy = policy_for(
-            caps,
-            sandbox=settings.sandbox,
-            python=settings.python,
-            limits=settings.limits,
-            run_as=settings.run_as,
-            prefer_run_as=settings.prefer_run_as,
-        )
-        with trace.span("preflight"):
-            preflight(policy, caps=caps)
+        policy = job.policy or student_policy(settings)
         config = plan(job, policy=policy, check_timeout_s=settings.check_timeout_s)
         with (
             tempfile.TemporaryDirectory(prefix="grader-harness-") as home,

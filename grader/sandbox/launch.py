@@ -246,11 +246,16 @@ def _system_mounts() -> list[str]:
 class Launcher:
     """Spawn student processes for one submission; `close` kills and accounts for all."""
 
-    def __init__(self, policy: Policy, staged: Path, *, reaper: bool = False) -> None:
+    def __init__(
+        self, policy: Policy, staged: Path, *, reaper: bool = False, offline: bool = False
+    ) -> None:
         """`reaper`: this process is the parent of nothing else that waits for its children
-        (a harness): adopt orphaned student processes, and reap them all in `close`."""
+        (a harness): adopt orphaned student processes, and reap them all in `close`.
+        `offline`: no network at all (a fresh, empty network namespace), for programs that
+        need none, started from outside the harness's private namespace."""
         self.policy = policy
         self.staged = staged
+        self.offline = offline
         self._reaper = reaper and not policy.portable and procfs.adopt_orphans()
         self.processes: list[StudentProcess] = []
         self._cgroups = job_cgroups(policy)
@@ -375,6 +380,7 @@ class Launcher:
         assert self._bwrap is not None
         return [
             self._bwrap,
+            *(["--unshare-net"] if self.offline else []),
             *_system_mounts(),
             *self._python_mounts(),
             *self._submission_mounts(),

@@ -22,10 +22,11 @@ from grader.model import (
 from grader.pipeline import grade
 from grader.report import render_html, results_json
 from grader.settings import Settings
+from grader.snapshot import read_tree
 
 
 def kinds(root: Path, assignment: Assignment) -> dict[FlagKind, list[str]]:
-    flags = repository_flags(root, locate(root, assignment))
+    flags = repository_flags(read_tree(root))
     return {f.kind: [str(p) for p in f.paths] for f in flags}
 
 
@@ -56,7 +57,9 @@ def test_a_changed_tests_py_is_a_note_not_a_flag(echo_assignment: Assignment) ->
     to the instructor, not an integrity flag."""
 
     def note(root: Path) -> tuple[str, ...]:
-        return note_changed_tests(root, locate(root, echo_assignment), echo_assignment)
+        snapshot = read_tree(root)
+        located = locate(snapshot, assignment=echo_assignment)
+        return note_changed_tests(snapshot, located=located, assignment=echo_assignment)
 
     assert kinds(EXAMPLES / "passes_all_legacy", echo_assignment) == {}
     assert "tests.py differs from the template's" in note(EXAMPLES / "passes_all_legacy")[0]

@@ -3,12 +3,12 @@ them, run in the sandbox, reported and scored apart from the main score."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 import pytest
+from support import static_look
 
 from grader.locate import locate
 from grader.model import (
@@ -21,7 +21,7 @@ from grader.model import (
     Status,
 )
 from grader.report import render_html, results_json
-from grader.static import analyse
+from grader.snapshot import read_tree
 
 P, F, S = Outcome.PASSED, Outcome.FAILED, Outcome.SKIPPED
 SELECT = ("extra_select_echo", "extra_select_two_clients", "extra_select_without_threads")
@@ -155,9 +155,9 @@ def test_candidates_are_second_servers_however_named(
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    located = locate(tmp_path, echo_assignment)
+    located = locate(read_tree(tmp_path), assignment=echo_assignment)
     assert [str(c.path) for c in located.candidates] == ["hw/parallel_echo_server.py", "multi.py"]
-    found = analyse(tmp_path, located, sys.executable).optional
+    found = static_look(tmp_path, echo_assignment).optional
     assert [s.concurrency for s in found.servers] == [Concurrency.SELECT, Concurrency.THREADS]
     assert found.servers[1].evidence.startswith("calls socketserver.ThreadingTCPServer()")
 
@@ -189,7 +189,7 @@ def test_the_port_services_function_is_found_by_its_parameters(
     (tmp_path / "echo_server.py").write_text("s.bind(x); s.listen()\n")
     (tmp_path / "tools").mkdir()
     (tmp_path / "tools" / "helpers.py").write_text(source)
-    found = analyse(tmp_path, locate(tmp_path, echo_assignment), sys.executable).optional
+    found = static_look(tmp_path, echo_assignment).optional
     port = found.port_function
     assert (port.signature if port else None) == signature
     if port is not None:

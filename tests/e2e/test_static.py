@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from support import EXAMPLES
+from support import EXAMPLES, static_look
 
 from grader.locate import locate
 from grader.model import Assignment
-from grader.static import analyse
+from grader.snapshot import read_tree
 
 
 def test_python2_is_named_with_its_line_and_fix(echo_assignment: Assignment) -> None:
     root = EXAMPLES / "python2"
-    found = analyse(root, locate(root, echo_assignment), sys.executable)
+    found = static_look(root, echo_assignment)
     server = next(p for p in found.problems if p.role == "server")
     assert server.python2
     assert "Python 2" in server.message and "print(..., file=log_buffer)" in server.message
@@ -23,7 +22,7 @@ def test_python2_is_named_with_its_line_and_fix(echo_assignment: Assignment) -> 
 
 def test_syntax_error_names_file_and_line(echo_assignment: Assignment) -> None:
     root = EXAMPLES / "syntax_error"
-    found = analyse(root, locate(root, echo_assignment), sys.executable)
+    found = static_look(root, echo_assignment)
     (problem,) = found.problems
     assert problem.role == "client" and not problem.python2
     assert "does not compile" in problem.message and f"line {problem.line}" in problem.message
@@ -36,7 +35,7 @@ def test_client_port_is_read_from_source(echo_assignment: Assignment) -> None:
         ("passes_all_port_arg", True, 10000),
     ):
         root = EXAMPLES / name
-        found = analyse(root, locate(root, echo_assignment), sys.executable)
+        found = static_look(root, echo_assignment)
         assert (found.client_accepts_port, found.client_port_literal) == (accepts, literal), name
 
 
@@ -44,7 +43,7 @@ def test_locate_prefers_root_then_subfolder_then_lookalike(
     tmp_path: Path, echo_assignment: Assignment
 ) -> None:
     sub = EXAMPLES / "in_subfolder"
-    located = locate(sub, echo_assignment)
+    located = locate(read_tree(sub), assignment=echo_assignment)
     assert [str(f.path) for f in located.files] == [
         "session04/echo_server.py",
         "session04/echo_client.py",
@@ -52,7 +51,7 @@ def test_locate_prefers_root_then_subfolder_then_lookalike(
     (tmp_path / "sm_echo_server.py").write_text("s.bind(('127.0.0.1', 10000)); s.listen()")
     (tmp_path / "echo_server_select.py").write_text("s.bind(x); s.listen(); select.select()")
     (tmp_path / "echo_client.py").write_text("def client(msg): pass")
-    located = locate(tmp_path, echo_assignment)
+    located = locate(read_tree(tmp_path), assignment=echo_assignment)
     server = located.get("server")
     assert server is not None and str(server.path) == "sm_echo_server.py"
     assert "looks like it" in server.reason

@@ -26,19 +26,10 @@ SEVERAL_POSITIONAL = {
     "harness/student.py:call_client",
     "harness/student.py:call_function",
     "harness/student.py:run_runner",
-    "inside/analyse.py:read",
-    "inside/analyse.py:port_functions",
     "inside/runner.py:call_client",
     "inside/runner.py:call_function",
     "inside/runner.py:signature",
     "inside/runner.py:run",
-    "integrity.py:repository_flags",
-    "integrity.py:note_changed_tests",
-    "locate.py:locate",
-    "locate.py:multi_server_candidates",
-    "stage.py:stage",
-    "stage.py:read_sources",
-    "static.py:analyse",
 }
 MODULES = sorted(GRADER.rglob("*.py"))
 

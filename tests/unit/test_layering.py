@@ -21,6 +21,7 @@ ORDER = [
     "protocol",
     "harness",
     "assignment",
+    "snapshot",
     "fetch",
     "locate",
     "integrity",

@@ -1,11 +1,13 @@
 """inside/analyse.py: the static look at a submission, run in the student's interpreter.
 Its functions are imported directly; one subprocess run pins its JSON protocol (request
-on stdin, one answer object on stdout), as grader/static.py runs it."""
+on stdin, JSON lines on the file descriptor it is given: start, answer, end), as
+grader/static.py runs it."""
 
 from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -114,13 +116,12 @@ def client(lo, hi):
 def port_of(x):
     pass
 """
-    found = analyse.port_functions("hw/p.py", tree(source))
+    found = analyse.port_functions(tree(source))
     assert [(f["name"], f["rank"], f["bounds"], f["defaults"]) for f in found] == [
         ("services", [0, 0, 0], ["lower", "upper"], ["", ""]),
         ("list_ports", [1, 0, 0], ["start", "end"], ["-5", "None"]),
         ("scan", [0, 1, 1], ["a", "b"], ["", "..."]),
     ]
-    assert {f["path"] for f in found} == {"hw/p.py"}
     assert [f["line"] for f in found] == [3, 5, 7]
 
 
@@ -131,9 +132,14 @@ def test_a_source_too_big_to_look_at_is_skipped(tmp_path: Path) -> None:
 
 
 REQUEST = {
-    "files": {"server": "echo_server.py", "client": "hw/echo_client.py"},
-    "multi": ["select_server.py", "broken_server.py"],
-    "scan": ["hw/echo_client.py", "ports.py"],
+    "tasks": [
+        {"kind": "file", "path": "echo_server.py"},
+        {"kind": "file", "path": "hw/echo_client.py"},
+        {"kind": "multi", "path": "select_server.py"},
+        {"kind": "multi", "path": "broken_server.py"},
+        {"kind": "scan", "path": "hw/echo_client.py"},
+        {"kind": "scan", "path": "ports.py"},
+    ]
 }
 
 
@@ -150,54 +156,65 @@ def submission(folder: Path) -> None:
     )
 
 
-EXPECTED = {
-    "files": {
-        "server": {"error": {"type": "SyntaxError", "line": 1, "text": "print 'python 2'"}},
-        "client": {"accepts_port": True, "port_literal": 10000},
+ANSWERS = [
+    {"error": {"type": "SyntaxError", "line": 1, "text": "print 'python 2'"}},
+    {"accepts_port": True, "port_literal": 10000},
+    {"select": [[2, "select.select"]], "threads": []},
+    {"error": True},
+    {"functions": []},
+    {
+        "functions": [
+            {
+                "rank": [0, 0, 0],
+                "name": "services",
+                "line": 2,
+                "bounds": ["lo", "hi"],
+                "defaults": ["1", "2"],
+            }
+        ]
     },
-    "multi": {
-        "select_server.py": {"select": [[2, "select.select"]], "threads": []},
-        "broken_server.py": {"error": True},
-    },
-    "functions": [
-        {
-            "rank": [0, 0, 0],
-            "path": "ports.py",
-            "name": "services",
-            "line": 2,
-            "bounds": ["lo", "hi"],
-            "defaults": ["1", "2"],
-        }
-    ],
-}
+]
+EXPECTED = [
+    line for i, a in enumerate(ANSWERS) for line in ({"start": i}, {"done": i, "answer": a})
+]
+EXPECTED.append({"end": True})
 
 
-def without_messages(answer: dict[str, Any]) -> dict[str, Any]:
-    """The answer, minus the interpreter's wording of the syntax error."""
-    error = answer["files"]["server"]["error"]
+def without_messages(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The answer lines, minus the interpreter's wording of the syntax error."""
+    error = lines[1]["answer"]["error"]
     assert error.pop("msg")
-    return answer
+    return lines
 
 
-def test_analyse_answers_for_every_part_of_the_request(
+def test_analyse_says_which_file_it_is_on_and_answers_each(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     submission(tmp_path)
     monkeypatch.chdir(tmp_path)
-    assert without_messages(analyse.analyse(REQUEST)) == EXPECTED
+    said: list[dict[str, Any]] = []
+    analyse.analyse(REQUEST["tasks"], say=said.append)
+    assert without_messages(said) == EXPECTED
 
 
-def test_the_protocol_request_on_stdin_one_answer_on_stdout(tmp_path: Path) -> None:
-    """As grader/static.py runs it: `python -I -S -B analyse.py` in the submission."""
+def test_the_protocol_request_on_stdin_json_lines_on_the_answer_fd(tmp_path: Path) -> None:
+    """As grader/static.py runs it: `python -I -S -B analyse.py FD` in the copies."""
     submission(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-I", "-S", "-B", str(ANALYSE)],
-        input=json.dumps(REQUEST) + "\n",
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    assert done.stderr == ""
-    assert without_messages(json.loads(done.stdout)) == EXPECTED
+    answer_r, answer_w = os.pipe()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", "-B", str(ANALYSE), str(answer_w)],
+            input=json.dumps(REQUEST),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+            pass_fds=(answer_w,),
+        )
+    finally:
+        os.close(answer_w)
+    with os.fdopen(answer_r, encoding="utf-8") as answer:
+        lines = [json.loads(line) for line in answer]
+    assert done.stdout == done.stderr == ""
+    assert without_messages(lines) == EXPECTED
