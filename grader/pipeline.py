@@ -123,7 +123,12 @@ class Grading:
         self.source = source
         self.assignment = assignment
         self.settings = settings or Settings()
-        self.runner = runner or SandboxRunner(self.settings)
+        self._own: SandboxRunner | None = None
+        if runner is None:
+            # Graded alone: its harness warms up while the submission is fetched.
+            self._own = SandboxRunner(self.settings)
+            self._own.warm(assignment)
+        self.runner: Runner = runner or self._own or SandboxRunner(self.settings)
         self.student = student or student_name(source)
         self.deadline = deadline
         self.started = datetime.now(UTC)
@@ -136,6 +141,8 @@ class Grading:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._own is not None:
+            self._own.close()
         remove_tree(self.scratch)
 
     def fetch(self) -> Checkout | GradeResult:

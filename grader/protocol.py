@@ -72,6 +72,10 @@ class RunConfig:
     reference_dir: Path | None = None
     multi_servers: tuple[StagedServer, ...] = ()
     port_function: StagedFunction | None = None
+    # Harnesses side by side share the checks: each runs a check only if it creates the
+    # check's file in `claims` first, and `backwards` ones start from the end of the plan.
+    claims: Path | None = None
+    backwards: bool = False
 
     def file(self, role: str) -> StagedFile | None:
         return next((f for f in self.files if f.role == role), None)

@@ -189,6 +189,8 @@ def grade_roster(
     """
     batch = _Batch(students, assignment, settings, out_dir, progress)
     runner = SandboxRunner(settings)
+    if job is None:
+        runner.warm(assignment)  # one warm harness serves every submission of the batch
     work: Job = job or (lambda task, **kw: run_task(task, runner=runner, **kw))
     known = {} if regrade else batch.book.known_keys()
     pool = executor or ThreadPoolExecutor(max_workers=jobs or default_jobs())
@@ -218,6 +220,7 @@ def grade_roster(
     finally:
         if executor is None:
             pool.shutdown(wait=True, cancel_futures=True)
+        runner.close()
         summary = batch.close(interrupted=interrupted)
     return summary
 

@@ -8,6 +8,7 @@ so a worker that joins late with another version refuses rather than mis-grades.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from concurrent.futures import Executor
@@ -22,7 +23,7 @@ from grader.batch import selfcheck
 from grader.batch.jobs import Reused, Task, run_task, ungraded
 from grader.errors import GraderError, InfrastructureError, UsageError
 from grader.model import Assignment, GradeResult, Status
-from grader.run import capabilities, ready
+from grader.run import SandboxRunner, capabilities, ready
 from grader.settings import Settings
 
 RETRIES = 2  # a job whose worker died is retried elsewhere this many times
@@ -72,7 +73,15 @@ def worker_task(task: Task, *, assignment: Assignment, settings: Settings) -> Gr
     local = _load_here(assignment.name, str(assignment.root))
     if not Path(settings.python).exists():  # the client's interpreter path: use ours
         settings = replace(settings, python=sys.executable)
-    return run_task(task, assignment=local, settings=settings)
+    return run_task(task, assignment=local, settings=settings, runner=_runner(settings, local))
+
+
+@functools.cache
+def _runner(settings: Settings, assignment: Assignment) -> SandboxRunner:
+    """This worker's runner for these settings: its warm harness serves every task."""
+    runner = SandboxRunner(settings)
+    runner.warm(assignment)
+    return runner
 
 
 def worker_selfcheck(name: str, *, root: str, settings: Settings) -> str | None:

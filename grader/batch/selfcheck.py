@@ -25,6 +25,7 @@ from pathlib import Path
 from grader.errors import AssignmentError, InfrastructureError
 from grader.model import Assignment, GradeResult, Outcome, Status
 from grader.pipeline import grade
+from grader.run import SandboxRunner
 from grader.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -107,20 +108,23 @@ def verify(assignment: Assignment, *, settings: Settings, jobs: int = 2) -> Pass
     # The reference is checked as an instructor sees it: every check shown and counted.
     checking = replace(settings, reveal=True)
     scratch = Path(tempfile.mkdtemp(prefix="grader-selfcheck-"))
+    runner = SandboxRunner(checking)
+    runner.warm(assignment)  # one warm harness for the reference and every variant
     try:
         folders = {"reference": _copy(assignment.reference_dir, scratch / "reference")}
         for v in todo:
             folders[v.name] = _copy(assignment.reference_dir, scratch / v.name)
             v.apply(folders[v.name])
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            reference = pool.submit(_grade, folders["reference"], assignment, checking)
+            reference = pool.submit(_grade, folders["reference"], assignment, runner)
             graded = [
-                (v, pool.submit(_grade, folders[v.name], _only(assignment, v), checking))
+                (v, pool.submit(_grade, folders[v.name], _only(assignment, v), runner))
                 for v in todo
             ]
             problems = [_reference_problem(reference.result())]
             problems += [_variant_problem(v, future.result()) for v, future in graded]
     finally:
+        runner.close()
         shutil.rmtree(scratch, ignore_errors=True)
     said = [p for p in problems if p]
     if said:
@@ -147,8 +151,14 @@ def _only(assignment: Assignment, variant: Variant) -> Assignment:
     return replace(assignment, checks=tuple(c for c in assignment.checks if c.id in wanted))
 
 
-def _grade(folder: Path, assignment: Assignment, settings: Settings) -> GradeResult:
-    return grade(str(folder), assignment=assignment, settings=settings, student=folder.name)
+def _grade(folder: Path, assignment: Assignment, runner: SandboxRunner) -> GradeResult:
+    return grade(
+        str(folder),
+        assignment=assignment,
+        settings=runner.settings,
+        runner=runner,
+        student=folder.name,
+    )
 
 
 def _reference_problem(result: GradeResult) -> str:

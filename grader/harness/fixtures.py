@@ -313,6 +313,8 @@ def run_client(launcher: Launcher, run_config: RunConfig, check: Check) -> RunCl
 
 
 def _quiet(traffic: Traffic, for_s: float) -> bool:
+    if traffic.ended is not None and traffic.ended():
+        return True
     return traffic.done() and time.monotonic() - traffic.last_activity >= for_s
 
 

@@ -50,6 +50,9 @@ class Traffic:
     error: str = ""
     # Set by a trusted server: True when it has read and answered all that arrived.
     settled: Callable[[], bool] | None = None
+    # Set by a relay: True when every connection through it has ended both ways, so
+    # nothing more can arrive and nobody needs to wait for stragglers.
+    ended: Callable[[], bool] | None = None
 
     def took(self, data: bytes) -> None:
         self.received_n += len(data)
@@ -442,8 +445,10 @@ class Relay:
         self.connections: list[Traffic] = []
         self.traffic = Traffic()
         self.traffic.settled = self.settled
+        self.traffic.ended = self.ended
         self._stop = threading.Event()
         self._busy = 0
+        self._pumping = 0
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._sockets: list[socket.socket] = []
@@ -469,12 +474,16 @@ class Relay:
                 _abort(conn)
                 continue
             talk = Traffic()
-            self.connections.append(talk)
+            with self._lock:  # counted before it shows, so ended() never sees a gap
+                self.connections.append(talk)
+                self._pumping += 2
             try:
                 up = self.upstream()
             except OSError as exc:
                 talk.error = f"the grader could not reach your server: {exc.strerror or exc}"
                 _abort(conn)
+                with self._lock:
+                    self._pumping -= 2
                 continue
             self._sockets += [conn, up]
             self._start(self._pump, conn, up, talk, True)
@@ -482,6 +491,13 @@ class Relay:
 
     def _pump(self, src: socket.socket, dst: socket.socket, talk: Traffic, outward: bool) -> None:
         """Copy src to dst until src ends; then pass the end on (a half-close)."""
+        try:
+            self._copy(src, dst, talk, outward)
+        finally:
+            with self._lock:
+                self._pumping -= 1
+
+    def _copy(self, src: socket.socket, dst: socket.socket, talk: Traffic, outward: bool) -> None:
         src.settimeout(0.05)
         while not self._stop.is_set():
             try:
@@ -517,6 +533,11 @@ class Relay:
         """Nothing in transit through the relay (it forwards at once)."""
         with self._lock:
             return self._busy == 0
+
+    def ended(self) -> bool:
+        """At least one connection came, and every one has ended in both directions."""
+        with self._lock:
+            return bool(self.connections) and self._pumping == 0
 
     def close(self) -> None:
         self._stop.set()

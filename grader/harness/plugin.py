@@ -59,6 +59,7 @@ class Phases:
 
 
 harness_key = pytest.StashKey[Harness]()
+elsewhere_key = pytest.StashKey[bool]()
 evidence_key = pytest.StashKey[Check]()
 phases_key = pytest.StashKey[Phases]()
 
@@ -97,10 +98,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unwanted = [item for item in items if check_id(item) not in order]
     if unwanted:
         config.hook.pytest_deselected(items=unwanted)
-    items[:] = sorted((i for i in items if check_id(i) in order), key=lambda i: order[check_id(i)])
+    items[:] = sorted(
+        (i for i in items if check_id(i) in order),
+        key=lambda i: order[check_id(i)],
+        reverse=harness(config).config.backwards,
+    )
     for item in items:
         plan = plans[order[check_id(item)]]
         item.add_marker(pytest.mark.timeout(2 * plan.timeout_s + 5, method="signal"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """With harnesses side by side, run a check only if this one claims it first; one
+    claimed elsewhere is skipped before any fixture starts, and never reported here."""
+    claims = harness(item.config).config.claims
+    if claims is None:
+        return
+    try:
+        os.close(os.open(claims / check_id(item), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        item.stash[elsewhere_key] = True
+        pytest.skip("run by the other harness")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -114,6 +133,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if item.stash.get(elsewhere_key, False):
+        return report
     phases = item.stash.setdefault(phases_key, Phases())
     phases.seconds += report.duration
     if phases.outcome is None and (report.failed or report.skipped):

@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 from grader.model import Assignment, GradeResult, Student
-from grader.report.classpage import write_classpage
 from grader.report.files import atomic_write
 from grader.report.grades_csv import grades_csv
 from grader.report.html import render_html
@@ -78,6 +77,8 @@ def write_class(
 ) -> Path:
     """Write the class page (index.html, similar/), grades.csv and mistakes.csv; return
     index.html."""
+    from grader.report.classpage import write_classpage  # jinja2's class pages: on use
+
     atomic_write(out_dir / "grades.csv", text=grades_csv(results, students=students))
     found = mistakes(results, assignment=assignment, reveal=reveal)
     atomic_write(out_dir / "mistakes.csv", text=mistakes_csv(found))

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Protocol
 
 from grader import trace
-from grader.errors import InfrastructureError
+from grader.errors import GraderError, InfrastructureError
 from grader.model import Assignment, Isolation, RunResult
 from grader.protocol import CheckPlan, RunConfig, StagedFile, StagedFunction, StagedServer
 from grader.run import harness as harnesses
-from grader.run.harness import HarnessProcess, Supervisor
+from grader.run.harness import HarnessProcess, Supervisor, Zygotes
 from grader.run.results import Parsed, parse, results
 from grader.sandbox import Capabilities, Launcher, Policy, policy_for, probe
 from grader.settings import Settings
@@ -101,7 +101,14 @@ def student_policy(settings: Settings) -> Policy:
     caps = capabilities(settings.portable)
     if settings.require_sandbox:
         require_sandbox(caps)
-    policy = policy_for(
+    policy = _policy(settings, caps)
+    with trace.span("preflight"):
+        preflight(policy, caps=caps)
+    return policy
+
+
+def _policy(settings: Settings, caps: Capabilities) -> Policy:
+    return policy_for(
         caps,
         sandbox=settings.sandbox,
         python=settings.python,
@@ -109,9 +116,6 @@ def student_policy(settings: Settings) -> Policy:
         run_as=settings.run_as,
         prefer_run_as=settings.prefer_run_as,
     )
-    with trace.span("preflight"):
-        preflight(policy, caps=caps)
-    return policy
 
 
 class SandboxRunner:
@@ -120,6 +124,19 @@ class SandboxRunner:
     def __init__(self, settings: Settings, *, supervisor: Supervisor | None = None) -> None:
         self.settings = settings
         self.supervisor = supervisor or Supervisor()
+        self.zygotes = Zygotes()
+
+    def warm(self, assignment: Assignment) -> None:
+        """Start warming a harness for this assignment now, while the submission is
+        fetched and inspected (for a batch, once for all its submissions)."""
+        caps = capabilities(self.settings.portable)
+        with contextlib.suppress(GraderError):  # the run itself will say what is wrong
+            policy = _policy(self.settings, caps)
+            self.zygotes.get(policy, caps=caps, checks_dir=assignment.checks_dir)
+
+    def close(self) -> None:
+        """Stop the warm harnesses (they also die with the grader)."""
+        self.zygotes.close()
 
     def run(self, job: Job) -> RunResult:
         """Run every check of the assignment; a student's misbehaviour is an outcome, only
@@ -138,18 +155,17 @@ class SandboxRunner:
         self, assignment: Assignment, config: RunConfig, caps: Capabilities, home: Path
     ) -> RunResult:
         budget = assignment.submission_budget_s
-        groups = assignment.harness_groups or ((),)
         with _serialized(not config.policy.netns):
             if not config.policy.netns:
                 _port_free(config.default_port)
             started = time.monotonic()
             deadline = started + budget
-            # Each group of check files gets its own harness; with network namespaces
-            # they run side by side, else one after another.
+            # Each harness gets its own job id (its own cgroups and leftovers sweep); with
+            # network namespaces they run side by side, else one after another.
             running: list[HarnessProcess] = []
-            for i, group in enumerate(groups):
+            for i, (group, shared) in enumerate(_harnesses(assignment, config, home)):
                 group_config = replace(
-                    config, policy=replace(config.policy, job_id=f"{config.policy.job_id}g{i}")
+                    shared, policy=replace(config.policy, job_id=f"{config.policy.job_id}g{i}")
                 )
                 targets = [assignment.checks_dir / f for f in group] or [assignment.checks_dir]
                 running.append(
@@ -160,6 +176,9 @@ class SandboxRunner:
                         caps=caps,
                         home=home,
                         supervisor=self.supervisor,
+                        zygote=self.zygotes.get(
+                            config.policy, caps=caps, checks_dir=assignment.checks_dir
+                        ),
                     )
                 )
                 if not config.policy.netns:
@@ -168,6 +187,25 @@ class SandboxRunner:
                 one.finish(deadline)
             wall = time.monotonic() - started
         return _result(assignment, config, running, wall)
+
+
+SIDE_BY_SIDE = 2  # harnesses sharing one submission's checks: the machine's 2 cores
+
+
+def _harnesses(
+    assignment: Assignment, config: RunConfig, home: Path
+) -> list[tuple[tuple[str, ...], RunConfig]]:
+    """The harnesses to start: (check files, plan) each. The assignment's own groups if
+    it names any; else, with network namespaces, SIDE_BY_SIDE harnesses that each take
+    the next unclaimed check, one from the front of the plan and one from the back, so
+    they finish together whatever each check costs; else one harness for everything."""
+    if assignment.harness_groups:
+        return [(group, config) for group in assignment.harness_groups]
+    if not config.policy.netns:
+        return [((), config)]
+    claims = home / "claims"
+    claims.mkdir(mode=0o700)
+    return [((), replace(config, claims=claims, backwards=i % 2 == 1)) for i in range(SIDE_BY_SIDE)]
 
 
 def _result(

@@ -15,16 +15,20 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from grader import codec, trace
 from grader.model import Captured
 from grader.protocol import CONFIG_FD_ENV, RESULTS_FD_ENV, RunConfig
+from grader.run.zygote import ZYGOTE, Forked, Zygote, ZygoteGone
 from grader.sandbox import Capabilities, Policy, sweep
 from grader.sandbox.capture import OutputCapture
+from grader.sandbox.launch import wait_for
 from grader.sandbox.policy import SBIN_PATH
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent  # holds the grader package
@@ -48,18 +52,31 @@ PROBE = FIND_GRADER + (
 PLUGINS = ("pytest_timeout", "grader.harness.plugin", "grader.harness.fixtures")
 
 
+class Process(Protocol):
+    """A harness process: started cold (a Popen) or forked by the zygote (Forked)."""
+
+    pid: int
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
 class Supervisor:
     """The harnesses now running, so an interrupted batch can kill them all at once."""
 
     def __init__(self) -> None:
-        self._running: set[subprocess.Popen[bytes]] = set()
+        self._running: set[Process] = set()
         self._lock = threading.Lock()
 
-    def add(self, proc: subprocess.Popen[bytes]) -> None:
+    def add(self, proc: Process) -> None:
         with self._lock:
             self._running.add(proc)
 
-    def discard(self, proc: subprocess.Popen[bytes]) -> None:
+    def discard(self, proc: Process) -> None:
         with self._lock:
             self._running.discard(proc)
 
@@ -104,7 +121,7 @@ class Answer:
 class HarnessProcess:
     """One trusted pytest process running some of a submission's checks."""
 
-    proc: subprocess.Popen[bytes]
+    proc: Process
     output: OutputCapture
     answer: Answer
     config: RunConfig
@@ -119,9 +136,8 @@ class HarnessProcess:
         if self.done:
             return
         try:
-            self.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            self.timed_out = True
+            if _wait(self.proc, timeout_s=max(0.0, deadline - time.monotonic())) is None:
+                self.timed_out = True
         finally:
             with contextlib.suppress(OSError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -141,32 +157,35 @@ def start(
     caps: Capabilities,
     home: Path,
     supervisor: Supervisor,
+    zygote: Zygote | None = None,
 ) -> HarnessProcess:
-    """Start a harness on `targets` (check files) with `config` as its plan."""
+    """Start a harness on `targets` (check files) with `config` as its plan: forked by
+    the warm `zygote` when there is one that serves, else cold."""
     config_r, config_w = os.pipe()
     results_r, results_w = os.pipe()
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "HOME": str(home),
-        "TMPDIR": str(home),
+        **_env(home),
         CONFIG_FD_ENV: str(config_r),
         RESULTS_FD_ENV: str(results_w),
-        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         **({trace.ENV: os.environ[trace.ENV]} if trace.enabled() else {}),
     }
     out_r, out_w = os.pipe()
     try:
-        proc = subprocess.Popen(
-            _argv(config, targets, checks_dir, caps),
-            cwd=home,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out_w,
-            stderr=out_w,
-            pass_fds=(config_r, results_w),
-            start_new_session=True,
+        proc: Process | None = _forked(
+            zygote, _pytest_args(targets, checks_dir), env, home, (config_r, results_w, out_w)
         )
+        if proc is None:
+            proc = subprocess.Popen(
+                _wrap([sys.executable, "-I", "-c", BOOT, str(PACKAGE_ROOT),
+                       *_pytest_args(targets, checks_dir)], config.policy, caps),
+                cwd=home,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out_w,
+                stderr=out_w,
+                pass_fds=(config_r, results_w),
+                start_new_session=True,
+            )  # fmt: skip
     finally:
         for fd in (config_r, results_w, out_w):
             os.close(fd)
@@ -178,16 +197,41 @@ def start(
     )
 
 
-def _argv(
-    config: RunConfig, targets: list[Path], checks_dir: Path, caps: Capabilities
-) -> list[str]:
+def _forked(
+    zygote: Zygote | None, args: list[str], env: dict[str, str], home: Path,
+    fds: tuple[int, int, int],
+) -> Forked | None:  # fmt: skip
+    """A harness forked by the zygote, or None to start one cold."""
+    if zygote is None:
+        return None
+    fd_env = {"config": CONFIG_FD_ENV, "results": RESULTS_FD_ENV}
+    plain = {k: v for k, v in env.items() if k not in fd_env.values()}
+    try:
+        return zygote.fork(
+            args,
+            env=plain,
+            cwd=home,
+            fds=dict(zip(("config", "results", "output"), fds, strict=True)),
+            fd_env=fd_env,
+        )
+    except (OSError, ZygoteGone):
+        return None
+
+
+def _env(home: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "HOME": str(home),
+        "TMPDIR": str(home),
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
+
+
+def _pytest_args(targets: list[Path], checks_dir: Path) -> list[str]:
+    """pytest's arguments for a harness: our ini, rootdir and plugins, then the targets."""
     plugins = [arg for name in PLUGINS for arg in ("-p", name)]
-    argv = [
-        sys.executable,
-        "-I",
-        "-c",
-        BOOT,
-        str(PACKAGE_ROOT),
+    return [
         "-c",
         str(INI),
         "--rootdir",
@@ -197,10 +241,15 @@ def _argv(
         *plugins,
         *(str(t) for t in targets),
     ]
-    if config.policy.netns:
+
+
+def _wrap(argv: list[str], policy: Policy, caps: Capabilities) -> list[str]:
+    """argv in the harness's own network namespace, under its memory cap, dying with
+    the grader."""
+    if policy.netns:
         argv = [*caps.netns_command, *argv]
     # Linux's tools; not where Linux's facilities are off (macOS, GRADER_PORTABLE=1).
-    portable = config.policy.portable
+    portable = policy.portable
     prlimit = None if portable else shutil.which("prlimit", path=SBIN_PATH)
     if prlimit:
         argv = [prlimit, f"--as={HARNESS_MEMORY_BYTES}", "--", *argv]
@@ -209,6 +258,73 @@ def _argv(
         # If the grader itself is killed (even with SIGKILL), the harness dies with it.
         argv = [setpriv, "--pdeathsig", "KILL", "--", *argv]
     return argv
+
+
+def _wait(proc: Process, *, timeout_s: float) -> int | None:
+    if isinstance(proc, subprocess.Popen):
+        return wait_for(proc, timeout_s=timeout_s)
+    try:
+        return proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+class Zygotes:
+    """The warm harnesses of one runner, one per kind (namespace or not, checks folder),
+    started on first use and kept for every later submission of a batch."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[bool, bool, Path], Zygote | None] = {}
+        self._lock = threading.Lock()
+        self._homes: list[str] = []
+
+    def get(self, policy: Policy, *, caps: Capabilities, checks_dir: Path) -> Zygote | None:
+        """The zygote for harnesses under this policy (None where forking is off: a
+        portable run, or a zygote that failed)."""
+        if policy.portable or not hasattr(os, "fork"):
+            return None
+        key = (policy.netns, policy.portable, checks_dir)
+        with self._lock:
+            if key not in self._made:
+                self._made[key] = self._start(policy, caps=caps, checks_dir=checks_dir)
+            found = self._made[key]
+        return found if found is not None and found.alive else None
+
+    def _start(self, policy: Policy, *, caps: Capabilities, checks_dir: Path) -> Zygote | None:
+        home = tempfile.mkdtemp(prefix="grader-zygote-")
+        self._homes.append(home)
+        argv = _wrap([sys.executable, "-I", "-c", ZYGOTE, str(PACKAGE_ROOT)], policy, caps)
+        made: list[Zygote | None] = []
+        # setpriv's death signal follows the thread that started the zygote: one that
+        # lives as long as the zygote (a worker thread of a batch may end first).
+        warm = _pytest_args([checks_dir], checks_dir)
+        keeper = threading.Thread(
+            target=_keep, args=(made, argv, _env(Path(home)), warm), daemon=True, name="zygote"
+        )
+        keeper.start()
+        while not made:
+            time.sleep(0.001)
+        return made[0]
+
+    def close(self) -> None:
+        with self._lock:
+            for zygote in self._made.values():
+                if zygote is not None:
+                    zygote.close()
+            self._made.clear()
+            for home in self._homes:
+                shutil.rmtree(home, ignore_errors=True)
+            self._homes.clear()
+
+
+def _keep(made: list[Zygote | None], argv: list[str], env: dict[str, str], warm: list[str]) -> None:
+    try:
+        zygote = Zygote(argv, env=env, warm=warm)
+    except OSError:
+        made.append(None)
+        return
+    made.append(zygote)
+    zygote.proc.wait()
 
 
 def start_probe(policy: Policy, *, caps: Capabilities) -> subprocess.Popen[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -192,10 +193,7 @@ class StudentProcess:
         return procfs.threads(self.tree(), besides=besides) if self.observable else 1
 
     def wait(self, timeout_s: float) -> int | None:
-        try:
-            return self.popen.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            return None
+        return wait_for(self.popen, timeout_s=timeout_s)
 
     def terminate(self, grace_s: float = 0.0) -> None:
         """Stop the whole tree: SIGTERM (optional grace), then SIGKILL everything left."""
@@ -210,6 +208,28 @@ class StudentProcess:
         self.wait(2.0)
         self.stdout.join(0.5)
         self.stderr.join(0.5)
+
+
+def wait_for(popen: subprocess.Popen[bytes], *, timeout_s: float) -> int | None:
+    """Its exit status once it ends, or None after timeout_s. Woken by the exit itself
+    (a pidfd) where the kernel has them: Popen.wait polls with sleeps of up to 50 ms, which
+    a grader that stops dozens of processes per submission pays every time."""
+    if popen.poll() is not None or timeout_s <= 0:
+        return popen.poll()
+    try:
+        fd = os.pidfd_open(popen.pid)
+    except (AttributeError, OSError):  # not Linux, an old kernel, or already reaped
+        try:
+            return popen.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+    try:
+        ready = select.poll()
+        ready.register(fd, select.POLLIN)
+        ready.poll(timeout_s * 1000)
+    finally:
+        os.close(fd)
+    return popen.poll()
 
 
 def _system_mounts() -> list[str]:

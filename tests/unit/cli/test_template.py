@@ -43,3 +43,11 @@ def test_template_never_overwrites(
     assert "mine/echo_client.py already exists" in capsys.readouterr().err
     assert (tmp_path / "mine" / "echo_client.py").read_text() == "my work\n"
     assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["echo_client.py"]
+
+
+def test_the_cli_dispatches_every_platform_command() -> None:
+    """The CLI names the platform subcommands without importing their module."""
+    from grader import cli
+    from grader.cli import platforms
+
+    assert cli.PLATFORM_COMMANDS == platforms.COMMANDS

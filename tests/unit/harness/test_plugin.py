@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,53 @@ def test_without_its_pipes_the_plugin_refuses_to_run(
     ran = pytester.runpytest_inprocess("-p", "pytest_timeout", "-p", "grader.harness.plugin")
     assert ran.ret == pytest.ExitCode.USAGE_ERROR
     assert f"the grader harness needs {CONFIG_FD_ENV} and {RESULTS_FD_ENV}" in ran.stderr.str()
+
+
+SHARED = """
+import pathlib
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def module_{n}():
+    pathlib.Path("up_{n}").touch()
+    yield
+
+
+def test_{n}a(module_{n}):
+    pass
+
+
+def test_{n}b(module_{n}):
+    pass
+"""
+
+
+@pytest.mark.parametrize("backwards", [False, True])
+def test_a_check_claimed_by_the_other_harness_is_neither_run_nor_reported(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, backwards: bool
+) -> None:
+    """Harnesses side by side share the checks by claim files: one already claimed is
+    skipped before its fixtures start and leaves no record, across module boundaries."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    for n in ("one", "two", "three"):
+        pytester.makepyfile(**{f"test_{n}": SHARED.format(n=n)})
+    claims = pytester.path / "claims"
+    claims.mkdir()
+    for taken in ("oneb", "twoa", "twob", "threea"):
+        (claims / taken).touch()
+    plan = ("onea", "oneb", "twoa", "twob", "threea", "threeb")
+    config = replace(config_for(pytester.path, plan), claims=claims, backwards=backwards)
+    pipes = Pipes(config, monkeypatch)
+    ran = pytester.runpytest_inprocess(
+        "-c", str(INI), "--rootdir", str(pytester.path), "-p", "pytest_timeout",
+        "-p", "grader.harness.plugin",
+    )  # fmt: skip
+    records = pipes.records()
+    reported = [r.check.check_id for r in records if r.check is not None]
+    assert reported == (["threeb", "onea"] if backwards else ["onea", "threeb"])
+    assert {r.check.outcome for r in records if r.check is not None} == {Outcome.PASSED}
+    assert sorted(p.name for p in claims.iterdir()) == sorted(plan)
+    assert sorted(p.name for p in pytester.path.glob("up_*")) == ["up_one", "up_three"]
+    assert records[-1].session is not None and ran.ret == pytest.ExitCode.OK
