@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from grader import __version__
+from grader import __version__, trace
 from grader.errors import InfrastructureError, NotGradableError, SourceError
 from grader.fetch import fetch, is_url
 from grader.integrity import note_changed_tests, repository_flags, run_flags
@@ -148,7 +148,8 @@ class Grading:
     def fetch(self) -> Checkout | GradeResult:
         """Stage 1: the exact state of the submission to grade, or why there is none."""
         try:
-            return fetch(self.source, dest=self.scratch / "checkout", deadline=self.deadline)
+            with trace.span("fetch"):
+                return fetch(self.source, dest=self.scratch / "checkout", deadline=self.deadline)
         except SourceError as exc:
             return self.result(Status.FETCH_FAILED, problem=str(exc))
         except NotGradableError as exc:
@@ -162,7 +163,8 @@ class Grading:
             # A result carries no path that exists only on the machine that graded it.
             checkout = replace(checkout, path=None)
         try:
-            snapshot = read_tree(work)
+            with trace.span("snapshot"):
+                snapshot = read_tree(work)
         except OSError as exc:
             problem = (
                 f"cannot read the folder {self.source} ({exc.strerror}); check its permissions."
@@ -191,9 +193,10 @@ class Grading:
     def _run(self, snapshot: Snapshot, found: Found) -> Ran:
         located = found.located
         policy = student_policy(self.settings)
-        inspection = analyse(
-            snapshot, located=located, policy=policy, scratch=self.scratch / "analysis"
-        )
+        with trace.span("static look (sandboxed)"):
+            inspection = analyse(
+                snapshot, located=located, policy=policy, scratch=self.scratch / "analysis"
+            )
         inspection = replace(inspection, problems=found.unread + inspection.problems)
         staged = stage(
             snapshot, located=located, dest=self.scratch / "staged", optional=inspection.optional

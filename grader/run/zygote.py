@@ -29,7 +29,7 @@ ZYGOTE = (
     "import sys; root = sys.argv.pop(1); root in sys.path or sys.path.insert(0, root); "
     "from grader.harness.zygote import main; main(int(sys.argv[1]), warm_argv=sys.argv[2:])"
 )
-START_S = 30.0
+START_S = 10.0
 
 
 class Forked:

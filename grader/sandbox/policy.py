@@ -8,6 +8,7 @@ with the fix (a kernel setting, an AppArmor profile, a container option).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pwd
@@ -318,6 +319,17 @@ def user_ids(name: str) -> tuple[int, int]:
 
 def python_prefixes(python: str) -> tuple[str, ...]:
     """Install prefixes the student interpreter needs visible (a venv has two)."""
+    if python == sys.executable:  # the grader's own: no need to ask it
+        prefix, base, executable = sys.prefix, sys.base_prefix, sys.executable
+    else:
+        prefix, base, executable = _ask_prefixes(python)
+    dirs = {prefix, base, str(Path(executable).resolve().parent.parent)}
+    return tuple(sorted(d for d in dirs if not d.startswith("/usr")))
+
+
+@functools.lru_cache(maxsize=8)
+def _ask_prefixes(python: str) -> tuple[str, str, str]:
+    """Another interpreter's prefixes, asked once per process (it costs a start)."""
     code = "import sys, json; print(json.dumps([sys.prefix, sys.base_prefix, sys.executable]))"
     done = subprocess.run(
         [python, "-I", "-c", code], capture_output=True, text=True, timeout=20, check=False
@@ -325,8 +337,7 @@ def python_prefixes(python: str) -> tuple[str, ...]:
     if done.returncode != 0:
         raise OSError(done.stderr.strip() or f"{python} did not run")
     prefix, base, executable = json.loads(done.stdout)
-    dirs = {prefix, base, str(Path(executable).resolve().parent.parent)}
-    return tuple(sorted(d for d in dirs if not d.startswith("/usr")))
+    return str(prefix), str(base), str(executable)
 
 
 def _mib(n: int) -> str:
