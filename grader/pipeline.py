@@ -36,7 +36,8 @@ from grader.model import (
     SourceFile,
     Status,
 )
-from grader.run import Job, Runner, SandboxRunner, student_policy
+from grader.run import Job, Runner, SandboxRunner, student_policy_beside
+from grader.sandbox import Policy
 from grader.score import score
 from grader.settings import Settings
 from grader.snapshot import Snapshot, read_tree, remove_tree
@@ -192,11 +193,14 @@ class Grading:
 
     def _run(self, snapshot: Snapshot, found: Found) -> Ran:
         located = found.located
-        policy = student_policy(self.settings)
-        with trace.span("static look (sandboxed)"):
-            inspection = analyse(
-                snapshot, located=located, policy=policy, scratch=self.scratch / "analysis"
-            )
+
+        def look(policy: Policy) -> Inspection:
+            with trace.span("static look (sandboxed)"):
+                return analyse(
+                    snapshot, located=located, policy=policy, scratch=self.scratch / "analysis"
+                )
+
+        policy, inspection = student_policy_beside(self.settings, work=look)
         inspection = replace(inspection, problems=found.unread + inspection.problems)
         staged = stage(
             snapshot, located=located, dest=self.scratch / "staged", optional=inspection.optional

@@ -18,11 +18,11 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from grader import trace
 from grader.errors import GraderError, InfrastructureError
@@ -68,6 +68,9 @@ class Job:
     policy: Policy | None = None
 
 
+T = TypeVar("T")
+
+
 class Runner(Protocol):
     """Runs a staged submission's checks: the seam between the pipeline and the sandbox."""
 
@@ -105,6 +108,34 @@ def student_policy(settings: Settings) -> Policy:
     with trace.span("preflight"):
         preflight(policy, caps=caps)
     return policy
+
+
+def student_policy_beside(settings: Settings, *, work: Callable[[Policy], T]) -> tuple[Policy, T]:
+    """As student_policy, with `work` done under the policy while the preflight runs
+    beside it (both start the interpreter: side by side they take the time of one). If
+    the interpreter cannot start, the preflight's sentence is the one raised."""
+    caps = capabilities(settings.portable)
+    if settings.require_sandbox:
+        require_sandbox(caps)
+    policy = _policy(settings, caps)
+    failed: list[InfrastructureError] = []
+
+    def check() -> None:
+        try:
+            with trace.span("preflight"):
+                preflight(policy, caps=caps)
+        except InfrastructureError as exc:
+            failed.append(exc)
+
+    beside = threading.Thread(target=check, name="preflight")
+    beside.start()
+    try:
+        done = work(policy)
+    finally:
+        beside.join()
+        if failed:
+            raise failed[0]
+    return policy, done
 
 
 def _policy(settings: Settings, caps: Capabilities) -> Policy:
