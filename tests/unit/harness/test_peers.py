@@ -1,0 +1,55 @@
+"""harness/peers.py's Relay on loopback: it knows when every connection through it has
+ended both ways, which lets a pairing check stop waiting for stragglers at once."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from grader.harness.idle import wait_until
+from grader.harness.peers import Relay
+
+
+@pytest.fixture
+def echo_server() -> Iterator[int]:
+    """A plain echo server on an ephemeral loopback port (stands for a student's)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                while data := conn.recv(16):
+                    conn.sendall(data)
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+def test_a_relay_has_ended_once_every_connection_closed_both_ways(echo_server: int) -> None:
+    relay = Relay(0, lambda: socket.create_connection(("127.0.0.1", echo_server), timeout=2))
+    assert relay._sock is not None
+    port = relay._sock.getsockname()[1]
+    try:
+        assert not relay.ended()  # nobody came yet: not "done"
+        client = socket.create_connection(("127.0.0.1", port), timeout=2)
+        client.sendall(b"hello, relay")
+        assert client.recv(64) == b"hello, relay"
+        time.sleep(0.1)
+        assert not relay.ended()  # open: more may come
+        client.shutdown(socket.SHUT_WR)
+        assert client.recv(64) == b""  # the server saw the end and closed its side
+        client.close()
+        assert wait_until(relay.ended, 2.0)
+        assert relay.traffic.ended is not None and relay.traffic.ended()
+        assert [bytes(t.received) for t in relay.connections] == [b"hello, relay"]
+    finally:
+        relay.close()
