@@ -307,6 +307,10 @@ def run_client(launcher: Launcher, run_config: RunConfig, check: Check) -> RunCl
             # A server process answers at its own pace: let what it still sends for this
             # call arrive, so the verdict never depends on who was faster.
             wait_until(lambda: _quiet(served.traffic, 0.1), 1.0)
+        elif (caught_up := served.traffic.caught_up) is not None:
+            # Ours may not have accepted a connection the client made just before it
+            # ended; the verdict waits for it, never for the machine's scheduler.
+            wait_until(caught_up, 2.0)
         return call, served, target
 
     return run

@@ -53,6 +53,9 @@ class Traffic:
     # Set by a relay: True when every connection through it has ended both ways, so
     # nothing more can arrive and nobody needs to wait for stragglers.
     ended: Callable[[], bool] | None = None
+    # Set by a trusted server: True when no connection waits to be accepted and the one
+    # it serves (if any) has ended, i.e. it has seen all a finished client did.
+    caught_up: Callable[[], bool] | None = None
 
     def took(self, data: bytes) -> None:
         self.received_n += len(data)
@@ -323,9 +326,12 @@ class TrustedServer:
         self.trickle_pause_s = trickle_pause_s
         self.traffic = Traffic()
         self.traffic.settled = self.settled
+        self.traffic.caught_up = self.caught_up
         self.connections: list[Traffic] = []
         self._stop = threading.Event()
         self._conn: socket.socket | None = None
+        self._admit = threading.Lock()
+        self._serving = False
         self._sock, self.bind_error = _listen(port)
         if self._sock is not None:
             self._thread = threading.Thread(target=self._serve, daemon=True, name=f"trusted-{port}")
@@ -335,19 +341,43 @@ class TrustedServer:
         assert self._sock is not None
         while not self._stop.is_set():
             try:
-                conn, _ = self._sock.accept()
-            except (TimeoutError, BlockingIOError):
-                continue
-            except OSError:
+                waiting, _, _ = select.select([self._sock], [], [], 0.05)
+            except (OSError, ValueError):
                 return
-            if len(self.connections) >= 64:
-                _abort(conn)  # a client that connects without end gets no more
+            if not waiting:
                 continue
-            talk = Traffic()
-            self.connections.append(talk)
-            self._conn = conn
-            with conn:
-                self._handle(conn, talk)
+            with self._admit:  # accepted and counted as one step: see caught_up()
+                try:
+                    conn, _ = self._sock.accept()
+                except (TimeoutError, BlockingIOError, InterruptedError):
+                    continue
+                except OSError:
+                    return
+                if len(self.connections) >= 64:
+                    _abort(conn)  # a client that connects without end gets no more
+                    continue
+                talk = Traffic()
+                self.connections.append(talk)
+                self._conn = conn
+                self._serving = True
+            try:
+                with conn:
+                    self._handle(conn, talk)
+            finally:
+                self._serving = False
+
+    def caught_up(self) -> bool:
+        """Nothing waits in the accept queue and the connection being served has ended:
+        once a client process is gone, whatever it did has been seen (a busy machine
+        may not have scheduled the accept yet when the client exits)."""
+        if self._sock is None or self._stop.is_set():
+            return True
+        with self._admit:
+            try:
+                waiting, _, _ = select.select([self._sock], [], [], 0)
+            except (OSError, ValueError):
+                return True
+            return not waiting and not self._serving
 
     def _handle(self, conn: socket.socket, talk: Traffic) -> None:
         conn.settimeout(0.05)

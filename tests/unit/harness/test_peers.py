@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from grader.harness.idle import wait_until
-from grader.harness.peers import Relay
+from grader.harness.peers import Relay, TrustedServer
 
 
 @pytest.fixture
@@ -53,3 +53,26 @@ def test_a_relay_has_ended_once_every_connection_closed_both_ways(echo_server: i
         assert [bytes(t.received) for t in relay.connections] == [b"hello, relay"]
     finally:
         relay.close()
+
+
+def test_a_trusted_server_has_caught_up_only_once_it_saw_every_finished_client() -> None:
+    """A client that connects and leaves at once (an empty message) is counted before
+    the verdict, however late the server's thread gets to accept it."""
+    server = TrustedServer(0)
+    assert server._sock is not None
+    port = server._sock.getsockname()[1]
+    try:
+        assert server.caught_up()
+        with server._admit:  # hold the accept back, as a busy machine would
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            time.sleep(0.05)
+        assert wait_until(server.caught_up, 2.0)
+        assert len(server.connections) == 1 and server.connections[0].eof
+        still_open = socket.create_connection(("127.0.0.1", port), timeout=2)
+        still_open.sendall(b"x")
+        assert wait_until(lambda: server.traffic.received_n == 1, 2.0)
+        assert not server.caught_up()  # a connection being served: not done
+        still_open.close()
+        assert wait_until(server.caught_up, 2.0)
+    finally:
+        server.close()
