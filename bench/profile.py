@@ -212,15 +212,19 @@ def _harness_rows(profiles: Sequence[RunProfile]) -> list[Row]:
 
 
 def _check_rows(profiles: Sequence[RunProfile]) -> list[Row]:
-    """One row per check id: by harness, then in the order the first run ran them."""
+    """One row per check id: by harness, then in the order the first run ran them; the
+    note says which harness ran it (and its pid in the last run)."""
     order: dict[str, None] = {}
     for p in profiles:
         order |= {check: None for check, _, _ in p.checks}
+    pids = {h.index: h.pid for h in profiles[-1].harnesses}
     rows = []
     for check in order:
         runs = [(s, h) for p in profiles for c, s, h in p.checks if c == check]
         where = sorted({h for _, h in runs})
         note = "harness " + ",".join(str(h) if h else "?" for h in where)
+        if len(where) == 1 and where[0] in pids:
+            note += f" (pid {pids[where[0]]})"
         rows.append((where[0], Row(f"check {check}", spread(s for s, _ in runs), note, indent=1)))
     return [row for _, row in sorted(rows, key=lambda r: r[0])]
 

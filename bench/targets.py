@@ -54,6 +54,13 @@ def _runs(n: int) -> str:
     return "one run" if n == 1 else f"median of {n} runs"
 
 
+def _digits(target: Target) -> int:
+    """Three significant-ish digits: 0.512 s, 12.3 s, 8.25x, 67.3 MB."""
+    if target.unit == "MB" or (target.figure or 0) >= 10:
+        return 1
+    return 2 if target.unit == "x" else 3
+
+
 def _unit(unit: str) -> str:
     return unit if unit in ("x", "") else f" {unit}"
 
@@ -117,7 +124,7 @@ def render(targets: Sequence[Target], *, title: str) -> str:
     width = max(len(t.name) for t in targets)
     lines = [title, f"{'':<{width}} {'figure':>8}  {'min-max':<15} {'target':<10} {'':<13} note"]
     for t in targets:
-        digits = 1 if t.unit in ("x", "MB") else 3
+        digits = _digits(t)
         figure = number(t.figure, digits=digits)
         between = "-"
         if t.low is not None and t.high is not None:

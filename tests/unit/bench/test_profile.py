@@ -4,6 +4,7 @@ stages of the grader process adding up to the wall time, the critical path."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -111,8 +112,8 @@ def test_summary_rows_are_medians_with_spread_over_runs() -> None:
     rows = {r.label: r for r in summarise([profile(), profile(ended=102.7), profile()])}
     assert rows[WALL].figure is not None
     assert (rows[WALL].figure.median, rows[WALL].figure.high) == pytest.approx((2.5, 2.7))
-    assert rows["check a"].note == "harness 1"
-    assert rows["check c"].note == "harness 2"
+    assert rows["check a"].note == "harness 1 (pid 21)"
+    assert rows["check c"].note == "harness 2 (pid 22)"
     assert rows["student server starts"].note == "x2, added up"
     critical = "critical path: harness 1 finished last (3/3 runs)"
     assert rows["between its checks"].figure is not None
@@ -141,4 +142,11 @@ def test_render_prints_median_and_min_max() -> None:
     wall = next(line for line in lines if line.startswith(WALL))
     assert wall.split()[-2:] == ["2.600", "2.500-2.700"]
     check_a = next(line for line in lines if line.strip().startswith("check a"))
-    assert check_a.split()[-4:] == ["0.500", "0.500-0.500", "harness", "1"]
+    assert check_a.split()[-6:] == ["0.500", "0.500-0.500", "harness", "1", "(pid", "21)"]
+
+
+def test_a_check_run_by_either_harness_says_so() -> None:
+    other = replace(profile(), checks=(("c", 0.2, 1), ("a", 0.5, 2), ("b", 0.5, 1)))
+    rows = {r.label: r for r in summarise([profile(), other])}
+    assert rows["check a"].note == "harness 1,2"
+    assert rows["check b"].note == "harness 1 (pid 21)"

@@ -107,5 +107,5 @@ def test_the_table_shows_figure_spread_target_and_status() -> None:
         "3",
         "runs",
     ]
-    assert lines[3].split()[:6] == ["ratio", "8.0", "8.0-8.0", ">=", "10x", "missed"]
+    assert lines[3].split()[:6] == ["ratio", "8.00", "8.00-8.00", ">=", "10x", "missed"]
     assert lines[4].split() == ["rss", "-", "-", "<=", "200", "MB", "not", "measured"]
