@@ -31,10 +31,10 @@ unit:  # the unit layer alone (no sandbox, no browser): seconds; needs `make set
 test-install: setup  # the wheel, in a venv of an ordinary user, graded as that user (root)
 	GRADER_TEST_INSTALL=1 $(PYTHON) -m pytest -q tests/e2e/test_install.py
 
-bench: setup  # the full benchmark: rosters of 10, 40, 160 and the naive baseline on 40
+bench: setup  # the profile of one `grade`, then issue 13's targets table (~10 min on 2 cores)
 	$(PYTHON) -m bench
 
-bench-small: setup  # what CI runs so the benchmark cannot rot (timings are printed, not asserted)
+bench-small: setup  # what CI runs so the benchmark cannot rot (~1 min; timings printed, never asserted)
 	$(PYTHON) -m bench --small --out bench/out/ci.json
 
 lint:
