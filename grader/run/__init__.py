@@ -32,6 +32,7 @@ from grader.run import harness as harnesses
 from grader.run.harness import HarnessProcess, Supervisor, Zygotes
 from grader.run.results import Parsed, parse, results
 from grader.sandbox import Capabilities, Launcher, Policy, policy_for, probe
+from grader.sandbox.policy import wants_netns
 from grader.settings import Settings
 from grader.static import Inspection
 
@@ -160,10 +161,16 @@ class SandboxRunner:
     def warm(self, assignment: Assignment) -> None:
         """Start warming a harness for this assignment now, while the submission is
         fetched and inspected (for a batch, once for all its submissions)."""
-        caps = capabilities(self.settings.portable)
-        with contextlib.suppress(GraderError):  # the run itself will say what is wrong
-            policy = _policy(self.settings, caps)
-            self.zygotes.get(policy, caps=caps, checks_dir=assignment.checks_dir)
+        settings = self.settings
+        caps = capabilities(settings.portable)
+        with contextlib.suppress(GraderError, KeyError):  # the run itself will say what is wrong
+            netns = wants_netns(
+                caps,
+                sandbox=settings.sandbox,
+                run_as=settings.run_as,
+                prefer_run_as=settings.prefer_run_as,
+            )
+            self.zygotes.get(assignment.checks_dir, netns=netns, caps=caps)
 
     def close(self) -> None:
         """Stop the warm harnesses (they also die with the grader)."""
@@ -208,7 +215,7 @@ class SandboxRunner:
                         home=home,
                         supervisor=self.supervisor,
                         zygote=self.zygotes.get(
-                            config.policy, caps=caps, checks_dir=assignment.checks_dir
+                            assignment.checks_dir, netns=config.policy.netns, caps=caps
                         ),
                     )
                 )

@@ -136,7 +136,8 @@ class HarnessProcess:
         if self.done:
             return
         try:
-            if _wait(self.proc, timeout_s=max(0.0, deadline - time.monotonic())) is None:
+            left = max(0.0, deadline - time.monotonic())
+            if _wait(self.proc, timeout_s=left, portable=self.config.policy.portable) is None:
                 self.timed_out = True
         finally:
             with contextlib.suppress(OSError):
@@ -177,7 +178,8 @@ def start(
         if proc is None:
             proc = subprocess.Popen(
                 _wrap([sys.executable, "-I", "-c", BOOT, str(PACKAGE_ROOT),
-                       *_pytest_args(targets, checks_dir)], config.policy, caps),
+                       *_pytest_args(targets, checks_dir)], netns=config.policy.netns,
+                      portable=config.policy.portable, caps=caps),
                 cwd=home,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -243,13 +245,12 @@ def _pytest_args(targets: list[Path], checks_dir: Path) -> list[str]:
     ]
 
 
-def _wrap(argv: list[str], policy: Policy, caps: Capabilities) -> list[str]:
+def _wrap(argv: list[str], *, netns: bool, portable: bool, caps: Capabilities) -> list[str]:
     """argv in the harness's own network namespace, under its memory cap, dying with
     the grader."""
-    if policy.netns:
+    if netns:
         argv = [*caps.netns_command, *argv]
     # Linux's tools; not where Linux's facilities are off (macOS, GRADER_PORTABLE=1).
-    portable = policy.portable
     prlimit = None if portable else shutil.which("prlimit", path=SBIN_PATH)
     if prlimit:
         argv = [prlimit, f"--as={HARNESS_MEMORY_BYTES}", "--", *argv]
@@ -260,9 +261,9 @@ def _wrap(argv: list[str], policy: Policy, caps: Capabilities) -> list[str]:
     return argv
 
 
-def _wait(proc: Process, *, timeout_s: float) -> int | None:
+def _wait(proc: Process, *, timeout_s: float, portable: bool) -> int | None:
     if isinstance(proc, subprocess.Popen):
-        return wait_for(proc, timeout_s=timeout_s)
+        return wait_for(proc, timeout_s=timeout_s, pidfd=not portable)
     try:
         return proc.wait(timeout_s)
     except subprocess.TimeoutExpired:
@@ -274,26 +275,31 @@ class Zygotes:
     started on first use and kept for every later submission of a batch."""
 
     def __init__(self) -> None:
-        self._made: dict[tuple[bool, bool, Path], Zygote | None] = {}
+        self._made: dict[tuple[bool, Path], Zygote | None] = {}
         self._lock = threading.Lock()
         self._homes: list[str] = []
 
-    def get(self, policy: Policy, *, caps: Capabilities, checks_dir: Path) -> Zygote | None:
-        """The zygote for harnesses under this policy (None where forking is off: a
-        portable run, or a zygote that failed)."""
-        if policy.portable or not hasattr(os, "fork"):
+    def get(self, checks_dir: Path, *, netns: bool, caps: Capabilities) -> Zygote | None:
+        """The zygote for harnesses of these checks, with network namespaces or not
+        (None where forking is off: a portable run, or a zygote that failed)."""
+        if caps.portable or not hasattr(os, "fork"):
             return None
-        key = (policy.netns, policy.portable, checks_dir)
+        key = (netns, checks_dir)
         with self._lock:
             if key not in self._made:
-                self._made[key] = self._start(policy, caps=caps, checks_dir=checks_dir)
+                self._made[key] = self._start(checks_dir, netns=netns, caps=caps)
             found = self._made[key]
         return found if found is not None and found.alive else None
 
-    def _start(self, policy: Policy, *, caps: Capabilities, checks_dir: Path) -> Zygote | None:
+    def _start(self, checks_dir: Path, *, netns: bool, caps: Capabilities) -> Zygote | None:
         home = tempfile.mkdtemp(prefix="grader-zygote-")
         self._homes.append(home)
-        argv = _wrap([sys.executable, "-I", "-c", ZYGOTE, str(PACKAGE_ROOT)], policy, caps)
+        argv = _wrap(
+            [sys.executable, "-I", "-c", ZYGOTE, str(PACKAGE_ROOT)],
+            netns=netns,
+            portable=caps.portable,
+            caps=caps,
+        )
         made: list[Zygote | None] = []
         # setpriv's death signal follows the thread that started the zygote: one that
         # lives as long as the zygote (a worker thread of a batch may end first).

@@ -276,12 +276,7 @@ def policy_for(
             "interpreter with --python."
         ) from exc
     linux = not caps.portable
-    isolated = sandbox and caps.sandbox and linux and not (run_as and prefer_run_as)
-    user = (
-        None
-        if isolated or not (sandbox and run_as and caps.is_root and linux)
-        else user_ids(run_as)
-    )
+    isolated, user = _isolation(caps, sandbox=sandbox, run_as=run_as, prefer_run_as=prefer_run_as)
     isolation = Isolation.BWRAP if isolated else Isolation.USER if user else Isolation.NONE
     job_id = uuid.uuid4().hex[:12]
     own_uid = caps.is_root and linux and not (caps.cgroup_v2 or caps.cgroup_pids)
@@ -294,11 +289,34 @@ def policy_for(
         cgroup_pids=caps.cgroup_pids if linux else None,
         cgroup_memory=caps.cgroup_memory if linux else None,
         cgroup_v2=caps.cgroup_v2 if linux else None,
-        netns=isolated or (user is not None and caps.netns),
+        netns=wants_netns(caps, sandbox=sandbox, run_as=run_as, prefer_run_as=prefer_run_as),
         run_as=user,
         uid=JOB_UID_BASE + int(job_id, 16) % JOB_UID_SPAN if own_uid else NOBODY,
         portable=caps.portable,
     )
+
+
+def _isolation(
+    caps: Capabilities, *, sandbox: bool, run_as: str | None, prefer_run_as: bool
+) -> tuple[bool, tuple[int, int] | None]:
+    """(under bubblewrap?, the user to run as otherwise, if any)."""
+    linux = not caps.portable
+    isolated = sandbox and caps.sandbox and linux and not (run_as and prefer_run_as)
+    user = (
+        None
+        if isolated or not (sandbox and run_as and caps.is_root and linux)
+        else user_ids(run_as)
+    )
+    return isolated, user
+
+
+def wants_netns(
+    caps: Capabilities, *, sandbox: bool, run_as: str | None = None, prefer_run_as: bool = False
+) -> bool:
+    """Whether policy_for's policy would give harnesses network namespaces (without
+    making a policy: for warming a harness before the submission is known)."""
+    isolated, user = _isolation(caps, sandbox=sandbox, run_as=run_as, prefer_run_as=prefer_run_as)
+    return isolated or (user is not None and caps.netns)
 
 
 def user_ids(name: str) -> tuple[int, int]:

@@ -72,7 +72,8 @@ def test_a_job_group_is_made_limited_joined_swept_and_removed(
 
     proc = launcher.spawn(["echo_server.py"], name="your server")
     deadline = time.monotonic() + 5
-    while not (group / "cgroup.procs").read_text().strip() and time.monotonic() < deadline:
+    procs = group / "cgroup.procs"  # a plain file here: the joining shell makes it
+    while not (procs.exists() and procs.read_text().strip()) and time.monotonic() < deadline:
         time.sleep(0.01)
     # It joined the job's group before it became bwrap (so before any student code ran),
     # and the pids controller, not RLIMIT_NPROC, bounds its processes.

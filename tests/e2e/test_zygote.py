@@ -78,7 +78,7 @@ def harness(
     config = config_for(checks, plan)
     home = tmp_path / f"home-{time.monotonic_ns()}"
     home.mkdir()
-    zygote = zygotes.get(config.policy, caps=capabilities(), checks_dir=checks)
+    zygote = zygotes.get(checks, netns=False, caps=capabilities())
     return start(
         config,
         targets=[checks],
@@ -127,7 +127,7 @@ def test_a_forked_harness_dies_with_its_zygote_and_the_next_one_starts_cold(
     (checks / "wait_s").write_text("60")
     waiting = harness(checks, zygotes, tmp_path, ("waits",))
     assert isinstance(waiting.proc, Forked)
-    zygote = zygotes.get(config_for(checks, ()).policy, caps=capabilities(), checks_dir=checks)
+    zygote = zygotes.get(checks, netns=False, caps=capabilities())
     assert zygote is not None
     os.kill(zygote.proc.pid, signal.SIGKILL)
     assert waiting.proc.wait(10) is not None
