@@ -42,19 +42,28 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         context.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
+def gradings() -> dict[str, GradeResult]:
+    """Each example's grading by name, shared by the whole session: an example is graded
+    once, whichever module asks first (test_sandbox adds its hostile ones), and the verdict
+    table (e2e/test_verdict_table.py) reads them all without grading anything again."""
+    return {}
+
+
+@pytest.fixture(scope="session")
 def graded(
-    tmp_path_factory: pytest.TempPathFactory, echo_assignment: Assignment
+    tmp_path_factory: pytest.TempPathFactory,
+    echo_assignment: Assignment,
+    gradings: dict[str, GradeResult],
 ) -> Callable[[str], GradeResult]:
-    """Grade an example once per module (a real repo in tmp), as instructors see it."""
-    cache: dict[str, GradeResult] = {}
+    """Grade an example once per session (a real repo in tmp), as instructors see it."""
 
     def get(name: str) -> GradeResult:
-        if name not in cache:
+        if name not in gradings:
             repo = make_repo(tmp_path_factory.mktemp("examples") / name, EXAMPLES / name)
-            cache[name] = grade(
+            gradings[name] = grade(
                 str(repo), assignment=echo_assignment, settings=Settings(reveal=True)
             )
-        return cache[name]
+        return gradings[name]
 
     return get

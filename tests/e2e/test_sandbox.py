@@ -178,9 +178,13 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 @pytest.fixture
 def grade_pair(
-    workspace: Path, echo: Assignment, monkeypatch: pytest.MonkeyPatch
+    workspace: Path,
+    echo: Assignment,
+    monkeypatch: pytest.MonkeyPatch,
+    gradings: dict[str, GradeResult],
 ) -> Callable[[str], Batch]:
-    """grade_pair(name) grades the hostile example and the correct one side by side."""
+    """grade_pair(name) grades the hostile example and the correct one side by side; the
+    hostile grading joins the session's (the verdict table reads it, never grades again)."""
     label = threading.local()
     jobs: dict[str, list[str]] = {}
 
@@ -207,6 +211,7 @@ def grade_pair(
             futures = [pool.submit(one, "hostile", hostile), pool.submit(one, "correct", correct)]
             hostile_result, correct_result = (f.result(timeout=180) for f in futures)
         wall = time.monotonic() - start
+        gradings.setdefault(name, hostile_result)
         return Batch(name, hostile_result, correct_result, jobs, before, wall, peak.stop())
 
     return run
