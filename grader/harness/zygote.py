@@ -73,9 +73,10 @@ def _serve(sock: socket.socket, private: tuple[int, ...]) -> bool:
         request = json.loads(data)
         if len(fds) != len(FDS):
             raise ValueError(f"expected {len(FDS)} descriptors, got {len(fds)}")
+        zygote = os.getpid()
         pid = os.fork()
         if pid == 0:
-            _child(request, dict(zip(FDS, fds, strict=True)), (sock.fileno(), *private))
+            _child(request, dict(zip(FDS, fds, strict=True)), (sock.fileno(), *private), zygote)
         _send(sock, {"pid": pid})
     except Exception as exc:  # a bad request is answered, never fatal
         _send(sock, {"error": f"{type(exc).__name__}: {exc}"})
@@ -100,16 +101,20 @@ def _send(sock: socket.socket, message: dict[str, Any]) -> None:
     sock.sendall(json.dumps(message).encode() + b"\n")
 
 
-def _child(request: dict[str, Any], fds: dict[str, int], private: tuple[int, ...]) -> None:
+def _child(
+    request: dict[str, Any], fds: dict[str, int], private: tuple[int, ...], zygote: int
+) -> None:
     """In the fork: become a harness as a cold start would make it, run it, exit."""
     code = 70
     try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+        if os.getppid() != zygote:  # it died before the line above: die with it now
+            os._exit(code)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for fd in private:
             os.close(fd)
         os.setsid()
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(fds["output"], 1)

@@ -122,7 +122,14 @@ def test_killed_batch_resumes_without_regrading(
 ) -> None:
     out = tmp_path / "grades"
     argv = [sys.executable, "-m", "grader", *batch_argv(classroom, out, "--jobs", "2")]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        # Ctrl-C as at a terminal, even when this suite runs in the background (where the
+        # shell starts it with SIGINT ignored, and Python then keeps ignoring it).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+    )
     book = out / gradebook.FILENAME
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
