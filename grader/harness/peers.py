@@ -386,6 +386,8 @@ class TrustedServer:
                 data = conn.recv(65536)
             except TimeoutError:
                 continue
+            except ConnectionResetError:
+                data = b""  # closed with our reply unread: a close all the same
             except OSError as exc:
                 talk.error = self.traffic.error = str(exc)
                 return
@@ -409,6 +411,9 @@ class TrustedServer:
             piece = reply[i : i + step]
             try:
                 conn.sendall(piece)
+            except (BrokenPipeError, ConnectionResetError):
+                talk.eof = self.traffic.eof = True  # the client closed before our reply
+                return False
             except OSError as exc:
                 talk.error = self.traffic.error = str(exc)
                 return False

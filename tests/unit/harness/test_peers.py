@@ -4,6 +4,7 @@ ended both ways, which lets a pairing check stop waiting for stragglers at once.
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -74,5 +75,23 @@ def test_a_trusted_server_has_caught_up_only_once_it_saw_every_finished_client()
         assert not server.caught_up()  # a connection being served: not done
         still_open.close()
         assert wait_until(server.caught_up, 2.0)
+    finally:
+        server.close()
+
+
+def test_a_client_that_closes_with_the_reply_unread_has_closed() -> None:
+    """A reset (close() with bytes unread) is a close, as a FIN is: the connection ends
+    with eof, not with an error, whichever of the two the timing gives."""
+    server = TrustedServer(0)
+    assert server._sock is not None
+    port = server._sock.getsockname()[1]
+    try:
+        client = socket.create_connection(("127.0.0.1", port), timeout=2)
+        client.sendall(b"hello")
+        assert wait_until(lambda: server.traffic.sent_n == 5, 2.0)
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()  # unread echo + linger 0: the kernel sends a reset
+        assert wait_until(lambda: bool(server.connections[0].eof), 2.0)
+        assert server.connections[0].error == ""
     finally:
         server.close()
