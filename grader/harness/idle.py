@@ -40,6 +40,7 @@ class IdleCheck:
         self.busy_seen = False
         self.on_timer = False
         self.timer_s: float | None = None
+        self._timer_seen = float("-inf")  # when a thread was last seen in a timed wait
         self._sample()
 
     def _sample(self) -> None:
@@ -73,11 +74,15 @@ class IdleCheck:
         if idle:
             timed = [w for w in procfs.waits(self._pids()) if w.timed]
             if timed:
-                idle = False
-                self.on_timer = True
+                self._timer_seen = now
                 longest = max((w.timeout_s for w in timed if w.timeout_s), default=None)
                 if longest is not None:
                     self.timer_s = max(self.timer_s or 0.0, longest)
+            # A timer seen anywhere in the window counts: at the instant it fires the
+            # thread is between the wait and its return, and may look blocked.
+            if self._timer_seen >= then:
+                idle = False
+                self.on_timer = True
         self.busy_seen = self.busy_seen or not idle
         return idle
 
