@@ -124,12 +124,12 @@ class Grading:
         self.source = source
         self.assignment = assignment
         self.settings = settings or Settings()
-        self._own: SandboxRunner | None = None
+        self._own: SandboxRunner | None = None  # a runner of its own, closed at the end
         if runner is None:
             # Graded alone: its harness warms up while the submission is fetched.
-            self._own = SandboxRunner(self.settings)
+            self._own = runner = SandboxRunner(self.settings)
             self._own.warm(assignment)
-        self.runner: Runner = runner or self._own or SandboxRunner(self.settings)
+        self.runner: Runner = runner
         self.student = student or student_name(source)
         self.deadline = deadline
         self.started = datetime.now(UTC)

@@ -325,15 +325,7 @@ def ready(settings: Settings) -> None:
     """Before a batch (or on a worker): raise InfrastructureError, in one sentence, unless
     student code and the check harness start here as the settings ask."""
     caps = capabilities(settings.portable)
-    policy = policy_for(
-        caps,
-        sandbox=settings.sandbox,
-        python=settings.python,
-        limits=settings.limits,
-        run_as=settings.run_as,
-        prefer_run_as=settings.prefer_run_as,
-    )
-    preflight(policy, caps=caps, harness=True)
+    preflight(_policy(settings, caps), caps=caps, harness=True)
 
 
 def preflight(policy: Policy, *, caps: Capabilities | None = None, harness: bool = False) -> None:

@@ -301,15 +301,18 @@ class Zygotes:
             caps=caps,
         )
         made: list[Zygote | None] = []
+        started = threading.Event()
         # setpriv's death signal follows the thread that started the zygote: one that
         # lives as long as the zygote (a worker thread of a batch may end first).
         warm = _pytest_args([checks_dir], checks_dir)
         keeper = threading.Thread(
-            target=_keep, args=(made, argv, _env(Path(home)), warm), daemon=True, name="zygote"
+            target=_keep,
+            args=(made, started, argv, _env(Path(home)), warm),
+            daemon=True,
+            name="zygote",
         )
         keeper.start()
-        while not made:
-            time.sleep(0.001)
+        started.wait()
         return made[0]
 
     def close(self) -> None:
@@ -323,14 +326,23 @@ class Zygotes:
             self._homes.clear()
 
 
-def _keep(made: list[Zygote | None], argv: list[str], env: dict[str, str], warm: list[str]) -> None:
+def _keep(
+    made: list[Zygote | None],
+    started: threading.Event,
+    argv: list[str],
+    env: dict[str, str],
+    warm: list[str],
+) -> None:
+    zygote = None
     try:
         zygote = Zygote(argv, env=env, warm=warm)
     except OSError:
-        made.append(None)
-        return
-    made.append(zygote)
-    zygote.proc.wait()
+        pass
+    finally:
+        made.append(zygote)  # None: no zygote, harnesses start cold
+        started.set()
+    if zygote is not None:
+        zygote.proc.wait()
 
 
 def start_probe(policy: Policy, *, caps: Capabilities) -> subprocess.Popen[str]:

@@ -289,7 +289,7 @@ def policy_for(
         cgroup_pids=caps.cgroup_pids if linux else None,
         cgroup_memory=caps.cgroup_memory if linux else None,
         cgroup_v2=caps.cgroup_v2 if linux else None,
-        netns=wants_netns(caps, sandbox=sandbox, run_as=run_as, prefer_run_as=prefer_run_as),
+        netns=_netns(isolated, user, caps),
         run_as=user,
         uid=JOB_UID_BASE + int(job_id, 16) % JOB_UID_SPAN if own_uid else NOBODY,
         portable=caps.portable,
@@ -316,6 +316,11 @@ def wants_netns(
     """Whether policy_for's policy would give harnesses network namespaces (without
     making a policy: for warming a harness before the submission is known)."""
     isolated, user = _isolation(caps, sandbox=sandbox, run_as=run_as, prefer_run_as=prefer_run_as)
+    return _netns(isolated, user, caps)
+
+
+def _netns(isolated: bool, user: tuple[int, int] | None, caps: Capabilities) -> bool:
+    """Harnesses get network namespaces under bubblewrap, or as root running as a user."""
     return isolated or (user is not None and caps.netns)
 
 
