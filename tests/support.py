@@ -50,6 +50,7 @@ def static_look(root: Path, assignment: Assignment) -> Inspection:
             located=locate(snapshot, assignment=assignment),
             policy=policy,
             scratch=Path(scratch) / "analysis",
+            optional=assignment.optional,
         )
 
 
