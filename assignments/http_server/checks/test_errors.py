@@ -1,0 +1,68 @@
+"""What a server answers when it cannot serve: 404 for a missing file (without crashing),
+405 for a method other than GET, 400 for a request line it cannot read, and never a
+file outside the web root (a hidden check)."""
+
+from __future__ import annotations
+
+from wire import answered, ask, expect_status, request, settle
+
+from grader.harness import Check, RunConfig, StudentServer
+
+
+def test_missing_file_404(
+    check: Check, student_server: StudentServer, run_config: RunConfig
+) -> None:
+    path = "/no-such-file.txt"
+    asked = ask(check, student_server, request(path), f"GET {path}", config=run_config)
+    response = answered(check, student_server, asked, missing=True)
+    expect_status(check, response, 404, what=f"GET {path} (no such file in webroot/)")
+
+
+def test_method_not_allowed_405(
+    check: Check, student_server: StudentServer, run_config: RunConfig
+) -> None:
+    sent = request("/hello.txt", method="POST", headers="Content-Length: 0\r\n")
+    asked = ask(check, student_server, sent, "POST /hello.txt", config=run_config)
+    response = answered(check, student_server, asked)
+    expect_status(check, response, 405, what="POST /hello.txt (only GET is served)")
+
+
+def test_bad_request_400(
+    check: Check, student_server: StudentServer, run_config: RunConfig
+) -> None:
+    sent = b"this is not HTTP\r\n\r\n"
+    asked = ask(
+        check,
+        student_server,
+        sent,
+        "a request line that is not METHOD PATH VERSION",
+        config=run_config,
+    )
+    response = answered(check, student_server, asked)
+    expect_status(check, response, 400, what="a malformed request line")
+
+
+def test_path_outside_webroot(
+    check: Check, student_server: StudentServer, run_config: RunConfig
+) -> None:
+    """Paths that climb out of webroot/ to the server's own file must not be served."""
+    staged = run_config.file("server")
+    assert staged is not None  # the check's `needs` made sure
+    for path in (f"/../{staged.name}", f"/images/../../{staged.name}"):
+        settle(student_server)
+        asked = ask(check, student_server, request(path), f"GET {path}", config=run_config)
+        response = answered(check, student_server, asked)
+        if response.code is not None and 200 <= response.code < 300:
+            check.explain(
+                "serves_outside_webroot",
+                f"GET {path} was answered {response.status_line[:60]!r}, "
+                f"{len(response.body)} bytes",
+            )
+            check.fail(
+                f"your server answered {response.code} to GET {path}, a path outside webroot/."
+            )
+        if response.code is None or not 400 <= response.code < 500:
+            check.fail(
+                f"for GET {path} (outside webroot/) your server must answer 403 or 404, "
+                f"not {response.status_line[:60]!r}."
+            )
