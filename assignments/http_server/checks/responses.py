@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 STATUS = re.compile(rb"^HTTP/(\d)\.(\d) (\d{3})(?: (.*))?$")
+HEADER = re.compile(rb"^[!#$%&'*+.^_`|~0-9A-Za-z-]+:")
 MAX_HEADERS = 100
 
 
@@ -45,19 +46,30 @@ class Response:
 class Head:
     """Where the head of a response ends: the separator's offset and the body's start."""
 
-    at: int  # the offset of the empty line's separator (len(raw) if none)
+    at: int  # where the last line of the head ends, before its line end (len(raw) if none)
     body: int  # where the body starts (len(raw) if no empty line)
-    separator: bytes  # b"\r\n\r\n", b"\n\n" or b"\n\r\n" (b"" if none)
+    separator: bytes  # the last line end and the empty line: b"\r\n\r\n", b"\n\n"... (b"" none)
 
 
 def head_of(raw: bytes) -> Head:
-    """The first empty line (\r\n\r\n, or a departure like \n\n) ends the head."""
-    found = [(raw.find(sep), sep) for sep in (b"\r\n\r\n", b"\n\n", b"\n\r\n")]
-    found = [(at, sep) for at, sep in found if at >= 0]
-    if not found:
-        return Head(len(raw), len(raw), b"")
-    at, sep = min(found)
-    return Head(at, at + len(sep), sep)
+    """The first empty line ends the head, if every line before it is the status line or a
+    header (`Name: value`); a line that is neither means the head ran into the body with
+    no empty line between (a body may hold empty lines of its own). Lines may end in
+    \r\n or, a departure the form check judges, \n alone."""
+    at = 0
+    content_end = 0  # where the previous line's text ended (before its line end)
+    for n in range(MAX_HEADERS + 1):
+        end = raw.find(b"\n", at)
+        if end < 0:
+            break
+        line = raw[at:end].rstrip(b"\r")
+        if not line and n > 0:
+            return Head(content_end, end + 1, raw[content_end : end + 1])
+        if n > 0 and not HEADER.match(line):
+            return Head(at, len(raw), b"")
+        content_end = at + len(line)
+        at = end + 1
+    return Head(at if at < len(raw) else len(raw), len(raw), b"")
 
 
 def parse(raw: bytes) -> Response:
@@ -69,7 +81,7 @@ def parse(raw: bytes) -> Response:
     crlf = head.separator == b"\r\n\r\n" and all(ln.endswith(b"\r") for ln in ended[:-1])
     if not blank:
         crlf = bool(ended) and all(ln.endswith(b"\r") for ln in ended)
-    first = lines[0].rstrip(b"\r") if lines else b""
+    first = raw.split(b"\n", 1)[0].rstrip(b"\r")[:1000]
     status = STATUS.match(first)
     headers = _headers(lines[1:])
     length_text = next((v for n, v in headers if n == "content-length"), None)

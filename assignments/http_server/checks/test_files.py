@@ -5,11 +5,13 @@ the body's bytes, or a close that ends it). Each check starts its own server."""
 from __future__ import annotations
 
 from wire import (
+    REPR_HOW,
     answered,
     ask,
     expect_body,
     expect_status,
     expect_type,
+    looks_like_repr,
     request,
     webroot,
 )
@@ -59,6 +61,9 @@ def test_response_form(check: Check, student_server: StudentServer, run_config: 
         problems.append(
             f"its Content-Length is not a number ({response.header('content-length')!r})"
         )
+    elif looks_like_repr(response.body, (webroot(run_config) / "index.html").read_bytes()):
+        check.explain("body_as_str", f"the body began {response.body[:40]!r}", how=REPR_HOW)
+        problems.append("its body is Python's text of bytes (b'...'), not the bytes")
     elif response.length is not None and response.length != response.came:
         check.explain(
             "content_length_mismatch",

@@ -3,7 +3,16 @@ entry of that folder of the web root."""
 
 from __future__ import annotations
 
-from wire import answered, ask, expect_status, request, webroot
+from wire import (
+    REPR_HOW,
+    answered,
+    ask,
+    expect_blank_line,
+    expect_status,
+    looks_like_repr,
+    request,
+    webroot,
+)
 
 from grader.harness import Check, RunConfig, StudentServer
 
@@ -16,6 +25,7 @@ def listing(check: Check, server: StudentServer, config: RunConfig, path: str) -
     asked = ask(check, server, request(path), f"GET {path}", config=config)
     response = answered(check, server, asked)
     expect_status(check, response, 200, what=f"GET {path} (a folder of webroot/)")
+    expect_blank_line(check, response)
     if response.media_type not in LISTING_TYPES:
         said = response.header("content-type") or "(none)"
         check.fail(
@@ -25,6 +35,9 @@ def listing(check: Check, server: StudentServer, config: RunConfig, path: str) -
     if index.is_file() and response.body == index.read_bytes():
         check.explain("index_instead_of_listing", f"the body of {path} was webroot/index.html")
         check.fail(f"for {path} your server sent index.html instead of a listing.")
+    if looks_like_repr(response.body):
+        check.explain("body_as_str", f"the body began {response.body[:40]!r}", how=REPR_HOW)
+        check.fail(f"your listing of {path} went out as Python's text of bytes (b'...').")
     text = response.body.decode("utf-8", "replace")
     missing = [n for n in names if n not in text]
     if missing:
