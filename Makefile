@@ -1,5 +1,5 @@
-# `make demo` grades the bundled examples; `make test` runs the whole test suite (`make unit`
-# only its unit layer).
+# `make demo` grades the bundled examples (echo_sockets', then http_server's); `make test`
+# runs the whole test suite (`make unit` only its unit layer).
 # Both install what they need first (Debian: bubblewrap, and chromium for the report's
 # browser test; Python: this package with its dev extra, Playwright included).
 # `make test-install` (CI, as root) builds the wheel and grades with it as an ordinary
@@ -20,7 +20,10 @@ demo: setup
 	@for d in reference student_template $$(ls -d tests/examples/*/ | grep -v /hostile_); do \
 		grade "$$d" --out $(OUT) --reveal 2>&1 | grep -E -e 'points \(' -e '^grade: ' || true; \
 	done
-	@echo "reports: $(OUT)/<name>/report.html"
+	@for d in assignments/http_server/reference assignments/http_server/template tests/examples_http/*/; do \
+		grade "$$d" --assignment http_server --out $(OUT)/http_server --reveal 2>&1 | grep -E -e 'points \(' -e '^grade: ' || true; \
+	done
+	@echo "reports: $(OUT)/<name>/report.html and $(OUT)/http_server/<name>/report.html"
 
 test: setup
 	$(PYTHON) -m pytest -q

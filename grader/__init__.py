@@ -7,7 +7,7 @@ The public API, for scripts and other tools (imported on first use, so `import g
 stays cheap):
 
     from grader import Settings, grade, load_assignment
-    result = grade("https://github.com/ada/echo_sockets", assignment=load_assignment())
+    result = grade("https://github.com/ada/homework", assignment=load_assignment())
 """
 
 from __future__ import annotations

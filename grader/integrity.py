@@ -4,13 +4,14 @@ A flag marks what could have changed a verdict or shows intent to tamper, and ne
 costs points nor reaches a student's view: files that would hijack a test run or fake
 its results (none of them is ever staged or loaded, so they changed nothing), processes
 that tried to outlive the grading, and output floods. A note is merely worth knowing
-(a `tests.py` that differs from the template's, which most real classes edit).
+(a file of the template students edit freely, such as its own tests, that differs from
+the template's: the assignment lists them as `student_tests`).
 """
 
 from __future__ import annotations
 
 import difflib
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from grader.model import Assignment, Flag, FlagKind, Located, RunResult
 from grader.snapshot import Snapshot
@@ -19,7 +20,7 @@ from grader.snapshot import Snapshot
 HIJACK_NAMES = {"conftest.py", "pytest.ini", "sitecustomize.py", "usercustomize.py"}
 # Modules the checks rely on; a student file of that name would shadow them.
 SHADOW_NAMES = {"socket.py", "select.py", "selectors.py", "pytest.py", "unittest.py"}
-FLOOD_BYTES = 16 << 20  # an echo program logs a few MB even for the 1 MiB message
+FLOOD_BYTES = 16 << 20  # homework that logs every chunk writes a few MB for a 1 MiB message
 
 
 def repository_flags(snapshot: Snapshot) -> tuple[Flag, ...]:
@@ -68,15 +69,21 @@ def repository_flags(snapshot: Snapshot) -> tuple[Flag, ...]:
 def note_changed_tests(
     snapshot: Snapshot, *, located: Located, assignment: Assignment
 ) -> tuple[str, ...]:
-    """A note when tests.py beside the graded files differs from the template's."""
-    template = assignment.template_dir / "tests.py" if assignment.template_dir else None
-    if template is None or not template.is_file() or not located.files:
+    """A note for each of the assignment's `student_tests` (e.g. the template's own tests)
+    that, beside the graded files, differs from the template's."""
+    if assignment.template_dir is None or not located.files:
         return ()
     folder = located.files[0].path.parent
-    path = folder / "tests.py"
-    mine = snapshot.data(path)
-    if mine is None:
-        return ()
+    notes: list[str] = []
+    for name in assignment.student_tests:
+        template = assignment.template_dir / name
+        mine = snapshot.data(folder / name)
+        if template.is_file() and mine is not None:
+            notes.extend(_changed(folder / name, template, mine))
+    return tuple(notes)
+
+
+def _changed(path: PurePosixPath, template: Path, mine: bytes) -> tuple[str, ...]:
     theirs = _lines(template.read_bytes()[: 1 << 20])
     ours = _lines(mine)
     if ours == theirs:
@@ -120,7 +127,7 @@ def run_flags(run: RunResult | None) -> tuple[Flag, ...]:
                     FlagKind.OUTPUT_FLOOD,
                     f"{biggest.name} wrote {biggest.total_bytes / (1 << 20):,.0f} MiB of "
                     f"output ({biggest.cut_bytes / (1 << 20):,.0f} MiB of it "
-                    "cut from the report); an echo program writes a few MiB at most.",
+                    "cut from the report); homework programs write a few MiB at most.",
                 )
             )
     return tuple(flags)

@@ -1,7 +1,7 @@
 """Stage 2 of 7, Snapshot -> Located: find the files to grade, and say which and why.
 
 Real repositories put the files at the root, in a subfolder (`session04/`), under a
-changed name (`sm_echo_server.py`), or keep stale copies; a teacher would grade the
+changed name (`sm_server.py` for `server.py`), or keep stale copies; a teacher would grade the
 canonical name nearest the root, and otherwise the most likely look-alike. Only Python
 files the snapshot read are candidates; a file of a wanted name that is a link, a pipe or
 too big is said so (`unread_problems`), never "not found".
@@ -18,8 +18,6 @@ from grader.snapshot import Snapshot
 
 OPTIONAL_HINTS = ("select", "multi", "parallel", "thread", "async", "service", "port")
 MAX_FILES = 5000
-# A file of a role must look like one: a server binds or listens, a client defines client().
-CONTENT_HINTS = {"server": ("listen", "bind"), "client": ("def client",)}
 MAX_CANDIDATES = 3
 MAX_READ_BYTES = 256 * 1024  # of each file, when looking for candidates
 MULTI_HINTS = ("select", "multi", "parallel", "thread", "async", "concurren")
@@ -49,7 +47,11 @@ def locate(snapshot: Snapshot, *, assignment: Assignment) -> Located:
             notes.append(f"also found {listed}; graded {path} ({reason}).")
     chosen = _prefer_same_folder(chosen, files, assignment)
     missing = tuple(s.role for s in assignment.files if not any(c.role == s.role for c in chosen))
-    candidates = multi_server_candidates(snapshot, files=files, taken={c.path for c in chosen})
+    candidates = (
+        multi_server_candidates(snapshot, files=files, taken={c.path for c in chosen})
+        if "multi_server" in assignment.optional
+        else ()
+    )
     return Located(tuple(chosen), missing, tuple(notes), candidates)
 
 
@@ -57,7 +59,7 @@ def unread_problems(
     snapshot: Snapshot, *, located: Located, assignment: Assignment
 ) -> tuple[FileProblem, ...]:
     """For each missing role, the file of its name (nearest the root) that the grader did
-    not read, and why: "echo_server.py is a link, not graded", never "not found"."""
+    not read, and why: "server.py is a link, not graded", never "not found"."""
     problems: list[FileProblem] = []
     for role in located.missing:
         name = assignment.file(role).name
@@ -85,7 +87,7 @@ def multi_server_candidates(
     """Servers beyond the graded one that may be the optional multi-client server.
 
     A candidate binds and listens, and either mentions select (or threads, asyncio,
-    socketserver) or is named like one (`echo_server_select.py`, `parallel_server.py`):
+    socketserver) or is named like one (`server_select.py`, `parallel_server.py`):
     students name it freely, and the report says what it really does.
     """
     found: list[tuple[tuple[int, int, str], LocatedFile]] = []
@@ -139,8 +141,9 @@ def _lookalike(
             continue
         if not any(fnmatch.fnmatch(lower, pat) for pat in spec.patterns):
             continue
+        # A look-alike must look like one (a server binds and listens, say).
         text = snapshot.text(path)
-        if not all(h in text for h in CONTENT_HINTS.get(spec.role, ())):
+        if not all(h in text for h in spec.hints):
             continue
         optional = any(h in lower for h in OPTIONAL_HINTS)
         rank = next(i for i, pat in enumerate(spec.patterns) if fnmatch.fnmatch(lower, pat))

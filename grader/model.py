@@ -82,11 +82,24 @@ class Detail(Enum):
 
 @dataclass(frozen=True, slots=True)
 class FileSpec:
-    """A file the assignment asks for: its role, canonical name and look-alike patterns."""
+    """A file the assignment asks for: its role, canonical name and look-alike patterns;
+    the words a look-alike must contain (`hints`), and the environment variable its
+    server is also told its port in (`port_env`, besides argv[1])."""
 
     role: str
     name: str
     patterns: tuple[str, ...] = ()
+    hints: tuple[str, ...] = ()
+    port_env: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DataFolder:
+    """A folder of the assignment staged beside the graded files, read-only, under `name`
+    (the student's own copy, if any, is never staged)."""
+
+    name: str
+    source: Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +138,9 @@ class Assignment:
     template_dir: Path | None = None
     # Check files run by separate harnesses, side by side when each has its own netns.
     harness_groups: tuple[tuple[str, ...], ...] = ()
+    data: tuple[DataFolder, ...] = ()  # staged beside the graded files
+    optional: tuple[str, ...] = ()  # the optional tasks the static look searches for
+    student_tests: tuple[str, ...] = ()  # template files students edit freely (a note)
 
     def check(self, check_id: str) -> CheckSpec | None:
         return next((c for c in self.checks if c.id == check_id), None)
@@ -233,7 +249,7 @@ class FlagKind(Enum):
     HIJACK_FILE = "hijack_file"  # conftest.py, pytest.ini, sitecustomize.py, *.pth
     RESULT_FILE = "result_file"  # results.json, *.jsonl, junit*.xml
     ESCAPED = "escaped"  # processes that tried to outlive the grading
-    OUTPUT_FLOOD = "output_flood"  # far more output than an echo program writes
+    OUTPUT_FLOOD = "output_flood"  # far more output than homework writes
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,13 +197,21 @@ class Grading:
         def look(policy: Policy) -> Inspection:
             with trace.span("static look (sandboxed)"):
                 return analyse(
-                    snapshot, located=located, policy=policy, scratch=self.scratch / "analysis"
+                    snapshot,
+                    located=located,
+                    policy=policy,
+                    scratch=self.scratch / "analysis",
+                    optional=self.assignment.optional,
                 )
 
         policy, inspection = student_policy_beside(self.settings, work=look)
         inspection = replace(inspection, problems=found.unread + inspection.problems)
         staged = stage(
-            snapshot, located=located, dest=self.scratch / "staged", optional=inspection.optional
+            snapshot,
+            located=located,
+            dest=self.scratch / "staged",
+            optional=inspection.optional,
+            data=self.assignment.data,
         )
         run = self.runner.run(
             Job(

@@ -83,6 +83,10 @@ class RunConfig:
     def wanted_name(self, role: str) -> str:
         return next((f.name for f in self.wanted if f.role == role), f"your {role} file")
 
+    def port_env(self, role: str) -> str:
+        """The environment variable the file of `role` is told its port in ('' none)."""
+        return next((f.port_env for f in self.wanted if f.role == role), "")
+
     def problem(self, role: str) -> FileProblem | None:
         return next((p for p in self.problems if p.role == role), None)
 

@@ -3,16 +3,20 @@ a fresh folder, the sandbox's only writable place.
 
 Nothing else from the repository comes along (no conftest.py, no .pth, no fake results),
 so what the student ships beyond the graded files cannot reach any process. The files
-are written from the snapshot's bytes: the submission itself is not opened again.
+are written from the snapshot's bytes: the submission itself is not opened again. The
+assignment's data folders (`[[data]]`, e.g. a web root the student's server reads) are
+copied from the assignment beside them: the student's own copy is never staged, so the
+checks compare with the very bytes the student's code had.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from grader.model import Located, OptionalWork, SourceFile
+from grader.model import DataFolder, Located, OptionalWork, SourceFile
 from grader.protocol import StagedFile, StagedFunction, StagedServer
 from grader.snapshot import Snapshot
 
@@ -36,15 +40,16 @@ class _Names:
         self.snapshot = snapshot
         self.dest = dest
         self.by_path: dict[PurePosixPath, str] = {}
+        self.reserved: set[str] = set()  # the data folders' names
 
     def stage(self, path: PurePosixPath, prefix: str) -> str | None:
-        if path in self.by_path:  # e.g. the port-services function inside echo_client.py
+        if path in self.by_path:  # e.g. the port-services function inside the client's file
             return self.by_path[path]
         data = self.snapshot.data(path)
         if data is None:
             return None  # never read: a link, a pipe, or too big (the snapshot says which)
         name = path.name
-        if name in self.by_path.values():  # two files of one name in different folders
+        if name in self.by_path.values() or name in self.reserved:  # two of one name
             name = f"{prefix}_{name}"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         with os.fdopen(os.open(self.dest / name, flags, 0o644), "wb") as f:
@@ -53,10 +58,23 @@ class _Names:
         return name
 
 
-def stage(snapshot: Snapshot, *, located: Located, dest: Path, optional: OptionalWork) -> Staged:
-    """Write each located file (and the optional tasks' files) into dest."""
+def stage(
+    snapshot: Snapshot,
+    *,
+    located: Located,
+    dest: Path,
+    optional: OptionalWork,
+    data: tuple[DataFolder, ...] = (),
+) -> Staged:
+    """Write each located file (and the optional tasks' files) into dest, and copy the
+    assignment's data folders beside them."""
     dest.mkdir(parents=True, exist_ok=False)
     names = _Names(snapshot, dest)
+    for folder in data:
+        # Trusted files of the assignment (checked when it was loaded: regular files,
+        # within the caps); no link is followed or copied.
+        shutil.copytree(folder.source, dest / folder.name, symlinks=True)
+        names.reserved.add(folder.name)
     files = []
     for f in located.files:
         name = names.stage(f.path, f.role)

@@ -1,8 +1,8 @@
 """Stage 3 of 7, Snapshot + Located -> Inspection: a look at the located files without
 running them. Does each compile under the student interpreter, is it Python 2, and where
-will the client connect? It also reads what the optional tasks need: how each
-multi-client server candidate serves several clients (select, threads, neither), and
-which function, in any file, takes port bounds.
+will the client connect? It also reads what the optional tasks the
+assignment lists need: how each multi-client server candidate serves several clients
+(select, threads, neither), and which function, in any file, takes port bounds.
 
 The analysis (`grader/inside/analyse.py`) runs in the sandbox, under the same limits as
 student code and with no network, on copies of the files written from the snapshot. It
@@ -89,12 +89,14 @@ def analyse(
     policy: Policy,
     scratch: Path,
     timeout_s: float = ANALYSE_TIMEOUT_S,
+    optional: tuple[str, ...] = (),
 ) -> Inspection:
     """Compile every located file under the student interpreter, read the client, and
-    look for the optional tasks, in the sandbox (scratch: a new folder of ours)."""
+    look for the `optional` tasks (the assignment's), in the sandbox (scratch: a new
+    folder of ours)."""
     if not located.files:
         return Inspection((), False, None)
-    tasks = _tasks(snapshot, located)
+    tasks = _tasks(snapshot, located, scan="port_services" in optional)
     answers, stops = _answers(snapshot, tasks, policy, scratch, timeout_s)
     problems: list[FileProblem] = []
     accepts, literal = False, None
@@ -118,14 +120,16 @@ def analyse(
         if t.kind == "scan"
         for f in _items(answers.get(t, {}), "functions")
     ]
-    optional = OptionalWork(servers=servers, port_function=_port_function(found))
-    return Inspection(tuple(problems), accepts, literal, optional)
+    work = OptionalWork(servers=servers, port_function=_port_function(found))
+    return Inspection(tuple(problems), accepts, literal, work)
 
 
-def _tasks(snapshot: Snapshot, located: Located) -> list[Task]:
-    """The graded files first, then the candidates, then the files to search."""
+def _tasks(snapshot: Snapshot, located: Located, *, scan: bool) -> list[Task]:
+    """The graded files first, then the candidates, then the files to search (`scan`)."""
     tasks = [Task("file", f.path, f.role) for f in located.files]
     tasks += [Task("multi", c.path) for c in located.candidates]
+    if not scan:
+        return tasks
     small = [p for p in python_files(snapshot) if len(snapshot.data(p) or b"") <= MAX_SCAN_BYTES]
     tasks += [Task("scan", p) for p in small[:MAX_SCAN_FILES]]
     return tasks

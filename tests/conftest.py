@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support import CHROMIUM, CHROMIUM_ARGS, EXAMPLES, make_repo
+from support import CHROMIUM, CHROMIUM_ARGS, EXAMPLES, EXAMPLES_HTTP, make_repo
 
 from grader import assignment as assignment_mod
 from grader.model import Assignment, GradeResult
@@ -17,6 +17,11 @@ from grader.settings import Settings
 @pytest.fixture(scope="session")
 def echo_assignment() -> Assignment:
     return assignment_mod.load("echo_sockets")
+
+
+@pytest.fixture(scope="session")
+def http_assignment() -> Assignment:
+    return assignment_mod.load("http_server")
 
 
 @pytest.fixture
@@ -65,5 +70,26 @@ def graded(
                 str(repo), assignment=echo_assignment, settings=Settings(reveal=True)
             )
         return gradings[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def graded_http(
+    tmp_path_factory: pytest.TempPathFactory,
+    http_assignment: Assignment,
+    gradings: dict[str, GradeResult],
+) -> Callable[[str], GradeResult]:
+    """Grade an http_server example (tests/examples_http/) once per session, as `graded`
+    does echo_sockets' ones; cached in `gradings` as "http_server/NAME"."""
+
+    def get(name: str) -> GradeResult:
+        key = f"http_server/{name}"
+        if key not in gradings:
+            repo = make_repo(tmp_path_factory.mktemp("examples_http") / name, EXAMPLES_HTTP / name)
+            gradings[key] = grade(
+                str(repo), assignment=http_assignment, settings=Settings(reveal=True)
+            )
+        return gradings[key]
 
     return get

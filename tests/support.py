@@ -19,7 +19,8 @@ from grader.snapshot import read_tree
 from grader.static import Inspection, analyse
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = Path(__file__).resolve().parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent / "examples"  # echo_sockets'
+EXAMPLES_HTTP = Path(__file__).resolve().parent / "examples_http"  # http_server's
 AUTHOR = git.Actor("Student", "student@example.edu")
 
 
@@ -50,6 +51,7 @@ def static_look(root: Path, assignment: Assignment) -> Inspection:
             located=locate(snapshot, assignment=assignment),
             policy=policy,
             scratch=Path(scratch) / "analysis",
+            optional=assignment.optional,
         )
 
 

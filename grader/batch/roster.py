@@ -95,7 +95,7 @@ def _check_header(path: Path, header: list[str], repo_template: str | None) -> s
         if "repo" not in header:
             raise UsageError(
                 f"{path} line 1: no 'repo' column; add one, or pass --repo-template like "
-                "'https://github.com/{github_username}/echo_sockets'."
+                "'https://github.com/{github_username}/homework'."
             )
         return set()
     fields = _template_fields(repo_template)

@@ -37,14 +37,15 @@ PLATFORM_COMMANDS = ("gradescope", "prairielearn", "export")
 DEFAULTS = Settings()
 EPILOG = """examples:
   grade .                                   grade the folder you are in
-  grade --roster roster.csv --repo-template 'https://github.com/{github_username}/echo_sockets' \\
+  grade --roster roster.csv --repo-template 'https://github.com/{github_username}/homework' \\
         --deadline 2026-12-01T23:59:00-08:00 --out grades/
   grade view grades/                        serve the reports on 127.0.0.1
   grade template my_homework                write the starting files into my_homework/
-  grade https://github.com/you/echo_sockets grade a pushed repository
+  grade https://github.com/you/homework    grade a pushed repository
   grade . --fail-under 100                  exit 1 unless everything passes (for CI)
   grade --check-sandbox                     what isolation this machine provides
-  grade gradescope echo_sockets -o autograder.zip   the zip to upload to Gradescope
+  grade . --assignment NAME                 grade another bundled assignment (or a folder)
+  grade gradescope NAME -o autograder.zip   the zip to upload to Gradescope
   grade export canvas grades/ --gradebook export.csv --match 'SIS Login ID' -o canvas.csv
 """
 
@@ -57,13 +58,13 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="grade",
-        description="Grade an echo_sockets submission in a sandbox and write a report.",
+        description="Grade a socket homework submission in a sandbox and write a report.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("source", nargs="?", help="git URL, local clone, or folder (e.g. .)")
     p.add_argument("--out", type=Path, default=DEFAULTS.out_dir, help="output folder (grades/)")
-    p.add_argument("--assignment", help="bundled assignment name or folder (echo_sockets)")
+    p.add_argument("--assignment", help=assignment.help_text())
     p.add_argument("--python", default=DEFAULTS.python, help="interpreter for student code")
     p.add_argument("--timeout", type=float, help="seconds per check (default from the rubric)")
     p.add_argument("--json", action="store_true", help="print results.json to stdout")
@@ -87,9 +88,7 @@ def _batch_options(b: argparse._ArgumentGroup) -> None:
     b.add_argument(
         "--roster", type=Path, help="CSV roster: GitHub Classroom export or identifier,repo"
     )
-    b.add_argument(
-        "--repo-template", help="e.g. 'https://github.com/{github_username}/echo_sockets'"
-    )
+    b.add_argument("--repo-template", help="e.g. 'https://github.com/{github_username}/homework'")
     b.add_argument(
         "--deadline",
         help="ISO time with zone: grade the last commit at or before it; once it has "
@@ -151,7 +150,7 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("--repo-template, --jobs, --regrade and --no-selfcheck go with --roster.")
     if not args.source:
         raise UsageError(
-            "give what to grade, e.g. `grade .` or `grade https://github.com/you/echo_sockets`."
+            "give what to grade, e.g. `grade .` or `grade https://github.com/you/homework`."
         )
     return _single(args, out)
 

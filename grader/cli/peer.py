@@ -1,15 +1,18 @@
 """`grade-peer`: the grader's own client and servers, to reproduce a check at home.
 
-    grade-peer send 'Hello, sockets'              what your server on port 10000 echoes
+    grade-peer send 'Hello, sockets'              what your server on port 10000 sends back
     grade-peer send --pieces 4 --pause 0.15 MSG   the message in 4 pieces, 0.15 s apart
-    grade-peer send --stay 30 MSG                 stay connected 30 s after the echo
+    grade-peer send --stay 30 MSG                 stay connected 30 s after the reply
     cat big.bin | grade-peer send -               bytes from standard input
-    grade-peer serve                              an echo server for your client
-    grade-peer serve --scramble 4711              one that changes the letters it echoes
+    printf 'GET / HTTP/1.1\r\n\r\n' | grade-peer send --until-close -
+                                                  any request; read until the server closes
+    grade-peer serve                              a server that sends back what it receives
+    grade-peer serve --scramble 4711              one that changes the letters it sends back
     grade-peer serve --trickle 3 --pause 0.04     one that replies 3 bytes at a time
 
 The report's "See it on your machine" commands use these; they run the same code as
-the checks (grader.harness.peers), so what you see is what the grader saw.
+the checks (grader.harness.peers and grader.harness.conversation), so what you see is
+what the grader saw.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import socket
 import sys
 import time
 
+from grader.harness.conversation import converse
 from grader.harness.peers import HOST, Scramble, TrustedServer, Wire, exchange
 
 DEFAULT_PORT = 10000
@@ -35,9 +39,16 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--port", type=int, default=DEFAULT_PORT)
     send.add_argument("--pieces", type=int, default=1, help="send it in this many pieces")
     send.add_argument("--pause", type=float, default=0.0, help="seconds between pieces")
-    send.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the echo")
+    send.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the reply")
     send.add_argument("--stay", type=float, default=0.0, help="stay connected this long after")
-    serve = sub.add_parser("serve", help="run an echo server for your client (Ctrl-C stops)")
+    send.add_argument(
+        "--until-close",
+        action="store_true",
+        help="read until the server closes (not until as many bytes came back as were sent)",
+    )
+    serve = sub.add_parser(
+        "serve", help="run a server that sends back what it receives (Ctrl-C stops)"
+    )
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.add_argument(
         "--scramble", type=int, default=0, help="change letters as the check did (its seed)"
@@ -61,6 +72,8 @@ def _send(args: argparse.Namespace) -> int:
     payload = sys.stdin.buffer.read() if args.message == "-" else args.message.encode()
     if args.stay:
         return _send_and_stay(args.port, payload, args.stay)
+    if args.until_close:
+        return _send_until_close(args, payload)
     traffic, waited = exchange(
         args.port, payload, timeout_s=args.timeout, pieces=args.pieces, piece_pause_s=args.pause
     )
@@ -70,12 +83,44 @@ def _send(args: argparse.Namespace) -> int:
     print(f"sent     {len(traffic.sent)} bytes: {_show(bytes(traffic.sent))}")
     print(f"received {len(traffic.received)} bytes: {_show(bytes(traffic.received))}")
     how = {
-        Wire.DONE: "the whole echo came back",
-        Wire.EOF: "the server closed the connection before the whole echo came back",
-        Wire.TIMEOUT: f"no complete echo within {args.timeout:g} s",
+        Wire.DONE: "as many bytes came back as were sent",
+        Wire.EOF: "the server closed the connection before as many bytes came back",
+        Wire.TIMEOUT: f"not as many bytes came back within {args.timeout:g} s",
     }
     print(f"after {waited.elapsed_s:.3f} s: {how.get(waited.ended, waited.ended.value)}")
     return 0 if waited.ended is Wire.DONE and bytes(traffic.received) == payload else 1
+
+
+def _send_until_close(args: argparse.Namespace, payload: bytes) -> int:
+    traffic, waited = converse(
+        payload,
+        port=args.port,
+        timeout_s=args.timeout,
+        pieces=args.pieces,
+        piece_pause_s=args.pause,
+    )
+    if traffic.error:
+        print(f"error: {traffic.error}")
+        return 1
+    print(f"sent     {traffic.sent_n} of {len(payload)} bytes: {_show(bytes(traffic.sent))}")
+    print(f"received {traffic.received_n} bytes:")
+    sys.stdout.write(_lines(bytes(traffic.received)))
+    how = (
+        "the server closed the connection"
+        if waited.ended is Wire.EOF
+        else (f"the server had not closed the connection after {args.timeout:g} s")
+    )
+    print(f"after {waited.elapsed_s:.3f} s: {how}")
+    return 0 if waited.ended is Wire.EOF else 1
+
+
+def _lines(data: bytes, limit: int = 60) -> str:
+    """The reply line by line, each shown as Python writes bytes (so \\r\\n shows)."""
+    lines = data.splitlines(keepends=True)
+    shown = [f"  {_show(line)}\n" for line in lines[:limit]]
+    if len(lines) > limit:
+        shown.append(f"  ... {len(lines) - limit} more lines\n")
+    return "".join(shown)
 
 
 def _send_and_stay(port: int, payload: bytes, stay_s: float) -> int:
@@ -103,7 +148,7 @@ def _serve(args: argparse.Namespace) -> int:
     if server.bind_error:
         print(f"error: {server.bind_error}")
         return 1
-    print(f"echo server on {HOST}:{args.port}; Ctrl-C stops it")
+    print(f"the grader's server on {HOST}:{args.port}; Ctrl-C stops it")
     seen = (0, 0)
     with server:
         while True:

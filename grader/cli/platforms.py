@@ -50,7 +50,7 @@ def _run_options(p: argparse.ArgumentParser, root_env: str, default_root: Path) 
         default=Path(os.environ.get(root_env) or default_root),
         help=f"the platform's folder (${root_env}, default {default_root})",
     )
-    p.add_argument("--assignment", help="bundled assignment name or folder (echo_sockets)")
+    p.add_argument("--assignment", help=assignment.help_text())
     p.add_argument(
         "--user",
         default=gradescope.STUDENT_USER,
@@ -169,7 +169,7 @@ def _export_parser() -> _Parser:
     )
     p.add_argument("--title", help="the grade column / item name (default: the assignment's)")
     p.add_argument("--extra", action="store_true", help="add extra credit to the grade")
-    p.add_argument("--assignment", help="bundled assignment name or folder (echo_sockets)")
+    p.add_argument("--assignment", help=assignment.help_text())
     return p
 
 

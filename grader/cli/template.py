@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from grader import assignment
-from grader.errors import ExitCode, UsageError
+from grader.errors import AssignmentError, ExitCode, UsageError
+from grader.model import Assignment
 
 
 class _Parser(argparse.ArgumentParser):
@@ -23,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Write the starting files of an assignment into a folder.",
     )
     p.add_argument("folder", nargs="?", type=Path, help="where to write (default: ./<assignment>)")
-    p.add_argument("--assignment", help="bundled assignment name or folder (echo_sockets)")
+    p.add_argument("--assignment", help=assignment.help_text())
     return p
 
 
@@ -56,5 +57,16 @@ def main(argv: list[str], *, out: TextIO) -> int:
     written = write(folder, template=spec.template_dir)
     print(f"wrote the {spec.name} template to {folder}/: {', '.join(written)}", file=out)
     readme = " (start with its README.md)" if "README.md" in written else ""
-    print(f"next: fill it in{readme}, then run `grade {folder}`.", file=out)
+    print(f"next: fill it in{readme}, then run `grade {folder}{_which(spec)}`.", file=out)
     return int(ExitCode.OK)
+
+
+def _which(spec: Assignment) -> str:
+    """The --assignment option `grade` needs for this assignment ('' for the default)."""
+    try:
+        if assignment.find(None) == spec.root:
+            return ""
+    except AssignmentError:
+        pass
+    bundled = spec.root == assignment.ASSIGNMENTS_DIR / spec.name
+    return f" --assignment {spec.name if bundled else spec.root}"

@@ -83,7 +83,7 @@ def _folder(source: str) -> Path:
             )
         raise SourceError(
             f"'{source}' is neither an existing folder nor a git URL; give a path to your "
-            "clone (e.g. `grade .`) or a URL like https://github.com/you/echo_sockets."
+            "clone (e.g. `grade .`) or a URL like https://github.com/you/homework."
         )
     if not path.is_dir():
         raise SourceError(f"'{source}' is a file; give the folder that holds your files.")

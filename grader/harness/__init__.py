@@ -3,10 +3,12 @@
 Everything here runs in the harness process of one submission (a pytest session the
 grader starts); nothing here imports student code. Student code runs in the sandbox,
 reached through `StudentServer`, `call_client` and `call_function`; the wire is watched by
-the grader's own peers (`exchange`, `TrustedServer`).
+the grader's own peers (`exchange`, `converse`, `TrustedServer`). docs/new-assignment.md
+is the guide to this API; tests/unit/harness/test_harness.py keeps the two in step.
 """
 
 from grader.errors import HarnessError
+from grader.harness.conversation import Complete, converse
 from grader.harness.diagnosis import HARNESS, Catalogue, Explanation, student_traceback
 from grader.harness.evidence import Check
 from grader.harness.fixtures import RunClient, RunMemory, Serve, Served, Servers, last_words
@@ -44,6 +46,7 @@ __all__ = [
     "Catalogue",
     "Check",
     "ClientCall",
+    "Complete",
     "Ended",
     "Explanation",
     "FunctionCall",
@@ -71,6 +74,7 @@ __all__ = [
     "call_client",
     "call_function",
     "connect_and_close",
+    "converse",
     "elsewhere",
     "exchange",
     "free_port",

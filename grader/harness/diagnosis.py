@@ -5,7 +5,7 @@ process that died, a port); the catalogue says *what that means* to a student. E
 assignment lists all its codes in one module (`assignments/<name>/checks/diagnoses.py`,
 which includes the two the harness itself emits, `HARNESS`) and hands it to the harness
 through the `catalogue` fixture; a check then calls
-`check.explain("server_drops_last_chunk", "echoed 48 of 52 bytes", tail=4)`.
+`check.explain("server_drops_last_chunk", "sent back 48 of 52 bytes", tail=4)`.
 
 Trusted side: imports nothing but the standard library.
 """

@@ -151,12 +151,17 @@ class Servers:
         self.started: list[StudentServer] = []
 
     def start(
-        self, port: int | None = None, *, must_listen: bool = True, netns: Netns | None = None
+        self,
+        port: int | None = None,
+        *,
+        must_listen: bool = True,
+        netns: Netns | None = None,
+        role: str = "server",
     ) -> StudentServer:
-        """A brand-new server process (in `netns`, else the check's own network); fails
-        the check if none listens (and must_listen)."""
+        """A brand-new server process of the file of `role` (in `netns`, else the check's
+        own network); fails the check if none listens (and must_listen)."""
         check = self.check
-        name = staged_name(self.config, check, "server")
+        name = staged_name(self.config, check, role)
         check.commands(f"python {name}   # terminal 1: your server")
         known = self.memory.known_failure()
         if known is not None and must_listen:
@@ -167,7 +172,14 @@ class Servers:
         port = port or free_port()
         if not self.config.policy.netns:
             self._ports_free(port)
-        server = StudentServer.start(self.launcher, name, port, timeout_s=limit, netns=netns)
+        server = StudentServer.start(
+            self.launcher,
+            name,
+            port,
+            timeout_s=limit,
+            netns=netns,
+            port_env=self.config.port_env(role),
+        )
         self.started.append(server)
         if server.port is None and must_listen:
             self._failed(server, limit)
@@ -324,7 +336,8 @@ def _quiet(traffic: Traffic, for_s: float) -> bool:
 
 @pytest.fixture
 def trusted_server() -> Iterator[Callable[..., TrustedServer]]:
-    """Start trusted servers (echo, scrambling, trickling) that the check owns."""
+    """Start trusted servers (answering with what they received, changed or trickled)
+    that the check owns."""
     made: list[TrustedServer] = []
 
     def start(port: int, **kwargs: Any) -> TrustedServer:

@@ -1,9 +1,9 @@
-"""Trusted network peers: the client that drives a student's server; the servers (echo,
-scrambling, trickling) a student's client talks to; and a relay that stands between a
-student's client and a student's server.
+"""Trusted network peers: the client that drives a student's server; the servers (sending
+back what they receive, changed or trickled) a student's client talks to; and a relay
+that stands between a student's client and a student's server.
 
 They run inside the trusted harness process, so every byte on the wire is observed by
-code the student cannot touch: a verdict about an echo is made from what crossed the
+code the student cannot touch: a verdict about a reply is made from what crossed the
 wire on one connection, never from what a student's process says. Each records what it
 sent and received (copies capped, counts exact) and when bytes last moved, which is what
 hang detection reads.
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 HOST = "127.0.0.1"
-KEEP = (2 << 20) + (64 << 10)  # bytes kept of each direction: a 1 MiB echo and some
+KEEP = (2 << 20) + (64 << 10)  # bytes kept of each direction: a 1 MiB reply and some
 
 
 @dataclass
@@ -88,9 +88,9 @@ IdleProbe = Callable[[], bool]
 
 
 class Wire(Enum):
-    """How the grader's client's wait for an echo ended."""
+    """How the grader's client's wait for a reply ended."""
 
-    DONE = "done"  # the whole echo came back
+    DONE = "done"  # the whole reply came back
     EOF = "eof"  # the server closed first
     BLOCKED = "blocked"  # the server sat blocked with nothing moving
     TIMEOUT = "timeout"  # the check's time limit
@@ -117,7 +117,7 @@ def exchange(
 ) -> tuple[Traffic, Waited]:
     """Send payload to a server and read until as many bytes came back.
 
-    Sending and receiving are interleaved, because an echo server that writes while we
+    Sending and receiving are interleaved, because a server that sends back while we
     are still writing would otherwise fill both buffers and deadlock on large messages.
     `pieces` > 1 sends the payload in that many parts with pauses, which is how a server
     that ends a message on a short chunk gets caught.

@@ -70,8 +70,10 @@ class StudentServer:
         *,
         timeout_s: float,
         netns: Netns | None = None,
+        port_env: str = "",
     ) -> StudentServer:
-        args, env = [filename, str(port)], {"ECHO_PORT": str(port)}
+        """Start FILENAME with the port as argv[1] (and in $port_env, if named)."""
+        args, env = [filename, str(port)], {port_env: str(port)} if port_env else {}
         with netns.entered() if netns else contextlib.nullcontext():
             proc = launcher.spawn(args, name="your server", env=env)
         server = cls(proc, port, workdir=launcher.workdir, netns=netns)
@@ -231,7 +233,7 @@ def call_client(
 
     A call is declared blocked at once, instead of at the time limit, when the other
     side is known to be done and the client sits blocked (idle, no timer) for
-    `quiescence_s`: the grader's own server (`traffic`) has echoed all it received and no
+    `quiescence_s`: the grader's own server (`traffic`) has answered all it received and no
     bytes moved, or the server process `peer` is blocked too (a deadlock). Without either,
     a slow or starved server could be mistaken for a stuck client, so only the limit ends
     the call. With `linger`, the process stays alive after returning until `on_returned`

@@ -420,7 +420,7 @@ def build(
         base, parts = assignment_files(assignment)
         rel_root = assignment.root.relative_to(base).as_posix()
         env = scripts.grader_env(
-            assignment_dir=f"assignment/{rel_root}",
+            assignment_dir="assignment" if rel_root == "." else f"assignment/{rel_root}",
             wheel=built.name,
             version=__version__,
             user=STUDENT_USER,
@@ -441,15 +441,18 @@ def build(
 
 
 def assignment_files(assignment: Assignment) -> tuple[Path, list[Path]]:
-    """The files of the assignment folder, its reference and its template, and the
-    folder they share, so the relative paths in assignment.toml still hold."""
+    """The files of the assignment folder, its reference, its template and its data
+    folders, and the folder they share, so the relative paths in assignment.toml hold."""
     roots = [r for r in (assignment.root, assignment.reference_dir, assignment.template_dir) if r]
+    roots += [d.source for d in assignment.data]
     base = Path(os.path.commonpath([str(r) for r in roots]))
     files = sorted(
-        p
-        for r in roots
-        for p in r.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        {
+            p
+            for r in roots
+            for p in r.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        }  # a reference or template inside the assignment folder is listed once
     )
     return base, files
 

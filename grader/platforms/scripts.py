@@ -62,7 +62,7 @@ VENV="${GRADER_VENV:-$ROOT/grader-venv}"
 . "$SOURCE/grader.env"
 STUDENT_USER="${GRADER_STUDENT_USER:-$GRADER_DEFAULT_USER}"
 export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
-say() { echo "setup.sh: $*"; }
+say() { printf 'setup.sh: %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
 apt_ready=""
@@ -144,8 +144,9 @@ sys.exit(not (isinstance(doc, dict) and isinstance(doc.get("score"), (int, float
 ' "$RESULTS/results.json" 2>/dev/null
 }
 if ! valid; then
-    echo "run_autograder: the grader ended with status $status and no valid results.json;"
-    echo "run_autograder: writing one that says the autograder failed (score 0)."
+    printf 'run_autograder: %s\n' \
+        "the grader ended with status $status and no valid results.json;" \
+        "writing one that says the autograder failed (score 0)."
     cat >"$RESULTS/.results.json.tmp" <<'JSON'
 @FALLBACK@
 JSON

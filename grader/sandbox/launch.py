@@ -381,7 +381,7 @@ class Launcher:
         if self._cgroups:
             # The shell joins the job's cgroups before exec, so nothing escapes them by
             # forking early; no preexec_fn (unsafe with the capture threads running).
-            join = " && ".join(f'echo $$ > "${i + 1}"' for i in range(len(self._cgroups)))
+            join = " && ".join(f'printf "%d\\n" $$ > "${i + 1}"' for i in range(len(self._cgroups)))
             procs = [str(g / "cgroup.procs") for g in self._cgroups]
             n = len(procs)
             argv = ["/bin/sh", "-c", f'{join} && shift {n} && exec "$@"', "sh", *procs, *argv]

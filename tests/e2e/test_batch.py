@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import EXAMPLES, make_repo
+from support import EXAMPLES, EXAMPLES_HTTP, make_repo
 
 from grader.batch import gradebook
 from grader.cli import main
@@ -203,3 +203,20 @@ def test_view_of_a_missing_folder_is_a_usage_error(
 ) -> None:
     assert main(["view", str(tmp_path / "nope")]) == ExitCode.USAGE
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_a_roster_of_another_assignment_is_graded_by_it(tmp_path: Path) -> None:
+    """`--assignment http_server` with a roster: its self-check, its rubric, its mistakes."""
+    lines = ["identifier,repo"]
+    for ident, example in (("ada", "passes_all"), ("bob", "single_recv")):
+        repo = make_repo(tmp_path / "repos" / ident, EXAMPLES_HTTP / example)
+        lines.append(f"{ident},{repo}")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "grades"
+    argv = ["--roster", str(roster), "--assignment", "http_server", "--out", str(out)]
+    assert main(argv) == ExitCode.OK
+    with (out / "grades.csv").open(newline="") as f:
+        scores = {row["identifier"]: float(row["score"]) for row in csv.DictReader(f)}
+    assert scores == {"ada": 100, "bob": 92}
+    assert "single_recv" in (out / "mistakes.csv").read_text()

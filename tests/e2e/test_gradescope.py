@@ -269,3 +269,31 @@ def _reachable(python: str) -> bool:
     """Whether another user can run this interpreter (every folder above it searchable)."""
     path = Path(python).resolve()
     return all(os.stat(p).st_mode & stat.S_IXOTH for p in path.parents)
+
+
+def test_a_second_assignment_zips_and_grades_the_same_way(
+    autograder: dict[str, Any], tmp_path: Path
+) -> None:
+    """`grade gradescope http_server`: its folder (reference, template and web root inside
+    it) in the zip once, graded by run_autograder with the venv setup.sh already made."""
+    wheel = next((autograder["root"] / "source").glob("grader-*.whl"))
+    zipped = tmp_path / "http.zip"
+    assert main(["gradescope", "http_server", "-o", str(zipped), "--wheel", str(wheel)]) == 0
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(zipped) as z:
+        names = z.namelist()
+        z.extractall(root / "source")
+    assert len(names) == len(set(names))
+    assert "assignment/assignment.toml" in names
+    assert "assignment/template/webroot/images/logo.png" in names
+    assert "GRADER_ASSIGNMENT_DIR=assignment\n" in (root / "source" / "grader.env").read_text()
+    again = {"root": root}
+    venv = str(autograder["root"] / "grader-venv")
+    reference = ROOT / "assignments" / "http_server" / "reference"
+    doc, _ = run_autograder(again, reference, GRADER_VENV=venv)
+    assert doc["score"] == 100 and len(doc["tests"]) == 13
+    single_recv = ROOT / "tests" / "examples_http" / "single_recv"
+    doc, _ = run_autograder(again, single_recv, GRADER_VENV=venv)
+    assert doc["score"] == 92
+    (failed,) = [t for t in doc["tests"] if t["status"] == "failed"]
+    assert "single recv()" in failed["output"]

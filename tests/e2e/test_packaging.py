@@ -120,6 +120,23 @@ def test_from_any_folder_after_a_plain_install(installed: Path, tmp_path: Path) 
     assert peer.returncode == 0 and "send" in peer.stdout
 
 
+def test_the_second_assignment_works_from_any_folder_too(installed: Path, tmp_path: Path) -> None:
+    """http_server keeps its reference, template and web root inside its own folder: all
+    of it travels in the wheel."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copytree(ROOT / "assignments" / "http_server" / "reference", tmp_path / "ref")
+    done = run(installed, "grade", str(tmp_path / "ref"), "--assignment", "http_server",
+               "--json", "--reveal", cwd=elsewhere)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["score"] == 100
+    made = run(installed, "grade", "template", "web", "--assignment", "http_server", cwd=elsewhere)
+    assert made.returncode == 0, made.stderr
+    logo = "webroot/images/logo.png"
+    ours = ROOT / "assignments" / "http_server" / "template" / logo
+    assert (elsewhere / "web" / logo).read_bytes() == ours.read_bytes()
+
+
 def test_an_installed_cluster_worker_accepts_the_checkouts_batch(
     installed: Path, tmp_path: Path
 ) -> None:

@@ -11,18 +11,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from support import EXAMPLES, ROOT
+import pytest
+from support import EXAMPLES, EXAMPLES_HTTP, ROOT
 
+from grader import assignment as assignment_mod
 from grader.platforms.gradescope import STUDENT_USER
 
-QUESTION = ROOT / "platforms" / "prairielearn" / "questions" / "echo_sockets"
+QUESTIONS = ROOT / "platforms" / "prairielearn" / "questions"
 DOCKERFILE = ROOT / "platforms" / "prairielearn" / "Dockerfile"
 RESULT_KEYS = {"gradable", "score", "format_errors", "message", "output", "images", "tests"}
 TEST_KEYS = {"name", "description", "points", "max_points", "message", "output", "images"}
 
 
 def grade_in(
-    root: Path, files: Path | dict[str, str] | None, *argv: str
+    root: Path,
+    files: Path | dict[str, str] | None,
+    *argv: str,
+    names: tuple[str, ...] = ("echo_server.py", "echo_client.py"),
 ) -> tuple[dict[str, Any], str]:
     """Lay out root like /grade (student files, a data.json), run the entry point, and
     return results.json as PrairieLearn's grader host would read it."""
@@ -33,7 +38,7 @@ def grade_in(
         for name, text in files.items():
             (root / "student" / name).write_text(text)
     elif files is not None:
-        for name in ("echo_server.py", "echo_client.py"):
+        for name in names:
             if (files / name).exists():
                 shutil.copy(files / name, root / "student" / name)
     env = {**os.environ, "GRADE_ROOT": str(root), "PYTHONPATH": str(ROOT)}
@@ -109,17 +114,34 @@ def test_a_grader_that_cannot_run_makes_it_not_gradable_and_blames_nobody(
     assert "no assignment '/nowhere'" in log
 
 
-def test_the_example_question_runs_this_entry_point() -> None:
-    info = json.loads((QUESTION / "info.json").read_text())
+@pytest.mark.parametrize("name", ["echo_sockets", "http_server"])
+def test_each_example_question_runs_this_entry_point(name: str) -> None:
+    question = QUESTIONS / name
+    info = json.loads((question / "info.json").read_text())
     options = info["externalGradingOptions"]
     assert options["enabled"] is True and options["image"]
     assert 0 < options["timeout"] <= 600
     assert options["entrypoint"][:2] == ["grade", "prairielearn"]
     assignment_dir = options["entrypoint"][options["entrypoint"].index("--assignment") + 1]
+    assert Path(assignment_dir).name == name
+    assert (ROOT / "assignments" / name / "assignment.toml").is_file()
     dockerfile = DOCKERFILE.read_text()
     assert f"COPY assignments {Path(assignment_dir).parent}" in dockerfile
     assert f"useradd --no-create-home --shell /usr/sbin/nologin {STUDENT_USER}" in dockerfile
     assert "pip install --no-cache-dir /opt/grader-src" in dockerfile
-    html = (QUESTION / "question.html").read_text()
-    assert 'file-names="echo_server.py, echo_client.py"' in html
+    html = (question / "question.html").read_text()
+    wanted = ", ".join(f.name for f in assignment_mod.load(name).files)
+    assert f'file-names="{wanted}"' in html
     assert "<pl-external-grader-results>" in html
+
+
+def test_the_second_assignment_grades_through_the_same_entry_point(tmp_path: Path) -> None:
+    where = ["--assignment", str(ROOT / "assignments" / "http_server")]
+    reference = ROOT / "assignments" / "http_server" / "reference"
+    doc, _ = grade_in(tmp_path / "ref", reference, *where, names=("http_server.py",))
+    assert doc["gradable"] is True and doc["score"] == 1.0
+    single_recv = EXAMPLES_HTTP / "single_recv"
+    doc, _ = grade_in(tmp_path / "bug", single_recv, *where, names=("http_server.py",))
+    assert doc["gradable"] is True and doc["score"] == 0.92
+    (failed,) = [t for t in doc["tests"] if t["points"] < t["max_points"]]
+    assert "single recv()" in failed["output"] + failed["message"]

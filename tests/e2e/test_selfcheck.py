@@ -56,6 +56,13 @@ def test_the_bundled_assignment_passes_its_selfcheck(echo_assignment: Assignment
     assert passed.variants == len(selfcheck.variants(echo_assignment)) >= 4
 
 
+@pytest.mark.parametrize("name", [n for n in assignment_mod.bundled_names() if n != "echo_sockets"])
+def test_every_other_bundled_assignment_passes_its_selfcheck(name: str) -> None:
+    spec = assignment_mod.load(name)
+    passed = selfcheck.verify(spec, settings=Settings(require_sandbox=True), jobs=3)
+    assert passed.variants == len(selfcheck.variants(spec)) >= 4
+
+
 def test_a_broken_reference_stops_the_batch_before_anyone_is_graded(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -21,11 +21,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import EXAMPLES, ROOT, make_repo
+from support import EXAMPLES, EXAMPLES_HTTP, ROOT, make_repo
 
 from grader.model import Assignment, GradeResult
 from grader.pipeline import grade
@@ -48,6 +49,24 @@ ABOUT = (
     "gives from run to run: any of them passes. Rewrite with GRADER_REGENERATE_GOLDEN=1."
 )
 Verdicts = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Table:
+    """Another assignment's golden table: its examples, its file, and the session fixture
+    that grades one of its examples by name (tests/conftest.py)."""
+
+    examples: Path
+    golden: Path
+    graded: str
+
+
+# echo_sockets' table is GOLDEN (above) with tests/examples; every other assignment's:
+TABLES = {
+    "http_server": Table(
+        EXAMPLES_HTTP, ROOT / "tests" / "golden" / "verdicts_http_server.json", "graded_http"
+    ),
+}
 
 
 # ---------------------------------------------------------------- the intake examples
@@ -168,10 +187,10 @@ def regenerated(golden: Verdicts | None, got: Verdicts) -> Verdicts:
 # ---------------------------------------------------------------- the file
 
 
-def load_golden() -> dict[str, Any]:
-    if not GOLDEN.exists():
+def load_golden(path: Path = GOLDEN) -> dict[str, Any]:
+    if not path.exists():
         return {"about": ABOUT, "examples": {}}
-    data: dict[str, Any] = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
 
@@ -188,9 +207,9 @@ def render(value: Any, indent: int = 0) -> str:
     return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
 
 
-def save_golden(data: dict[str, Any]) -> None:
+def save_golden(data: dict[str, Any], path: Path = GOLDEN) -> None:
     examples = dict(sorted(data["examples"].items()))
-    GOLDEN.write_text(render({"about": ABOUT, "examples": examples}) + "\n", encoding="utf-8")
+    path.write_text(render({"about": ABOUT, "examples": examples}) + "\n", encoding="utf-8")
 
 
 # ---------------------------------------------------------------- the tests
@@ -214,6 +233,43 @@ def test_every_example_keeps_its_verdict_table(
 
 def test_the_golden_file_holds_exactly_the_examples() -> None:
     assert sorted(load_golden()["examples"]) == EXAMPLE_NAMES
+
+
+OTHER_EXAMPLES = [
+    (assignment, p.name)
+    for assignment, where in sorted(TABLES.items())
+    for p in sorted(where.examples.iterdir())
+    if p.is_dir()
+]
+
+
+@pytest.mark.parametrize(
+    ("assignment", "name"), OTHER_EXAMPLES, ids=[f"{a}/{n}" for a, n in OTHER_EXAMPLES]
+)
+def test_every_example_of_every_assignment_keeps_its_verdict_table(
+    assignment: str, name: str, request: pytest.FixtureRequest
+) -> None:
+    where = TABLES[assignment]
+    graded: Callable[[str], GradeResult] = request.getfixturevalue(where.graded)
+    got = table(graded(name))
+    data = load_golden(where.golden)
+    golden = data["examples"].get(name)
+    if os.environ.get(REGENERATE) == "1":
+        data["examples"][name] = regenerated(golden, got)
+        save_golden(data, where.golden)
+        return
+    assert golden is not None, f"{name} is not in {where.golden.name}; run with {REGENERATE}=1"
+    changed = differences(golden, got)
+    assert not changed, f"{assignment}/{name}: the verdict changed (golden -> now):\n" + "\n".join(
+        changed
+    )
+
+
+@pytest.mark.parametrize("assignment", sorted(TABLES))
+def test_every_golden_file_holds_exactly_its_examples(assignment: str) -> None:
+    where = TABLES[assignment]
+    names = sorted(p.name for p in where.examples.iterdir() if p.is_dir())
+    assert sorted(load_golden(where.golden)["examples"]) == names
 
 
 def test_a_changed_verdict_reads_as_what_changed_from_what() -> None:

@@ -1,5 +1,6 @@
 """The layers of grader/: each imports only layers below it (style.md), the student-side
-programs import nothing of the grader, and no trusted module imports them."""
+programs import nothing of the grader, no trusted module imports them, and no file of the
+grader names an assignment (what is particular to one lives in its folder)."""
 
 from __future__ import annotations
 
@@ -104,3 +105,23 @@ def test_the_student_side_uses_the_standard_library_only() -> None:
             for a in n.names
         }
         assert not {"grader", "pytest", "jinja2", "git"} & roots, path
+
+
+ASSIGNMENTS = GRADER.parent / "assignments"
+# Words that would mean grader/ knows an assignment: every bundled assignment's name, and
+# "echo" (the first one's subject: its protocol belongs in its checks, and a shell's
+# `echo` is written `printf` so the rule needs no exceptions).
+NAMES = sorted({p.parent.name for p in ASSIGNMENTS.glob("*/assignment.toml")} | {"echo"})
+FILES = sorted(p for p in GRADER.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def test_the_assignment_names_are_known() -> None:
+    assert {"echo_sockets", "http_server"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(GRADER)))
+def test_no_file_of_the_grader_names_an_assignment(path: Path) -> None:
+    text = path.read_bytes().decode("utf-8", "replace").lower()
+    for name in NAMES:
+        where = text.find(name)
+        assert where < 0, f"{path} line {text.count(chr(10), 0, where) + 1} names {name!r}"

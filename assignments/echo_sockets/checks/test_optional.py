@@ -72,7 +72,11 @@ def _running(
     """The candidate running in the sandbox (None if it never listened); stopped after."""
     check.commands(f"python {candidate.name}   # terminal 1: your multi-client server")
     server = StudentServer.start(
-        launcher, candidate.name, free_port(), timeout_s=max(check.timeout_s, 2.0)
+        launcher,
+        candidate.name,
+        free_port(),
+        timeout_s=max(check.timeout_s, 2.0),
+        port_env="ECHO_PORT",  # as the graded server (assignment.toml)
     )
     try:
         yield server if server.port is not None else None

@@ -51,3 +51,18 @@ def test_the_cli_dispatches_every_platform_command() -> None:
     from grader.cli import platforms
 
     assert cli.PLATFORM_COMMANDS == platforms.COMMANDS
+
+
+def test_another_assignments_template_comes_with_its_data_and_says_how_to_grade_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    assert main(["template", "web", "--assignment", "http_server"], stdout=out) == ExitCode.OK
+    template = ROOT / "assignments" / "http_server" / "template"
+    for rel in ("http_server.py", "README.md", "webroot/index.html", "webroot/images/logo.png"):
+        assert (tmp_path / "web" / rel).read_bytes() == (template / rel).read_bytes()
+    assert "then run `grade web --assignment http_server`" in out.getvalue()
+    out = io.StringIO()
+    assert main(["template", "echo"], stdout=out) == ExitCode.OK
+    assert "then run `grade echo`." in out.getvalue()  # the default needs no option
