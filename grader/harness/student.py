@@ -73,7 +73,12 @@ class StudentServer:
     ) -> StudentServer:
         args, env = [filename, str(port)], {"ECHO_PORT": str(port)}
         with netns.entered() if netns else contextlib.nullcontext():
-            proc = launcher.spawn(args, name="your server", env=env)
+            warm = launcher.warm.take() if launcher.warm else None
+            if warm is not None:
+                proc = warm.go(args, name="your server", env=env)
+                os.close(warm.stdin_w)  # nothing to read: end of file, as /dev/null gives
+            else:
+                proc = launcher.spawn(args, name="your server", env=env)
         server = cls(proc, port, workdir=launcher.workdir, netns=netns)
         server.wait_listening(timeout_s)
         trace.record(
@@ -351,18 +356,7 @@ def run_runner(
     its answer from a private pipe until it answers, runs out of time, or
     `blocked(idle, now, start)` says it is stuck. The process is always killed after.
     With `keep_stdin`, stdin stays open until `before_kill` has run (the runner lingers)."""
-    result_r, result_w = os.pipe()
-    stdin_r, stdin_w = os.pipe()
-    try:
-        proc = launcher.spawn(
-            [launcher.program(RUNNER), str(result_w), filename],
-            name=name,
-            pass_fds=(result_w,),
-            stdin=stdin_r,
-        )
-    finally:
-        os.close(result_w)
-        os.close(stdin_r)
+    proc, result_r, stdin_w = _start_runner(launcher, filename, name=name)
     text = json.dumps(request) + "\n"
     writer = threading.Thread(target=_write_request, args=(stdin_w, text, keep_stdin), daemon=True)
     writer.start()
@@ -378,6 +372,30 @@ def run_runner(
         os.close(stdin_w)
     proc.terminate()
     return Ran(ended, elapsed, raw, proc, _outputs(proc), idle)
+
+
+def _start_runner(
+    launcher: Launcher, filename: str, *, name: str
+) -> tuple[StudentProcess, int, int]:
+    """The runner on FILENAME, warm if one is waiting in this network: its process, the
+    read end of its answer pipe and the write end of its stdin."""
+    warm = launcher.warm.take() if launcher.warm else None
+    if warm is not None:
+        args = [launcher.program(RUNNER), str(warm.answer_fd), filename]
+        return warm.go(args, name=name, answer=True), warm.answer_r, warm.stdin_w
+    result_r, result_w = os.pipe()
+    stdin_r, stdin_w = os.pipe()
+    try:
+        proc = launcher.spawn(
+            [launcher.program(RUNNER), str(result_w), filename],
+            name=name,
+            pass_fds=(result_w,),
+            stdin=stdin_r,
+        )
+    finally:
+        os.close(result_w)
+        os.close(stdin_r)
+    return proc, result_r, stdin_w
 
 
 def _collect(
