@@ -79,6 +79,7 @@ class StudentServer:
                 os.close(warm.stdin_w)  # nothing to read: end of file, as /dev/null gives
             else:
                 proc = launcher.spawn(args, name="your server", env=env)
+        _traced_start(warm is not None)
         server = cls(proc, port, workdir=launcher.workdir, netns=netns)
         server.wait_listening(timeout_s)
         trace.record(
@@ -380,6 +381,7 @@ def _start_runner(
     """The runner on FILENAME, warm if one is waiting in this network: its process, the
     read end of its answer pipe and the write end of its stdin."""
     warm = launcher.warm.take() if launcher.warm else None
+    _traced_start(warm is not None)
     if warm is not None:
         args = [launcher.program(RUNNER), str(warm.answer_fd), filename]
         return warm.go(args, name=name, answer=True), warm.answer_r, warm.stdin_w
@@ -396,6 +398,12 @@ def _start_runner(
         os.close(result_w)
         os.close(stdin_r)
     return proc, result_r, stdin_w
+
+
+def _traced_start(warm: bool) -> None:
+    trace.record(
+        f"student process ({'warm' if warm else 'cold'})", start=time.monotonic(), seconds=0
+    )
 
 
 def _collect(
