@@ -20,6 +20,7 @@ from pathlib import Path
 from grader import __version__, report
 from grader.batch import gradebook
 from grader.batch.jobs import Reused, Task, key_of, relevant_settings, run_task, ungraded
+from grader.errors import GraderError
 from grader.model import Assignment, GradeResult, Status, Student
 from grader.run import SandboxRunner
 from grader.settings import Settings, default_jobs
@@ -181,11 +182,14 @@ def grade_roster(
     executor: Executor | None = None,
     job: Job | None = None,
     progress: Callable[[Progress], None] | None = None,
+    gate: Callable[[], None] | None = None,
 ) -> BatchSummary:
     """Grade every student; record each result as it finishes; reuse earlier results.
 
     `job(task, assignment=..., settings=...)` grades one student (default: `run_task` on a
-    local sandbox runner; a cluster passes its worker's job).
+    local sandbox runner; a cluster passes its worker's job). `gate()` is waited for
+    before the first result is recorded, while the jobs already run: if it raises (the
+    self-check failed), the jobs are killed, nothing is recorded and the error propagates.
     """
     batch = _Batch(students, assignment, settings, out_dir, progress)
     runner = SandboxRunner(settings)
@@ -198,11 +202,13 @@ def grade_roster(
     interrupted = False
     try:
         for student in students:
+            if student.repo is not None:
+                task = batch.task(student, deadline, known.get(student.identifier, frozenset()))
+                pending[pool.submit(work, task, assignment=assignment, settings=settings)] = student
+        _wait_for(gate, batch=batch, pending=pending, runner=runner)
+        for student in students:
             if student.repo is None:
                 batch.finish(student, _no_submission(student, assignment))
-                continue
-            task = batch.task(student, deadline, known.get(student.identifier, frozenset()))
-            pending[pool.submit(work, task, assignment=assignment, settings=settings)] = student
         while pending:
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for future in done:
@@ -210,10 +216,7 @@ def grade_roster(
                 batch.finish(student, _outcome(future, student, assignment))
     except KeyboardInterrupt:
         interrupted = True
-        batch.stopping.set()
-        for future in pending:
-            future.cancel()
-        runner.supervisor.kill_all()
+        _stop(batch, pending, runner)
         log.warning(
             "interrupted: %d results kept, %d not graded", len(batch.tally.results), len(pending)
         )
@@ -221,8 +224,35 @@ def grade_roster(
         if executor is None:
             pool.shutdown(wait=True, cancel_futures=True)
         runner.close()
-        summary = batch.close(interrupted=interrupted)
+        summary = batch.close(interrupted=interrupted or batch.stopping.is_set())
     return summary
+
+
+def _wait_for(
+    gate: Callable[[], None] | None,
+    *,
+    batch: _Batch,
+    pending: dict[Future[GradeResult | Reused], Student],
+    runner: SandboxRunner,
+) -> None:
+    """Hold every result back until the gate opens; if it raises, stop and say why."""
+    if gate is None:
+        return
+    try:
+        gate()
+    except GraderError:  # nothing may be recorded
+        _stop(batch, pending, runner)
+        raise
+
+
+def _stop(
+    batch: _Batch, pending: dict[Future[GradeResult | Reused], Student], runner: SandboxRunner
+) -> None:
+    """Kill the jobs in flight; nothing more is recorded."""
+    batch.stopping.set()
+    for future in pending:
+        future.cancel()
+    runner.supervisor.kill_all()
 
 
 def _outcome(
