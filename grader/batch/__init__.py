@@ -76,15 +76,36 @@ class _Batch:
         self.out_dir = out_dir
         self.progress = progress
         self.key_settings = relevant_settings(settings)
-        self.book = gradebook.Gradebook(out_dir)
-        self.run_id = self.book.start_run(
-            grader_version=__version__,
-            assignment=assignment.name,
-            digest=assignment.digest,
-            settings={"key": self.key_settings},
-        )
+        # An existing gradebook is opened (and checked) at once, for what it already
+        # holds; the run is only recorded once results may be (after the self-check).
+        exists = (out_dir / gradebook.FILENAME).exists()
+        self._book = gradebook.Gradebook(out_dir) if exists else None
+        self._run_id: int | None = None
         self.tally = _Tally()
         self.stopping = threading.Event()
+        self.refused = False  # stopped before anything could be recorded
+
+    def known(self) -> dict[str, frozenset[str]]:
+        """Per student, the cache keys of results the gradebook already holds."""
+        return self._book.known_keys() if self._book else {}
+
+    @property
+    def book(self) -> gradebook.Gradebook:
+        """The gradebook, with this run recorded in it (from the first use on)."""
+        if self._book is None:
+            self._book = gradebook.Gradebook(self.out_dir)
+        return self._book
+
+    @property
+    def run_id(self) -> int:
+        if self._run_id is None:
+            self._run_id = self.book.start_run(
+                grader_version=__version__,
+                assignment=self.assignment.name,
+                digest=self.assignment.digest,
+                settings={"key": self.key_settings},
+            )
+        return self._run_id
 
     def task(self, student: Student, deadline: datetime | None, known: frozenset[str]) -> Task:
         due = deadline + timedelta(hours=student.extension_hours) if deadline else None
@@ -144,6 +165,10 @@ class _Batch:
         ]
 
     def close(self, *, interrupted: bool) -> BatchSummary:
+        if self.refused and self._run_id is None:  # the self-check stopped it: no trace
+            if self._book is not None:
+                self._book.close()
+            return self._summary(interrupted=True)
         if not interrupted:
             report.write_class(
                 self.ordered(),
@@ -158,6 +183,9 @@ class _Batch:
             self.book.record_mistakes(found, run_id=self.run_id)
         self.book.finish_run(self.run_id, outcome="interrupted" if interrupted else "complete")
         self.book.close()
+        return self._summary(interrupted=interrupted)
+
+    def _summary(self, *, interrupted: bool) -> BatchSummary:
         tally = self.tally
         return BatchSummary(
             total=len(self.students),
@@ -196,7 +224,7 @@ def grade_roster(
     if job is None:
         runner.warm(assignment)  # one warm harness serves every submission of the batch
     work: Job = job or (lambda task, **kw: run_task(task, runner=runner, **kw))
-    known = {} if regrade else batch.book.known_keys()
+    known = {} if regrade else batch.known()
     pool = executor or ThreadPoolExecutor(max_workers=jobs or default_jobs())
     pending: dict[Future[GradeResult | Reused], Student] = {}
     interrupted = False
@@ -241,6 +269,7 @@ def _wait_for(
     try:
         gate()
     except GraderError:  # nothing may be recorded
+        batch.refused = True
         _stop(batch, pending, runner)
         raise
 

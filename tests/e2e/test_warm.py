@@ -6,9 +6,13 @@ it, and is killed when its check ends unused. A whole grading uses them."""
 from __future__ import annotations
 
 import ast
+import errno
 import json
 import os
+import socket
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,3 +156,39 @@ def test_a_grading_starts_most_student_processes_ahead_of_time(
     spans = [json.loads(line)["span"] for line in trace.read_text().splitlines()]
     warm, cold = spans.count("student process (warm)"), spans.count("student process (cold)")
     assert warm > 2 * cold, (warm, cold)
+
+
+def test_a_port_handed_out_is_free_while_other_threads_start_processes() -> None:
+    """Warm processes are started from another thread while a check runs. A port found
+    by probing (bind to port 0, close) can be held for a moment by a child forked in
+    between, before it execs; the check's own bind then failed with 'Address already in
+    use', a grader fault. In a check's fresh namespace free_port never probes."""
+    from grader.harness.student import free_port
+
+    stop = time.monotonic() + 2.0
+    ballast = bytearray(200 << 20)  # a big process forks slowly, as a harness does
+
+    def spawn() -> None:
+        while time.monotonic() < stop:
+            subprocess.run(["/bin/true"], check=False)
+
+    spawner = threading.Thread(target=spawn)
+    spawner.start()
+    busy, tries = 0, 0
+    try:
+        while time.monotonic() < stop:
+            ns = Netns.fresh()
+            with ns.entered():
+                for _ in range(20):
+                    with socket.socket() as s:
+                        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                        try:
+                            s.bind(("127.0.0.1", free_port()))
+                        except OSError as exc:
+                            busy += exc.errno == errno.EADDRINUSE
+                    tries += 1
+            ns.close()
+    finally:
+        spawner.join()
+    del ballast
+    assert tries > 1000 and busy == 0, (tries, busy)
