@@ -20,6 +20,7 @@ from pathlib import Path
 from grader import __version__, report
 from grader.batch import gradebook
 from grader.batch.jobs import Reused, Task, key_of, relevant_settings, run_task, ungraded
+from grader.errors import GraderError
 from grader.model import Assignment, GradeResult, Status, Student
 from grader.run import SandboxRunner
 from grader.settings import Settings, default_jobs
@@ -75,15 +76,36 @@ class _Batch:
         self.out_dir = out_dir
         self.progress = progress
         self.key_settings = relevant_settings(settings)
-        self.book = gradebook.Gradebook(out_dir)
-        self.run_id = self.book.start_run(
-            grader_version=__version__,
-            assignment=assignment.name,
-            digest=assignment.digest,
-            settings={"key": self.key_settings},
-        )
+        # An existing gradebook is opened (and checked) at once, for what it already
+        # holds; the run is only recorded once results may be (after the self-check).
+        exists = (out_dir / gradebook.FILENAME).exists()
+        self._book = gradebook.Gradebook(out_dir) if exists else None
+        self._run_id: int | None = None
         self.tally = _Tally()
         self.stopping = threading.Event()
+        self.refused = False  # stopped before anything could be recorded
+
+    def known(self) -> dict[str, frozenset[str]]:
+        """Per student, the cache keys of results the gradebook already holds."""
+        return self._book.known_keys() if self._book else {}
+
+    @property
+    def book(self) -> gradebook.Gradebook:
+        """The gradebook, with this run recorded in it (from the first use on)."""
+        if self._book is None:
+            self._book = gradebook.Gradebook(self.out_dir)
+        return self._book
+
+    @property
+    def run_id(self) -> int:
+        if self._run_id is None:
+            self._run_id = self.book.start_run(
+                grader_version=__version__,
+                assignment=self.assignment.name,
+                digest=self.assignment.digest,
+                settings={"key": self.key_settings},
+            )
+        return self._run_id
 
     def task(self, student: Student, deadline: datetime | None, known: frozenset[str]) -> Task:
         due = deadline + timedelta(hours=student.extension_hours) if deadline else None
@@ -143,6 +165,10 @@ class _Batch:
         ]
 
     def close(self, *, interrupted: bool) -> BatchSummary:
+        if self.refused and self._run_id is None:  # the self-check stopped it: no trace
+            if self._book is not None:
+                self._book.close()
+            return self._summary(interrupted=True)
         if not interrupted:
             report.write_class(
                 self.ordered(),
@@ -157,6 +183,9 @@ class _Batch:
             self.book.record_mistakes(found, run_id=self.run_id)
         self.book.finish_run(self.run_id, outcome="interrupted" if interrupted else "complete")
         self.book.close()
+        return self._summary(interrupted=interrupted)
+
+    def _summary(self, *, interrupted: bool) -> BatchSummary:
         tally = self.tally
         return BatchSummary(
             total=len(self.students),
@@ -181,28 +210,33 @@ def grade_roster(
     executor: Executor | None = None,
     job: Job | None = None,
     progress: Callable[[Progress], None] | None = None,
+    gate: Callable[[], None] | None = None,
 ) -> BatchSummary:
     """Grade every student; record each result as it finishes; reuse earlier results.
 
     `job(task, assignment=..., settings=...)` grades one student (default: `run_task` on a
-    local sandbox runner; a cluster passes its worker's job).
+    local sandbox runner; a cluster passes its worker's job). `gate()` is waited for
+    before the first result is recorded, while the jobs already run: if it raises (the
+    self-check failed), the jobs are killed, nothing is recorded and the error propagates.
     """
     batch = _Batch(students, assignment, settings, out_dir, progress)
     runner = SandboxRunner(settings)
     if job is None:
         runner.warm(assignment)  # one warm harness serves every submission of the batch
     work: Job = job or (lambda task, **kw: run_task(task, runner=runner, **kw))
-    known = {} if regrade else batch.book.known_keys()
+    known = {} if regrade else batch.known()
     pool = executor or ThreadPoolExecutor(max_workers=jobs or default_jobs())
     pending: dict[Future[GradeResult | Reused], Student] = {}
     interrupted = False
     try:
         for student in students:
+            if student.repo is not None:
+                task = batch.task(student, deadline, known.get(student.identifier, frozenset()))
+                pending[pool.submit(work, task, assignment=assignment, settings=settings)] = student
+        _wait_for(gate, batch=batch, pending=pending, runner=runner)
+        for student in students:
             if student.repo is None:
                 batch.finish(student, _no_submission(student, assignment))
-                continue
-            task = batch.task(student, deadline, known.get(student.identifier, frozenset()))
-            pending[pool.submit(work, task, assignment=assignment, settings=settings)] = student
         while pending:
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for future in done:
@@ -210,10 +244,7 @@ def grade_roster(
                 batch.finish(student, _outcome(future, student, assignment))
     except KeyboardInterrupt:
         interrupted = True
-        batch.stopping.set()
-        for future in pending:
-            future.cancel()
-        runner.supervisor.kill_all()
+        _stop(batch, pending, runner)
         log.warning(
             "interrupted: %d results kept, %d not graded", len(batch.tally.results), len(pending)
         )
@@ -221,8 +252,36 @@ def grade_roster(
         if executor is None:
             pool.shutdown(wait=True, cancel_futures=True)
         runner.close()
-        summary = batch.close(interrupted=interrupted)
+        summary = batch.close(interrupted=interrupted or batch.stopping.is_set())
     return summary
+
+
+def _wait_for(
+    gate: Callable[[], None] | None,
+    *,
+    batch: _Batch,
+    pending: dict[Future[GradeResult | Reused], Student],
+    runner: SandboxRunner,
+) -> None:
+    """Hold every result back until the gate opens; if it raises, stop and say why."""
+    if gate is None:
+        return
+    try:
+        gate()
+    except GraderError:  # nothing may be recorded
+        batch.refused = True
+        _stop(batch, pending, runner)
+        raise
+
+
+def _stop(
+    batch: _Batch, pending: dict[Future[GradeResult | Reused], Student], runner: SandboxRunner
+) -> None:
+    """Kill the jobs in flight; nothing more is recorded."""
+    batch.stopping.set()
+    for future in pending:
+        future.cancel()
+    runner.supervisor.kill_all()
 
 
 def _outcome(

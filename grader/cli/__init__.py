@@ -14,6 +14,7 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
@@ -285,9 +286,11 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
             require_sandbox(capabilities())
         ready(settings)  # student code and the harness start here, or exit 4 now
     remote = Cluster(args.cluster, spec) if args.cluster else None
+    said: list[str] = []
     try:
+        gate = None
         if not args.no_selfcheck:
-            _selfcheck(spec, settings, remote, jobs=args.jobs, out=out)
+            gate = _selfcheck(spec, settings, remote, jobs=args.jobs, said=said)
         with progress.display(out, total=len(students)) as show:
             done = grade_roster(
                 students,
@@ -300,10 +303,13 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
                 progress=show,
                 executor=remote.executor() if remote else None,
                 job=worker_task if remote else None,
+                gate=gate,
             )
     finally:
         if remote:
             remote.close()
+    for line in said:
+        print(line, file=out)
     print(
         f"{done.graded} graded, {done.reused} reused from earlier runs, "
         f"{done.failures} not graded, of {done.total} students.",
@@ -322,18 +328,29 @@ def _selfcheck(
     remote: Cluster | None,
     *,
     jobs: int | None,
-    out: TextIO,
-) -> None:
-    """Before anyone is graded: the reference must pass and broken variants fail, here or
-    on every worker (InfrastructureError, exit 4, otherwise)."""
+    said: list[str],
+) -> Callable[[], None] | None:
+    """Before anyone's result counts: the reference must pass and broken variants fail,
+    here or on every worker (InfrastructureError, exit 4, otherwise). Locally it runs
+    beside the first students' grading, and the batch waits for it (the returned gate)
+    before it records anything."""
     if remote:
         remote.selfcheck(settings)
-        return
+        return None
+    from concurrent.futures import ThreadPoolExecutor
+
     from grader.batch import selfcheck
 
-    checked = selfcheck.verify(spec, settings=settings, jobs=jobs or default_jobs())
-    print(
-        f"self-check passed: the reference scores 100% and {checked.variants} "
-        f"faulty variants fail their checks ({checked.duration_s:g} s).",
-        file=out,
-    )
+    side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="selfcheck")
+    running = side.submit(selfcheck.verify, spec, settings=settings, jobs=jobs or default_jobs())
+    side.shutdown(wait=False)
+
+    def gate() -> None:
+        checked = running.result()
+        said.append(
+            f"self-check passed: the reference scores 100% and {checked.variants} "
+            f"faulty variants fail their checks ({checked.duration_s:g} s, beside the "
+            "first students)."
+        )
+
+    return gate

@@ -23,6 +23,7 @@ from grader.harness.idle import wait_until
 from grader.harness.netns import Netns
 from grader.harness.peers import Relay, Traffic, TrustedServer, Upstream
 from grader.harness.plugin import check_id, evidence_key, harness
+from grader.harness.rooms import Rooms
 from grader.harness.student import (
     ClientCall,
     StudentServer,
@@ -33,6 +34,7 @@ from grader.harness.student import (
 from grader.model import Captured
 from grader.protocol import CheckPlan, RunConfig
 from grader.sandbox import Launcher
+from grader.sandbox.warm import WarmPool
 
 MIN_START_S = 2.0  # a server gets at least this long to start listening
 
@@ -49,21 +51,54 @@ def launcher(request: pytest.FixtureRequest, run_config: RunConfig) -> Iterator[
     harness(request.config).escaped.extend(launcher.close())
 
 
-@pytest.fixture(autouse=True)
-def own_network(run_config: RunConfig) -> Iterator[None]:
-    """Each check in a network namespace of its own (when the machine has them)."""
+@pytest.fixture(scope="session")
+def rooms(launcher: Launcher, run_config: RunConfig) -> Iterator[Rooms | None]:
+    """Each check's network namespace, prepared with its student processes while the
+    check before it runs (when the machine has namespaces)."""
     if not run_config.policy.netns:
+        yield None
+        return
+    launcher.warm = WarmPool(launcher)
+    made = Rooms(launcher.warm)
+    yield made
+    made.close()
+    launcher.warm = None
+
+
+@pytest.fixture(autouse=True)
+def own_network(request: pytest.FixtureRequest, rooms: Rooms | None) -> Iterator[None]:
+    """Each check in a network namespace of its own (when the machine has them)."""
+    if rooms is None:
         yield
         return
     try:
-        ns = Netns.fresh()
+        room = rooms.take()
     except OSError as exc:
         raise HarnessError(f"cannot make a network namespace for this check ({exc})") from exc
+    following = next_check(request)
+    if following is not None:
+        rooms.prepare(max(1, len(following.needs)))
     try:
-        with ns.entered():
+        with room.ns.entered():
             yield
     finally:
-        ns.close()
+        rooms.leave(room)
+
+
+def next_check(request: pytest.FixtureRequest) -> CheckPlan | None:
+    """The plan of the check this harness will most likely run next: its next one that
+    the other harness has not claimed yet."""
+    config = harness(request.config).config
+    items = request.session.items
+    try:
+        at = items.index(request.node)
+    except ValueError:
+        return None
+    for item in items[at + 1 :]:
+        cid = check_id(item)
+        if config.claims is None or not (config.claims / cid).exists():
+            return config.plan(cid)
+    return None
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import fcntl
 import os
+import random
 import socket
 import struct
 import threading
@@ -24,6 +25,10 @@ from collections.abc import Iterator
 CLONE_NEWNET = 0x40000000
 _SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
 _libc = ctypes.CDLL(None, use_errno=True)
+# Ports handed out in each fresh namespace (by its inode), see `pick_port`.
+_PORTS: dict[int, set[int]] = {}
+_PORTS_LOCK = threading.Lock()
+PICKED = range(20001, 30000)  # below the ephemeral range: no connection's own port
 
 
 def _check(result: int, what: str) -> None:
@@ -58,6 +63,8 @@ class Netns:
             try:
                 _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
                 _lo_up()
+                with _PORTS_LOCK:  # an inode is reused once its namespace is gone
+                    _PORTS[_inode()] = set()
                 made.append(cls.current())
             except BaseException as exc:  # handed to the caller below
                 made.append(exc)
@@ -99,3 +106,26 @@ def elsewhere() -> Iterator[Netns]:
             yield ns
     finally:
         ns.close()
+
+
+def _inode() -> int:
+    return os.stat("/proc/thread-self/ns/net").st_ino
+
+
+def pick_port() -> int | None:
+    """A port for a server in the calling thread's namespace when it is a fresh one made
+    here (None otherwise): there, no port is in use but those handed out before, so one
+    is drawn at random and never probed. Probing (bind to port 0, close, bind again) is
+    racy in a process that starts children from several threads: a child forked in
+    between holds a copy of the probe socket until it execs, and the port is busy for
+    that moment."""
+    here = _inode()
+    with _PORTS_LOCK:
+        used = _PORTS.get(here)
+        if used is None or len(used) > len(PICKED) // 2:
+            return None
+        port = random.choice(PICKED)
+        while port in used:  # a check uses a handful of its ten thousand
+            port = random.choice(PICKED)
+        used.add(port)
+        return port

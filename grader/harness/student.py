@@ -23,7 +23,7 @@ from typing import Any
 
 from grader import trace
 from grader.harness.idle import IdleCheck
-from grader.harness.netns import Netns
+from grader.harness.netns import Netns, pick_port
 from grader.harness.peers import Traffic
 from grader.model import Captured
 from grader.sandbox import Launcher, StudentProcess
@@ -75,7 +75,13 @@ class StudentServer:
         """Start FILENAME with the port as argv[1] (and in $port_env, if named)."""
         args, env = [filename, str(port)], {port_env: str(port)} if port_env else {}
         with netns.entered() if netns else contextlib.nullcontext():
-            proc = launcher.spawn(args, name="your server", env=env)
+            warm = launcher.warm.take() if launcher.warm else None
+            if warm is not None:
+                proc = warm.go(args, name="your server", env=env)
+                os.close(warm.stdin_w)  # nothing to read: end of file, as /dev/null gives
+            else:
+                proc = launcher.spawn(args, name="your server", env=env)
+        _traced_start(warm is not None)
         server = cls(proc, port, workdir=launcher.workdir, netns=netns)
         server.wait_listening(timeout_s)
         trace.record(
@@ -353,18 +359,7 @@ def run_runner(
     its answer from a private pipe until it answers, runs out of time, or
     `blocked(idle, now, start)` says it is stuck. The process is always killed after.
     With `keep_stdin`, stdin stays open until `before_kill` has run (the runner lingers)."""
-    result_r, result_w = os.pipe()
-    stdin_r, stdin_w = os.pipe()
-    try:
-        proc = launcher.spawn(
-            [launcher.program(RUNNER), str(result_w), filename],
-            name=name,
-            pass_fds=(result_w,),
-            stdin=stdin_r,
-        )
-    finally:
-        os.close(result_w)
-        os.close(stdin_r)
+    proc, result_r, stdin_w = _start_runner(launcher, filename, name=name)
     text = json.dumps(request) + "\n"
     writer = threading.Thread(target=_write_request, args=(stdin_w, text, keep_stdin), daemon=True)
     writer.start()
@@ -380,6 +375,37 @@ def run_runner(
         os.close(stdin_w)
     proc.terminate()
     return Ran(ended, elapsed, raw, proc, _outputs(proc), idle)
+
+
+def _start_runner(
+    launcher: Launcher, filename: str, *, name: str
+) -> tuple[StudentProcess, int, int]:
+    """The runner on FILENAME, warm if one is waiting in this network: its process, the
+    read end of its answer pipe and the write end of its stdin."""
+    warm = launcher.warm.take() if launcher.warm else None
+    _traced_start(warm is not None)
+    if warm is not None:
+        args = [launcher.program(RUNNER), str(warm.answer_fd), filename]
+        return warm.go(args, name=name, answer=True), warm.answer_r, warm.stdin_w
+    result_r, result_w = os.pipe()
+    stdin_r, stdin_w = os.pipe()
+    try:
+        proc = launcher.spawn(
+            [launcher.program(RUNNER), str(result_w), filename],
+            name=name,
+            pass_fds=(result_w,),
+            stdin=stdin_r,
+        )
+    finally:
+        os.close(result_w)
+        os.close(stdin_r)
+    return proc, result_r, stdin_w
+
+
+def _traced_start(warm: bool) -> None:
+    trace.record(
+        f"student process ({'warm' if warm else 'cold'})", start=time.monotonic(), seconds=0
+    )
 
 
 def _collect(
@@ -501,6 +527,9 @@ def _list(value: object) -> list[Any]:
 
 def free_port() -> int:
     """A port nobody listens on now (in the check's own network namespace)."""
+    picked = pick_port()
+    if picked is not None:
+        return picked
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import json
 import os
 import select
@@ -35,6 +36,9 @@ def main(sock_fd: int, *, warm_argv: list[str]) -> None:
     """Warm up on `warm_argv` (a collect-only run over the checks), then serve forever."""
     sock = socket.socket(fileno=sock_fd)
     _warm(warm_argv)
+    # What the warm-up made lives as long as the zygote: keep it out of every later
+    # collection, so a forked harness's collections skip it (and leave its pages shared).
+    gc.freeze()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)

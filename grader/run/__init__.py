@@ -365,6 +365,9 @@ def _interpreter_starts(policy: Policy) -> None:
         launcher = Launcher(replace(policy, job_id=uuid.uuid4().hex[:12]), Path(folder))
         proc = launcher.spawn(["-c", "import socket, select, json"], name="preflight")
         code = proc.wait(PREFLIGHT_S)
+        if code is not None:  # its last words may still be in the pipes
+            proc.stderr.join(1.0)
+            proc.stdout.join(1.0)
         said = (proc.stderr.text() + proc.stdout.text()).strip().splitlines()
         launcher.close()
     if code != 0:

@@ -12,6 +12,13 @@ from grader.model import Captured
 
 HEAD_BYTES = 8 * 1024
 TAIL_BYTES = 8 * 1024
+READ_BYTES = 65536
+# After a read that did not fill the buffer, wait this long before the next one, so a
+# program that writes a line at a time (python -u, a log line per 16-byte chunk) is read
+# in a few hundred reads instead of one read per line: for a server that logs 131 k lines
+# that is ~0.17 s of the grader's CPU saved. A byte is never held back longer than this,
+# and a writer can fill the whole pipe buffer meanwhile, so it never blocks for long.
+COALESCE_S = 0.002
 
 
 class OutputCapture:
@@ -38,11 +45,13 @@ class OutputCapture:
         cpu = time.thread_time()
         try:
             while True:
-                chunk = os.read(self._fd, 65536)
+                chunk = os.read(self._fd, READ_BYTES)
                 if not chunk:
                     break
                 with self._lock:
                     self._take(chunk)
+                if len(chunk) < READ_BYTES:
+                    time.sleep(COALESCE_S)
         except OSError:
             pass
         finally:

@@ -21,12 +21,16 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.model import Isolation
 from grader.sandbox import cgroups, procfs
 from grader.sandbox.capture import OutputCapture
 from grader.sandbox.policy import NOBODY, SBIN_PATH, Policy
 from grader.settings import Limits
+
+if TYPE_CHECKING:
+    from grader.sandbox.warm import WarmPool
 
 INSIDE_DIR = "/home/student/submission"
 INSIDE_HOME = "/home/student"
@@ -298,6 +302,8 @@ class Launcher:
         self._user_root = _user_copy(staged, policy) if policy.run_as else None
         self._cwd = self._user_root / "submission" if self._user_root else staged
         self._reports = Path(tempfile.mkdtemp(prefix="grader-ports-")) if policy.portable else None
+        # Student processes started ahead of time, where the harness prepares them.
+        self.warm: WarmPool | None = None
 
     @property
     def workdir(self) -> str:

@@ -69,8 +69,10 @@ def reference_server(
         ns = Netns.fresh() if run_config.policy.netns else None
         own = port if ns is not None else free_port()
         with ns.entered() if ns is not None else contextlib.nullcontext():
+            # -S: the reference needs only the standard library, and skipping `site`
+            # (site-packages' .pth files) halves the start of each one (~20 ms of CPU).
             proc = subprocess.Popen(
-                [sys.executable, "-I", str(ref), str(own)],
+                [sys.executable, "-I", "-S", str(ref), str(own)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,

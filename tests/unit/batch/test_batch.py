@@ -5,6 +5,7 @@ the same key; Ctrl-C keeps what was finished and records the rest as not graded.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -252,3 +253,48 @@ def test_a_task_fetches_then_reuses_a_known_key(
         runner=runner,
     )
     assert again == Reused(key) and len(runner.jobs) == 1
+
+
+def test_results_wait_for_the_gate_while_the_jobs_already_run(
+    runner: FakeRunner, roster: Callable[..., tuple[Student, ...]], tmp_path: Path
+) -> None:
+    """The self-check runs beside the first students: their grading starts at once, but
+    nothing is recorded before it has passed."""
+    students = roster(ada="passes", bob="fails-long", cy=None)
+    out = tmp_path / "out"
+    seen: list[tuple[int, bool]] = []
+
+    def gate() -> None:
+        deadline = time.monotonic() + 10
+        while len(runner.jobs) < 2 and time.monotonic() < deadline:
+            time.sleep(0.001)  # both students' grading started meanwhile
+        seen.append((len(list(out.glob("*/results.json"))), (out / "index.html").exists()))
+
+    summary = run(students, runner, out, gate=gate)
+    assert seen == [(0, False)]
+    assert statuses(summary) == {
+        "ada": (Status.GRADED, False),
+        "bob": (Status.GRADED, False),
+        "cy": (Status.NO_SUBMISSION, False),
+    }
+
+
+def test_a_gate_that_refuses_records_nothing_and_says_why(
+    runner: FakeRunner, roster: Callable[..., tuple[Student, ...]], tmp_path: Path
+) -> None:
+    from grader.errors import InfrastructureError
+
+    students = roster(ada="passes", cy=None)
+    out = tmp_path / "out"
+
+    def gate() -> None:
+        raise InfrastructureError("the reference fails on this machine.")
+
+    with pytest.raises(InfrastructureError, match="reference fails"):
+        run(students, runner, out, gate=gate)
+    assert not list(out.glob("*/results.json")) and not (out / "index.html").exists()
+    assert not (out / FILENAME).exists()
+    run(students, runner, out)  # a run that completes, then one refused again
+    with pytest.raises(InfrastructureError, match="reference fails"):
+        run(students, runner, out, gate=gate)
+    assert runs_of(out) == [("complete",)]
