@@ -183,7 +183,7 @@ class Servers:
         if memory.port_problem is None:
             taken = [p for p in sorted({port, self.config.default_port}) if port_in_use(p)]
             if taken:
-                student_holds(self.config.policy, taken[0])  # then it is the student's
+                student_holds(taken[0], policy=self.config.policy)  # then it is the student's
             memory.port_problem = (
                 f"another program listens on port {taken[0]} of this machine (maybe your "
                 "own server, still running in a terminal); stop it and run grade again"
@@ -324,7 +324,7 @@ def _quiet(traffic: Traffic, for_s: float) -> bool:
     return traffic.done() and time.monotonic() - traffic.last_activity >= for_s
 
 
-def student_holds(policy: Policy, port: int) -> None:
+def student_holds(port: int, *, policy: Policy) -> None:
     """Raise StudentFault if a process of this submission listens on `port` (in this
     check's network): a port the grader needs, held by the student's code, is the
     student's failure; anywhere else it is not."""
@@ -337,10 +337,10 @@ def student_holds(policy: Policy, port: int) -> None:
             )
 
 
-def port_refused(policy: Policy, port: int, why: str) -> NoReturn:
+def port_refused(port: int, *, policy: Policy, why: str) -> NoReturn:
     """The grader could not listen on `port`: the student's failure if their process
     holds it, else the grader's fault."""
-    student_holds(policy, port)
+    student_holds(port, policy=policy)
     raise HarnessError(why)
 
 
@@ -353,7 +353,7 @@ def trusted_server(run_config: RunConfig) -> Iterator[Callable[..., TrustedServe
         server = TrustedServer(port, **kwargs)
         made.append(server)
         if server.bind_error:
-            port_refused(run_config.policy, port, server.bind_error)
+            port_refused(port, policy=run_config.policy, why=server.bind_error)
         return server
 
     yield start
@@ -370,7 +370,7 @@ def relay(run_config: RunConfig) -> Iterator[Callable[[int, Upstream], Relay]]:
         front = Relay(port, upstream)
         made.append(front)
         if front.bind_error:
-            port_refused(run_config.policy, port, front.bind_error)
+            port_refused(port, policy=run_config.policy, why=front.bind_error)
         return front
 
     yield start
