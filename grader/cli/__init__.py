@@ -211,13 +211,8 @@ def _exit_code(result: GradeResult, *, fail_under: float | None) -> int:
     if result.status is Status.INFRA_ERROR:
         print(f"grade: {report.text.safe(result.problem)}", file=sys.stderr)
         return int(ExitCode.INFRASTRUCTURE)
-    if result.score and result.score.fault_count:
-        print(
-            f"grade: the grader could not run {result.score.fault_count} of the checks (a "
-            "fault of the grader, not of this code; they are left out of the score); "
-            "please report it with the report's instructor view (--reveal).",
-            file=sys.stderr,
-        )
+    if result.incomplete:
+        print(f"grade: {report.text.incomplete_line(result)}.", file=sys.stderr)
         return int(ExitCode.INFRASTRUCTURE)
     if fail_under is not None and result.score and result.score.percent < fail_under:
         return int(ExitCode.BELOW_THRESHOLD)
@@ -314,6 +309,15 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
         print("interrupted: run the same command again to finish.", file=out)
         return int(ExitCode.INTERRUPTED)
     print(f"class page: {args.out / 'index.html'}  (grade view {args.out})", file=out)
+    incomplete = [r.student for r in done.results if r.incomplete]
+    if incomplete:
+        print(
+            f"grade: {len(incomplete)} results are incomplete (the grader failed on them, "
+            f"twice; not the students' fault): {', '.join(map(report.text.safe, incomplete))};"
+            " run the same command again to regrade them, and report it if they fail again.",
+            file=sys.stderr,
+        )
+        return int(ExitCode.INFRASTRUCTURE)
     return int(ExitCode.OK)
 
 
