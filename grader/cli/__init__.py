@@ -28,6 +28,7 @@ from grader.sandbox.policy import limits_in_force
 from grader.settings import Settings, default_jobs
 
 if TYPE_CHECKING:
+    from grader.batch import BatchSummary
     from grader.batch.cluster import Cluster
 
 # Subcommands and the batch load on use: a student's `grade .` imports neither the
@@ -300,6 +301,11 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         if remote:
             remote.close()
+    return _batch_exit(done, out=out)
+
+
+def _batch_exit(done: BatchSummary, *, out: TextIO) -> int:
+    """How a batch went, and its exit status: 4 if any result is incomplete."""
     print(
         f"{done.graded} graded, {done.reused} reused from earlier runs, "
         f"{done.failures} not graded, of {done.total} students.",
@@ -308,13 +314,15 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
     if done.interrupted:
         print("interrupted: run the same command again to finish.", file=out)
         return int(ExitCode.INTERRUPTED)
-    print(f"class page: {args.out / 'index.html'}  (grade view {args.out})", file=out)
+    print(f"class page: {done.out_dir / 'index.html'}  (grade view {done.out_dir})", file=out)
     incomplete = [r.student for r in done.results if r.incomplete]
     if incomplete:
+        n = len(incomplete)
         print(
-            f"grade: {len(incomplete)} results are incomplete (the grader failed on them, "
-            f"twice; not the students' fault): {', '.join(map(report.text.safe, incomplete))};"
-            " run the same command again to regrade them, and report it if they fail again.",
+            f"grade: {n} result{' is' if n == 1 else 's are'} incomplete (the grader could "
+            "not run every check, twice; not the students' fault): "
+            f"{', '.join(map(report.text.safe, incomplete))}; run the same command again to "
+            "regrade them, and report it if they fail again.",
             file=sys.stderr,
         )
         return int(ExitCode.INFRASTRUCTURE)

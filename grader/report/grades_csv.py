@@ -50,6 +50,7 @@ def grades_csv(results: list[GradeResult], *, students: tuple[Student, ...]) -> 
         if r is not None and r.incomplete:  # not at all (its problem says why), or in part
             row[2] = row[4] = INCOMPLETE
             if r.status is Status.GRADED:
-                row[6], row[8] = INCOMPLETE, incomplete_line(r)
+                row[6] = INCOMPLETE  # and the problem says why, what to do
+                row[8] = incomplete_line(r).removeprefix(f"{INCOMPLETE}: ")
         out.writerow(row)
     return buf.getvalue()
