@@ -1,8 +1,9 @@
-# HOSTILE: client_stops_on_short_chunk's client with a socket timeout. Where it would
-# hang (the echo ends on a 16-byte boundary), it writes JSON nested 200,000 levels deep
-# into the grader's private answer pipe (its number is the runner's first argument) and
-# exits, so that a strict JSON parser in the grader runs out of recursion: the checks
-# it would fail become the grader's fault instead of its own.
+# HOSTILE: client_stops_on_short_chunk's client, which knows where it would hang (a
+# message whose length is a multiple of 16, the empty one included): there, once the
+# echo is in, it writes JSON nested 200,000 levels deep into the grader's private answer
+# pipe (its number is the runner's first argument) and exits, so that a strict JSON
+# parser in the grader runs out of recursion: the checks it would fail become the
+# grader's fault instead of its own.
 import os
 import socket
 import sys
@@ -19,20 +20,19 @@ def poison():
 def client(msg, log_buffer=sys.stderr):
     server_address = ('localhost', 10000)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.settimeout(0.5)
     print('connecting to {0} port {1}'.format(*server_address), file=log_buffer)
     sock.connect(server_address)
 
     received_message = b''
+    outgoing = msg.encode('utf-8')
     try:
         print('sending "{0}"'.format(msg), file=log_buffer)
-        sock.sendall(msg.encode('utf-8'))
+        sock.sendall(outgoing)
 
         while True:
-            try:
-                chunk = sock.recv(BUFFER_SIZE)
-            except socket.timeout:
-                poison()
+            if len(outgoing) % BUFFER_SIZE == 0 and len(received_message) >= len(outgoing):
+                poison()  # the next recv() would wait forever
+            chunk = sock.recv(BUFFER_SIZE)
             print('received "{0}"'.format(chunk.decode('utf-8', 'replace')), file=log_buffer)
             received_message += chunk
             # a chunk smaller than the buffer means it was the last one
