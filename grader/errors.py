@@ -18,8 +18,8 @@ cause is that submission's outcome. A reader of bytes a student influenced (/pro
 an answer pipe, JSON, a returned value, a port held) is bounded and total: it returns a
 value, or the caller fails the check, or it raises StudentFault; the check then FAILS
 with a diagnosis. HarnessError, and any other exception, is a grader fault (ERROR): the
-check earns nothing, the result is incomplete and is graded again, so a fault the
-student provokes can never raise a score.
+check earns nothing and stays in the maximum, the result is incomplete (a batch grades
+it again at once), so a fault the student provokes can never raise a score.
 """
 
 from __future__ import annotations

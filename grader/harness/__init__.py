@@ -4,9 +4,13 @@ Everything here runs in the harness process of one submission (a pytest session 
 grader starts); nothing here imports student code. Student code runs in the sandbox,
 reached through `StudentServer`, `call_client` and `call_function`; the wire is watched by
 the grader's own peers (`exchange`, `TrustedServer`).
+
+A check fails the student's code with `Check.fail`, or with `StudentFault` where what
+the submission did made the check's own code fail; `HarnessError` (and any other
+exception) is the grader's fault, which never raises a score (grader/errors.py).
 """
 
-from grader.errors import HarnessError
+from grader.errors import HarnessError, StudentFault
 from grader.harness.diagnosis import HARNESS, Catalogue, Explanation, student_traceback
 from grader.harness.evidence import Check
 from grader.harness.fixtures import RunClient, RunMemory, Serve, Served, Servers, last_words
@@ -49,6 +53,7 @@ __all__ = [
     "FunctionCall",
     "Hang",
     "HarnessError",
+    "StudentFault",
     "IdleCheck",
     "Launcher",
     "Netns",
