@@ -191,14 +191,25 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def threads(pids: list[int], *, besides: tuple[str, ...] = ()) -> int:
-    """How many threads these processes run now (not counting processes named `besides`)."""
+    """How many threads these processes run now, not counting those running a program
+    named in `besides` (e.g. bwrap). The program is the executable's name, which a
+    process cannot change without running that program: its own name (comm) it can,
+    so a student's threaded server calling itself "bwrap" is still counted."""
     total = 0
     for pid in pids:
         with contextlib.suppress(OSError):
-            if _text(PROC / str(pid) / "comm").strip() in besides:
+            if besides and _program(pid) in besides:
                 continue
             total += len(os.listdir(PROC / str(pid) / "task"))
     return total
+
+
+def _program(pid: int) -> str:
+    """The name of the executable a process runs (its comm where that is unreadable)."""
+    try:
+        return os.path.basename(os.readlink(PROC / str(pid) / "exe")).removesuffix(" (deleted)")
+    except OSError:
+        return _text(PROC / str(pid) / "comm").strip()
 
 
 def states(pids: list[int]) -> list[str]:

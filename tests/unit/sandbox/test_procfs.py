@@ -54,6 +54,18 @@ def test_a_process_named_in_invalid_utf8_is_watched_like_any_other(renamed: int)
     assert all(w.pid == renamed for w in procfs.waits([renamed]))
 
 
+def test_a_process_calling_itself_bwrap_still_has_its_threads_counted() -> None:
+    code = RENAMED.replace("\\xff\\xfe) S 1 (\\xc3", "bwrap")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"renamed\n"
+        assert Path(f"/proc/{proc.pid}/comm").read_text() == "bwrap\n"
+        assert procfs.threads([proc.pid], besides=("bwrap",)) == 1
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 FILES = ("stat", "comm", "task/1/children", "task/1/syscall", "net/tcp", "net/tcp6")
 
 
