@@ -26,14 +26,14 @@ ANY_JSON = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.binary(max_size=200) | st.sampled_from([b"[" * 100_000, b'{"done": 0'])))
 def test_any_lines_are_read_without_raising(lines: list[bytes]) -> None:
     done, started = _read([b'{"start": 0}', *lines], TASKS)
     assert started in (None, 0, 1) and set(done) <= set(TASKS)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(ANY_JSON)
 def test_an_answer_of_any_shape_makes_a_verdict_not_an_exception(answer: Any) -> None:
     line = json.dumps({"done": 0, "answer": answer}).encode()

@@ -51,7 +51,7 @@ FIELDS = (
     "params",
     "defaults",
 )
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def client(raw: bytes) -> ClientCall:

@@ -191,7 +191,7 @@ def test_a_reported_error_keeps_its_trace_for_instructors() -> None:
     assert (first.outcome, first.trace) == (Outcome.ERROR, "Traceback")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.binary(max_size=300) | st.sampled_from([b"[" * 100_000, b"\xff\xfe"])))
 def test_no_line_makes_the_reader_raise(junk: list[bytes]) -> None:
     """A record quotes what student code said; whatever a line holds, it is read or it
