@@ -6,12 +6,18 @@ to talk to each other, and by anything that ships a GradeResult between processe
 Enums go by value, datetimes as ISO text, paths as text, bytes as base64, tuples as
 lists. `load` checks every field's type: data that does not fit raises ValueError, so a
 malformed record never becomes a half-right value.
+
+`read_json` is the one way JSON from another process is parsed (the runner's answer, the
+static analysis, a harness's records): bounded in size and depth before the parser
+recurses, so bytes a student influenced can only make it raise ValueError.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import json
+import re
 import types
 import typing
 from datetime import datetime
@@ -21,6 +27,31 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+MAX_DEPTH = 16  # levels of arrays and objects in JSON read from another process
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_INNERMOST = re.compile(rb"\[\]|\{\}")
+
+
+def read_json(raw: bytes, *, max_bytes: int, max_depth: int = MAX_DEPTH) -> Any:
+    """Parse JSON written by another process; raises ValueError (never RecursionError or
+    UnicodeError) if it is not UTF-8, longer than max_bytes, or nested deeper than
+    max_depth: the depth is measured on the bytes, before json.loads recurses."""
+    if len(raw) > max_bytes:
+        raise ValueError(f"{len(raw)} bytes of JSON, more than {max_bytes}")
+    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKET)
+    for _ in range(max_depth):
+        inner = _INNERMOST.sub(b"", brackets)
+        if inner == brackets:
+            break  # empty, or unbalanced
+        brackets = inner
+    if brackets:
+        raise ValueError(f"JSON nested deeper than {max_depth} levels, or unbalanced")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except RecursionError as exc:  # cannot happen within max_depth; kept closed anyway
+        raise ValueError("JSON nested too deeply") from exc
 
 
 def dump(value: Any) -> Any:

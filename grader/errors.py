@@ -8,8 +8,18 @@
     └── InfrastructureError     4  this machine cannot run the grading (sandbox, harness crash)
         └── HarnessError        4  trusted check code could not set a check up (a grader fault)
 
+    StudentFault                   a submission made trusted check code fail: its FAIL
+
 Third-party errors are translated where they enter (`raise ... from exc`); anything else
 that escapes is a bug and is shown with its traceback.
+
+The rule for check code (grader/harness/plugin.py applies it): anything a submission can
+cause is that submission's outcome. A reader of bytes a student influenced (/proc text,
+an answer pipe, JSON, a returned value, a port held) is bounded and total: it returns a
+value, or the caller fails the check, or it raises StudentFault; the check then FAILS
+with a diagnosis. HarnessError, and any other exception, is a grader fault (ERROR): the
+check earns nothing and stays in the maximum, the result is incomplete (a batch grades
+it again at once), so a fault the student provokes can never raise a score.
 """
 
 from __future__ import annotations
@@ -50,6 +60,13 @@ class NotGradableError(GraderError):
 
 class InfrastructureError(GraderError):
     exit_code = ExitCode.INFRASTRUCTURE
+
+
+class StudentFault(Exception):
+    """Raised by trusted check code when what the submission did made it fail (its
+    answer could not be read, its process holds a port the grader needs): the check is
+    the student's FAIL, with this one sentence as its message, never a grader fault.
+    Not a GraderError: it never leaves the check that raised it."""
 
 
 class HarnessError(InfrastructureError):

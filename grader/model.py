@@ -18,7 +18,9 @@ class Outcome(Enum):
     """How one check ended; a timeout is an outcome, not an exception.
 
     ERROR is the grader's own fault (trusted check code crashed, or its report was
-    malformed): never the student's failure, so such a check is left out of the score.
+    malformed): never the student's failure, and never a way to a better score either.
+    Such a check earns nothing and still counts in the maximum, and the result is
+    incomplete (`GradeResult.incomplete`) until it is graded again.
     """
 
     PASSED = "passed"
@@ -360,7 +362,7 @@ class RunResult:
 
     @property
     def grader_faults(self) -> tuple[CheckResult, ...]:
-        """Checks the grader could not run (its own fault, left out of the score)."""
+        """Checks the grader could not run (its own fault: they earn nothing for now)."""
         return tuple(c for c in self.checks if c.outcome is Outcome.ERROR)
 
 
@@ -374,7 +376,7 @@ class CheckScore:
     max_points: float
     outcome: Outcome
     visibility: Visibility
-    counted: bool = True  # hidden checks count once revealed; grader faults never
+    counted: bool = True  # hidden checks count once revealed
     hidden: bool = False  # a hidden check the student may not see yet
     extra: bool = False
     advice: bool = False
@@ -382,7 +384,13 @@ class CheckScore:
 
 @dataclass(frozen=True, slots=True)
 class Score:
-    """Points by the rubric; extra credit is apart and never part of max_points."""
+    """Points by the rubric; extra credit is apart and never part of max_points.
+
+    A check the grader could not run (ERROR) is in max_points and earns 0: a fault never
+    raises a percentage. `fault_count` and `fault_points` say how many there were (of
+    every check, extra ones too) and what the main ones were worth, so a report can say
+    the score is incomplete.
+    """
 
     points: float
     max_points: float
@@ -390,8 +398,8 @@ class Score:
     hidden_count: int = 0
     hidden_points: float = 0.0
     extra_points: float = 0.0
-    fault_count: int = 0  # checks the grader could not run: left out of points and max
-    fault_points: float = 0.0
+    fault_count: int = 0  # checks the grader could not run: in max_points, earning 0
+    fault_points: float = 0.0  # what those (but extra credit) are worth
 
     @property
     def percent(self) -> float:
@@ -421,3 +429,15 @@ class GradeResult:
     notes: tuple[str, ...] = ()  # for instructors only: worth knowing, not a flag
     sources: tuple[SourceFile, ...] = ()  # graded files' text, for similarity in a batch
     reused: bool = False  # taken from the gradebook (same commit, assignment and settings)
+
+    @property
+    def incomplete(self) -> bool:
+        """The grader failed on this submission (its own fault, not the student's): a
+        check it could not run, or no grading at all. Its score is a lower bound, it is
+        never reused from a gradebook, and every output says so."""
+        return self.status is Status.INFRA_ERROR or self.fault_count > 0
+
+    @property
+    def fault_count(self) -> int:
+        """How many checks the grader could not run."""
+        return len(self.run.grader_faults) if self.run is not None else 0

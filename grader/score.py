@@ -7,8 +7,9 @@ from grader.model import Assignment, CheckScore, Outcome, RunResult, Score, Visi
 
 def score(run: RunResult | None, *, assignment: Assignment, reveal: bool) -> Score:
     """Points per check. Hidden checks count only when revealed; extras never count in
-    max_points; a check the grader could not run (ERROR) counts for nothing either way,
-    since it says nothing about the student's code."""
+    max_points; a check the grader could not run (ERROR) earns nothing and stays in
+    max_points, so no fault, whoever provoked it, ever raises a percentage (the result
+    is incomplete instead, and says so)."""
     rows: list[CheckScore] = []
     for spec in assignment.checks:
         result = run.get(spec.id) if run else None
@@ -22,7 +23,7 @@ def score(run: RunResult | None, *, assignment: Assignment, reveal: bool) -> Sco
                 max_points=spec.points,
                 outcome=outcome,
                 visibility=spec.visibility,
-                counted=shown and outcome is not Outcome.ERROR,
+                counted=shown,
                 hidden=not shown,
                 extra=spec.extra,
                 advice=spec.advice,
@@ -30,7 +31,7 @@ def score(run: RunResult | None, *, assignment: Assignment, reveal: bool) -> Sco
         )
     main = [r for r in rows if r.counted and not r.extra]
     hidden = [r for r in rows if r.hidden]
-    faults = [r for r in rows if r.outcome is Outcome.ERROR and not r.extra]
+    faults = [r for r in rows if r.outcome is Outcome.ERROR]
     return Score(
         points=sum(r.points for r in main),
         max_points=sum(r.max_points for r in main),
@@ -39,5 +40,5 @@ def score(run: RunResult | None, *, assignment: Assignment, reveal: bool) -> Sco
         hidden_points=sum(r.max_points for r in hidden),
         extra_points=sum(r.points for r in rows if r.extra and r.counted),
         fault_count=len(faults),
-        fault_points=sum(r.max_points for r in faults),
+        fault_points=sum(r.max_points for r in faults if not r.extra),
     )

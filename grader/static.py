@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from grader import codec
 from grader.errors import InfrastructureError
 from grader.locate import python_files
 from grader.model import (
@@ -239,7 +240,7 @@ def _read(lines: list[bytes], tasks: list[Task]) -> tuple[dict[Task, dict[str, A
     started: int | None = None
     for line in lines:
         try:
-            item = json.loads(line)
+            item = codec.read_json(line, max_bytes=MAX_ANSWER)
         except ValueError:
             break
         if not isinstance(item, dict):

@@ -34,12 +34,14 @@ MARKER = re.compile(r"#\s*verdict:\s*([\w-]+)")
 @dataclass(frozen=True, slots=True)
 class Row:
     """The verdicts of one kind of submission: an outcome per check id (the rest get
-    `default`), or an exception the runner raises instead (a crash, a broken machine)."""
+    `default`), or an exception the runner raises instead (a crash, a broken machine).
+    `first` overrides outcomes for the row's first job only (a fault that goes away)."""
 
     outcomes: Mapping[str, Outcome] = field(default_factory=dict)
     default: Outcome = Outcome.PASSED
     raises: BaseException | None = None
     warnings: tuple[str, ...] = ()
+    first: Mapping[str, Outcome] = field(default_factory=dict)  # the first job's only
 
 
 class FakeRunner:
@@ -50,18 +52,21 @@ class FakeRunner:
     def __init__(self, table: Mapping[str, Row]) -> None:
         self.table = table
         self._ran: list[tuple[str, Job]] = []
+        self._seen: dict[str, int] = {}  # jobs per row, ever (forget() keeps it)
         self._lock = threading.Lock()
 
     def run(self, job: Job) -> RunResult:
         key = marker(job.staged)
         with self._lock:
+            before = self._seen.get(key, 0)
+            self._seen[key] = before + 1
             self._ran.append((key, job))
         row = self.table[key]
         if row.raises is not None:
             raise row.raises
+        outcomes = {**row.outcomes, **row.first} if before == 0 else row.outcomes
         checks = tuple(
-            _result(spec.id, row.outcomes.get(spec.id, row.default))
-            for spec in job.assignment.checks
+            _result(spec.id, outcomes.get(spec.id, row.default)) for spec in job.assignment.checks
         )
         return RunResult(checks, wall_s=0.0, isolation=Isolation.NONE, warnings=row.warnings)
 

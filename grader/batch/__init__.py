@@ -1,6 +1,11 @@
 """Grade a whole roster: bounded parallel jobs, results recorded as they finish,
 resumable, and stoppable with Ctrl-C without losing what is done.
 
+A result the grader could not finish (`GradeResult.incomplete`: a check it could not
+run, or a crash) is not recorded at first: it is graded once more at once, and only the
+second result is recorded, never to be reused; if it is still incomplete, every output
+says so and `grade` exits 4.
+
 The batch schedules and resumes; writing the outputs is `grader.report`'s job. The
 executor is a parameter (a local thread pool by default; anything with the
 `concurrent.futures.Executor` shape works, such as Dask's), so every line of grading
@@ -27,6 +32,10 @@ from grader.settings import Settings, default_jobs
 
 log = logging.getLogger(__name__)
 Job = Callable[..., GradeResult | Reused]
+REGRADED = (
+    "graded twice: the first grading was incomplete (a check the grader could not run, or "
+    "a crash), so it was not kept."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +121,16 @@ class _Batch:
         assert student.repo is not None
         return Task(student.repo, student.identifier, due, known, self.key_settings)
 
-    def finish(self, student: Student, outcome: GradeResult | Reused) -> None:
-        """Record one finished job (unless the batch is being killed) and write its outputs."""
+    def finish(self, student: Student, outcome: GradeResult | Reused, *, again: bool) -> None:
+        """Record one finished job (unless the batch is being killed) and write its outputs;
+        `again`: it is the second grading, the first having been incomplete."""
         if self.stopping.is_set():
             return  # killed mid-run: incomplete, never recorded
         reused = isinstance(outcome, Reused)
         result = self._stored(student, outcome) if isinstance(outcome, Reused) else outcome
         result = replace(result, student=student.identifier, reused=reused)
+        if again:
+            result = replace(result, notes=(*result.notes, REGRADED))
         key = key_of(result, assignment=self.assignment, settings_key=self.key_settings)
         self.book.record(result, run_id=self.run_id, repo=student.repo, key=key, reused=reused)
         report.write_submission(
@@ -198,6 +210,40 @@ class _Batch:
         )
 
 
+@dataclass
+class _InFlight:
+    """The jobs running, and who is being graded a second time."""
+
+    pool: Executor
+    work: Job
+    assignment: Assignment
+    settings: Settings
+    pending: dict[Future[GradeResult | Reused], Student] = field(default_factory=dict)
+    again: set[str] = field(default_factory=set)
+
+    def submit(self, task: Task, student: Student) -> None:
+        future = self.pool.submit(
+            self.work, task, assignment=self.assignment, settings=self.settings
+        )
+        self.pending[future] = student
+
+    def drain(self, batch: _Batch, deadline: datetime | None) -> None:
+        """Record each job as it ends; an incomplete first result is not recorded but
+        graded once more at once (never from the gradebook), and that one is kept."""
+        while self.pending:
+            done, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
+            for future in done:
+                student = self.pending.pop(future)
+                outcome = _outcome(future, student, self.assignment)
+                first = student.identifier not in self.again
+                if first and isinstance(outcome, GradeResult) and outcome.incomplete:
+                    log.warning("%s: incomplete; grading it once more", student.identifier)
+                    self.again.add(student.identifier)
+                    self.submit(batch.task(student, deadline, frozenset()), student)
+                    continue
+                batch.finish(student, outcome, again=not first)
+
+
 def grade_roster(
     students: tuple[Student, ...],
     *,
@@ -226,27 +272,25 @@ def grade_roster(
     work: Job = job or (lambda task, **kw: run_task(task, runner=runner, **kw))
     known = {} if regrade else batch.known()
     pool = executor or ThreadPoolExecutor(max_workers=jobs or default_jobs())
-    pending: dict[Future[GradeResult | Reused], Student] = {}
+    flight = _InFlight(pool, work, assignment, settings)
     interrupted = False
     try:
         for student in students:
             if student.repo is not None:
-                task = batch.task(student, deadline, known.get(student.identifier, frozenset()))
-                pending[pool.submit(work, task, assignment=assignment, settings=settings)] = student
-        _wait_for(gate, batch=batch, pending=pending, runner=runner)
+                known_keys = known.get(student.identifier, frozenset())
+                flight.submit(batch.task(student, deadline, known_keys), student)
+        _wait_for(gate, batch=batch, pending=flight.pending, runner=runner)
         for student in students:
             if student.repo is None:
-                batch.finish(student, _no_submission(student, assignment))
-        while pending:
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for future in done:
-                student = pending.pop(future)
-                batch.finish(student, _outcome(future, student, assignment))
+                batch.finish(student, _no_submission(student, assignment), again=False)
+        flight.drain(batch, deadline)
     except KeyboardInterrupt:
         interrupted = True
-        _stop(batch, pending, runner)
+        _stop(batch, flight.pending, runner)
         log.warning(
-            "interrupted: %d results kept, %d not graded", len(batch.tally.results), len(pending)
+            "interrupted: %d results kept, %d not graded",
+            len(batch.tally.results),
+            len(flight.pending),
         )
     finally:
         if executor is None:

@@ -5,7 +5,9 @@ threads or cluster workers) learn which results exist through `known_keys`.
 
 Each submission is written in one transaction as soon as it is graded, so a batch killed
 at any moment loses at most the submissions in flight. A result is reusable by a later
-run when its cache key (commit, assignment digest, grader version, settings) matches.
+run when its cache key (commit, assignment digest, grader version, settings) matches,
+and it is complete: a result with a check the grader could not run is recorded (so the
+run's outputs list it) but never reused.
 """
 
 from __future__ import annotations
@@ -21,12 +23,17 @@ from typing import Any
 
 from grader import codec
 from grader.errors import UsageError
-from grader.model import Checkout, GradeResult, Status
+from grader.model import Checkout, GradeResult, Outcome, Status
 from grader.report.mistakes import Mistake
 
 FILENAME = "gradebook.sqlite"
-# Only final verdicts are reused; a fetch failure or a broken machine is tried again.
+# Only final verdicts are reused; a fetch failure or a broken machine is tried again, and
+# so is a result with a check the grader could not run (incomplete: `COMPLETE` below).
 REUSABLE = (Status.GRADED.value, Status.NOT_GRADABLE.value)
+COMPLETE = (
+    "NOT EXISTS (SELECT 1 FROM checks WHERE checks.submission_id = submissions.id AND "
+    f"checks.outcome = '{Outcome.ERROR.value}')"
+)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
@@ -200,7 +207,7 @@ class Gradebook:
         """Per student, the cache keys of final results already in the gradebook."""
         rows = self._db.execute(
             "SELECT identifier, cache_key FROM submissions WHERE cache_key IS NOT NULL AND "
-            f"status IN ({', '.join('?' for _ in REUSABLE)})",
+            f"status IN ({', '.join('?' for _ in REUSABLE)}) AND {COMPLETE}",
             REUSABLE,
         )
         keys: dict[str, set[str]] = {}
@@ -212,15 +219,17 @@ class Gradebook:
         """The newest final result of this student under this key."""
         row = self._db.execute(
             "SELECT result FROM submissions WHERE identifier = ? AND cache_key = ? AND "
-            f"status IN ({', '.join('?' for _ in REUSABLE)}) ORDER BY id DESC LIMIT 1",
+            f"status IN ({', '.join('?' for _ in REUSABLE)}) AND {COMPLETE} "
+            "ORDER BY id DESC LIMIT 1",
             (identifier, key, *REUSABLE),
         ).fetchone()
         if row is None:
             return None
         try:
-            return codec.load(GradeResult, json.loads(row[0]))
+            stored = codec.load(GradeResult, json.loads(row[0]))
         except ValueError:
             return None  # an unreadable old row is regraded, not trusted
+        return None if stored.incomplete else stored
 
 
 def latest(path: Path) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from grader.sandbox.policy import limits_in_force
 from grader.settings import Settings, default_jobs
 
 if TYPE_CHECKING:
+    from grader.batch import BatchSummary
     from grader.batch.cluster import Cluster
 
 # Subcommands and the batch load on use: a student's `grade .` imports neither the
@@ -211,13 +212,8 @@ def _exit_code(result: GradeResult, *, fail_under: float | None) -> int:
     if result.status is Status.INFRA_ERROR:
         print(f"grade: {report.text.safe(result.problem)}", file=sys.stderr)
         return int(ExitCode.INFRASTRUCTURE)
-    if result.score and result.score.fault_count:
-        print(
-            f"grade: the grader could not run {result.score.fault_count} of the checks (a "
-            "fault of the grader, not of this code; they are left out of the score); "
-            "please report it with the report's instructor view (--reveal).",
-            file=sys.stderr,
-        )
+    if result.incomplete:
+        print(f"grade: {report.text.incomplete_line(result)}.", file=sys.stderr)
         return int(ExitCode.INFRASTRUCTURE)
     if fail_under is not None and result.score and result.score.percent < fail_under:
         return int(ExitCode.BELOW_THRESHOLD)
@@ -310,6 +306,11 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
             remote.close()
     for line in said:
         print(line, file=out)
+    return _batch_exit(done, out=out)
+
+
+def _batch_exit(done: BatchSummary, *, out: TextIO) -> int:
+    """How a batch went, and its exit status: 4 if any result is incomplete."""
     print(
         f"{done.graded} graded, {done.reused} reused from earlier runs, "
         f"{done.failures} not graded, of {done.total} students.",
@@ -318,7 +319,18 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
     if done.interrupted:
         print("interrupted: run the same command again to finish.", file=out)
         return int(ExitCode.INTERRUPTED)
-    print(f"class page: {args.out / 'index.html'}  (grade view {args.out})", file=out)
+    print(f"class page: {done.out_dir / 'index.html'}  (grade view {done.out_dir})", file=out)
+    incomplete = [r.student for r in done.results if r.incomplete]
+    if incomplete:
+        n = len(incomplete)
+        print(
+            f"grade: {n} result{' is' if n == 1 else 's are'} incomplete (the grader could "
+            "not run every check, twice; not the students' fault): "
+            f"{', '.join(map(report.text.safe, incomplete))}; run the same command again to "
+            "regrade them, and report it if they fail again.",
+            file=sys.stderr,
+        )
+        return int(ExitCode.INFRASTRUCTURE)
     return int(ExitCode.OK)
 
 

@@ -5,9 +5,13 @@ grader starts); nothing here imports student code. Student code runs in the sand
 reached through `StudentServer`, `call_client` and `call_function`; the wire is watched by
 the grader's own peers (`exchange`, `converse`, `TrustedServer`). docs/new-assignment.md
 is the guide to this API; tests/unit/harness/test_harness.py keeps the two in step.
+
+A check fails the student's code with `Check.fail`, or with `StudentFault` where what
+the submission did made the check's own code fail; `HarnessError` (and any other
+exception) is the grader's fault, which never raises a score (grader/errors.py).
 """
 
-from grader.errors import HarnessError
+from grader.errors import HarnessError, StudentFault
 from grader.harness.conversation import Complete, converse
 from grader.harness.diagnosis import HARNESS, Catalogue, Explanation, student_traceback
 from grader.harness.evidence import Check
@@ -52,6 +56,7 @@ __all__ = [
     "FunctionCall",
     "Hang",
     "HarnessError",
+    "StudentFault",
     "IdleCheck",
     "Launcher",
     "Netns",

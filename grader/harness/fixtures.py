@@ -12,11 +12,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
-from grader.errors import HarnessError
+from grader.errors import HarnessError, StudentFault
 from grader.harness.diagnosis import HARNESS, Catalogue, student_traceback
 from grader.harness.evidence import Check
 from grader.harness.idle import wait_until
@@ -33,7 +33,7 @@ from grader.harness.student import (
 )
 from grader.model import Captured
 from grader.protocol import CheckPlan, RunConfig
-from grader.sandbox import Launcher
+from grader.sandbox import Launcher, Policy, procfs, survivors
 from grader.sandbox.warm import WarmPool
 
 MIN_START_S = 2.0  # a server gets at least this long to start listening
@@ -229,6 +229,8 @@ class Servers:
         memory = self.memory
         if memory.port_problem is None:
             taken = [p for p in sorted({port, self.config.default_port}) if port_in_use(p)]
+            if taken:
+                student_holds(taken[0], policy=self.config.policy)  # then it is the student's
             memory.port_problem = (
                 f"another program listens on port {taken[0]} of this machine (maybe your "
                 "own server, still running in a terminal); stop it and run grade again"
@@ -369,8 +371,28 @@ def _quiet(traffic: Traffic, for_s: float) -> bool:
     return traffic.done() and time.monotonic() - traffic.last_activity >= for_s
 
 
+def student_holds(port: int, *, policy: Policy) -> None:
+    """Raise StudentFault if a process of this submission listens on `port` (in this
+    check's network): a port the grader needs, held by the student's code, is the
+    student's failure; anywhere else it is not."""
+    for pid in survivors(policy):
+        if port in procfs.listening_ports(pid):
+            raise StudentFault(
+                f"a process your code started (pid {pid}) was still listening on port "
+                f"{port}, which the grader needed for this check: every process your "
+                "program starts must end with it."
+            )
+
+
+def port_refused(port: int, *, policy: Policy, why: str) -> NoReturn:
+    """The grader could not listen on `port`: the student's failure if their process
+    holds it, else the grader's fault."""
+    student_holds(port, policy=policy)
+    raise HarnessError(why)
+
+
 @pytest.fixture
-def trusted_server() -> Iterator[Callable[..., TrustedServer]]:
+def trusted_server(run_config: RunConfig) -> Iterator[Callable[..., TrustedServer]]:
     """Start trusted servers (answering with what they received, changed or trickled)
     that the check owns."""
     made: list[TrustedServer] = []
@@ -379,7 +401,7 @@ def trusted_server() -> Iterator[Callable[..., TrustedServer]]:
         server = TrustedServer(port, **kwargs)
         made.append(server)
         if server.bind_error:
-            raise HarnessError(server.bind_error)
+            port_refused(port, policy=run_config.policy, why=server.bind_error)
         return server
 
     yield start
@@ -388,7 +410,7 @@ def trusted_server() -> Iterator[Callable[..., TrustedServer]]:
 
 
 @pytest.fixture
-def relay() -> Iterator[Callable[[int, Upstream], Relay]]:
+def relay(run_config: RunConfig) -> Iterator[Callable[[int, Upstream], Relay]]:
     """Start relays (in the check's network) to servers elsewhere, owned by the check."""
     made: list[Relay] = []
 
@@ -396,7 +418,7 @@ def relay() -> Iterator[Callable[[int, Upstream], Relay]]:
         front = Relay(port, upstream)
         made.append(front)
         if front.bind_error:
-            raise HarnessError(front.bind_error)
+            port_refused(port, policy=run_config.policy, why=front.bind_error)
         return front
 
     yield start

@@ -2,11 +2,21 @@
 writes one record per check (and one for the session) to the grader's results pipe.
 
 Loaded with `-p grader.harness.plugin` by the grader's own pytest invocation; never from
-a student's folder. Its state lives in `config.stash`. How a check ended:
+a student's folder. Its state lives in `config.stash`. How a check ended is decided
+here, by the exception that ended it, and by nothing a student wrote:
 - `Check.fail` / `Check.hung` (pytest.fail underneath): the student's code failed it;
+- `StudentFault`: the submission made trusted code fail (a port its process holds, an
+  answer that cannot be read): the student's FAIL, its sentence the message;
 - pytest-timeout's backstop (twice the limit and more): a hang, the student's side busy;
-- anything else raised by check code or a fixture: the grader's own fault (ERROR), shown
-  to students as one sentence and to instructors with its traceback.
+- anything else raised by check code or a fixture (HarnessError included): the grader's
+  own fault (ERROR), shown to students as one sentence and to instructors with its
+  traceback.
+
+Student code never runs in this process, so it cannot raise here; what it can do is
+send bytes, and every reader of those is bounded and fails closed (grader/errors.py has
+the rule). Should a reader still miss a case, the check is an ERROR, and an ERROR never
+raises a score: it earns nothing, counts in the maximum, and makes the result
+incomplete (`GradeResult.incomplete`), so provoking one gains a student nothing.
 """
 
 from __future__ import annotations
@@ -22,16 +32,18 @@ import pytest
 
 from grader import codec
 from grader import trace as tracing
+from grader.errors import StudentFault
 from grader.harness.evidence import Check
 from grader.model import CheckResult, Hang, Outcome
 from grader.protocol import CONFIG_FD_ENV, RESULTS_FD_ENV, SCHEMA, Record, RunConfig, SessionEnd
 
 GRADER_FAULT = (
-    "the grader could not run this check (a fault of the grader, not of your code); it is "
-    "left out of your score and your instructor can see what went wrong."
+    "the grader could not run this check (a fault of the grader, not of your code); it "
+    "earns no points until it is graded again, and your instructor can see what went wrong."
 )
 BACKSTOP = "the check ran out of time: your code was still running at its time limit."
 MAX_TRACE = 12_000
+MAX_MESSAGE = 4_000  # a failure's message may quote what the student's code said
 
 
 @dataclass
@@ -156,8 +168,8 @@ def _ended(
         if check is not None and check.hang is None:
             check.hang = Hang.BUSY
         return Outcome.TIMEOUT, BACKSTOP, ""
-    if excinfo is not None and excinfo.errisinstance(pytest.fail.Exception):
-        return Outcome.FAILED, str(excinfo.value), ""
+    if excinfo is not None and excinfo.errisinstance((pytest.fail.Exception, StudentFault)):
+        return Outcome.FAILED, str(excinfo.value)[:MAX_MESSAGE], ""
     return Outcome.ERROR, GRADER_FAULT, str(report.longrepr)[-MAX_TRACE:]
 
 

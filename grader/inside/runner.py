@@ -70,14 +70,40 @@ def b64(data: bytes | bytearray) -> str:
     return binascii.b2a_base64(bytes(data), newline=False).decode("ascii")
 
 
+def type_name(value: object) -> str:
+    """A value's type as the trusted side judges it: a builtin's bare name, any other
+    class with its module, so a student's class named `str` reads `client_module.str`."""
+    kind = type(value)
+    name = str.__str__(kind.__qualname__) if type(kind.__qualname__) is str else "?"
+    module = kind.__module__ if type(kind.__module__) is str else "?"
+    return name if module == "builtins" else f"{module}.{name}"
+
+
+def plain(text: object, *, limit: int) -> str:
+    """Exactly a str of at most `limit` characters, whatever str subclass came in."""
+    return str.__getitem__(str.__str__(text), slice(0, limit)) if isinstance(text, str) else ""
+
+
+def shown(value: object, *, limit: int = 20_000) -> str:
+    """repr(value) cut to `limit`; a repr that raises, or is not text, is described."""
+    try:
+        return plain(repr(value), limit=limit)
+    except Exception as exc:  # the student's __repr__ may raise anything
+        return f"<{type_name(value)} whose repr() raised {type_name(exc)}>"
+
+
 def describe(exc: BaseException) -> dict[str, str]:
     import traceback
 
-    return {
-        "type": type(exc).__name__,
-        "message": str(exc)[:2000],
-        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-8000:],
-    }
+    try:
+        message = plain(str(exc), limit=2000)
+    except Exception:  # a student's exception whose __str__ raises
+        message = ""
+    try:
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    except Exception:
+        trace = ""
+    return {"type": type_name(exc), "message": message, "traceback": trace[-8000:]}
 
 
 class Capped(io.StringIO):
@@ -106,14 +132,16 @@ def call_client(function: Callable[..., Any], req: Result, result: Result) -> No
         reply = function(req["msg"], **kwargs)
     finally:
         result["log"] = log.getvalue()
-    result["type"] = type(reply).__name__
-    if isinstance(reply, str):
-        reply = reply.encode("utf-8", "surrogatepass")
-    if isinstance(reply, (bytes, bytearray)):
-        result["reply"] = b64(reply[:MAX_REPLY])
+    # Exact types, and the builtin methods themselves: a subclass of str (even one
+    # named `str`) is not a str, and its own encode() or __len__ is never called.
+    result["type"] = type_name(reply)
+    if type(reply) is str:
+        reply = str.encode(reply, "utf-8", "surrogatepass")
+    if type(reply) in (bytes, bytearray):
+        result["reply"] = b64(bytes(reply[:MAX_REPLY]))
         result["reply_len"] = len(reply)
     else:
-        result["repr"] = repr(reply)[:MAX_TEXT]
+        result["repr"] = shown(reply, limit=MAX_TEXT)
 
 
 class Lookups:
@@ -126,13 +154,13 @@ class Lookups:
 
     def __call__(self, port: Any, *rest: Any) -> str:
         self.count += 1
-        shown = port if isinstance(port, int) and not isinstance(port, bool) else repr(port)
+        seen = port if type(port) is int else shown(port, limit=200)
         try:
             name = self.real(port, *rest)
         except BaseException:
-            self.remember([shown, None])
+            self.remember([seen, None])
             raise
-        self.remember([shown, name])
+        self.remember([seen, name])
         return name
 
     def remember(self, entry: list[Any]) -> None:
@@ -148,8 +176,8 @@ def call_function(
     try:
         with contextlib.redirect_stdout(printed):
             value = function(*req.get("args", ()))
-        result["type"] = type(value).__name__
-        result["repr"] = repr(value)[:MAX_TEXT]
+        result["type"] = type_name(value)
+        result["repr"] = shown(value, limit=MAX_TEXT)
     finally:
         result["printed"] = printed.getvalue()
         result["lookups"] = lookups.seen[seen_before[0] :]
@@ -168,8 +196,8 @@ def signature(function: Callable[..., Any], result: Result) -> None:
             defaults.append({"given": False})
         else:
             value = p.default
-            plain = isinstance(value, int) and not isinstance(value, bool)
-            defaults.append({"given": True, "int": value if plain else None, "repr": repr(value)})
+            number = value if type(value) is int else None
+            defaults.append({"given": True, "int": number, "repr": shown(value, limit=200)})
     result["defaults"] = defaults
 
 

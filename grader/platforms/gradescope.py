@@ -12,7 +12,9 @@ Scoring: every check counts (Gradescope, not the grader, hides `hidden` and
 and raises `score` above the maximum, and each test's output is cut to the rubric's
 `detail` (students see it once Gradescope shows the test). Due dates come from
 submission_metadata.json (a student's own extension first, then the assignment's) and
-are compared with the submission's `created_at`, never the clock.
+are compared with the submission's `created_at`, never the clock. An incomplete result
+(a check the grader could not run) keeps the score it earned, those checks at 0, and
+says at the top that it is incomplete and what to do.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from grader.platforms.scripts import FAILED_MESSAGE
 from grader.report.files import atomic_write
 from grader.report.markdown import check_markdown, escape
 from grader.report.results_json import extra_data
-from grader.report.text import feedback_text, safe, summary_line
+from grader.report.text import feedback_text, incomplete_line, safe, summary_line
 from grader.report.visibility import visible_rows
 from grader.run import capabilities
 from grader.settings import Limits, Settings
@@ -234,7 +236,8 @@ def _tests(result: GradeResult, assignment: Assignment) -> list[dict[str, Any]]:
         if row.outcome is Outcome.ERROR:
             output = (
                 "The autograder could not run this check: a fault of the autograder, not of "
-                "your code. Your instructor can see why and will regrade."
+                "your code. It earns no points until it is graded again; your instructor can "
+                "see why."
             )
         else:
             output = check_markdown(shown)
@@ -271,12 +274,9 @@ def _output(result: GradeResult, due: Due, copied: Copied | None) -> str:
         s = result.score
         extra = f" (+{s.extra_points:g} extra credit)" if s.extra_points else ""
         lines.append(f"**{s.points:g}/{s.max_points:g} points**{extra}")
-        if s.fault_count:
-            lines.append(
-                f"The autograder could not run {s.fault_count} checks worth "
-                f"{s.fault_points:g} points: a fault of the autograder, not of your code. "
-                "Your instructor can see why and will regrade."
-            )
+        if result.incomplete:  # the earned score stands; the rest is missing, not lost
+            sentence = incomplete_line(result).removeprefix("incomplete: ")
+            lines.append(f"**Incomplete:** {escape(sentence)}.")
         if result.located:
             graded = ", ".join(f"{f.path} ({f.reason})" for f in result.located.files)
             lines.append(f"Graded: {escape(graded)}")

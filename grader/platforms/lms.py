@@ -18,7 +18,8 @@ export) only matching rows are written.
 
 Students are matched exactly (Moodle compares emails case-sensitively); whoever matches
 nobody, and every roster entry missing from the LMS file, is listed, never dropped.
-A grade is left blank (never zero) where the grader itself failed.
+A grade is left blank (never zero) where the grader itself failed, in all or in part
+(an incomplete result), and listed as such.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ STUDENT_COLUMNS = (
     "Section",
 )
 # Statuses whose zero is the student's (no submission, nothing to grade); a grader
-# failure or an interrupted batch is left blank.
-BLANK = ("infra_error", "not_graded")
+# failure, an incomplete result (grades.csv) or an interrupted batch is left blank.
+BLANK = ("infra_error", "incomplete", "not_graded")
 _TITLE_ID = re.compile(r"\A(.*)\s\((\d+)\)\Z")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -89,7 +90,7 @@ class Export:
         for label, names in (
             ("graded but not in the LMS file (not written)", self.unmatched),
             ("in the LMS file but not in the batch (left blank)", self.missing),
-            ("not graded by the grader (left blank, not zero)", self.blank),
+            ("not graded, or incomplete, by the grader (left blank, not zero)", self.blank),
         ):
             if names:
                 lines.append(f"{label}: {len(names)}")
@@ -112,7 +113,8 @@ def read_batch(folder: Path) -> list[Grade]:
         try:
             ident = row["identifier"]
             status = row["status"]
-            score = None if status in BLANK or row["score"] == "" else float(row["score"])
+            blank = status in BLANK or row["score"] in ("", "incomplete")
+            score = None if blank else float(row["score"])
             grades.append(
                 Grade(
                     identifier=ident,

@@ -5,7 +5,9 @@ student's files are in /grade/student; the grader creates /grade/results itself 
 writes results.json there, under 1 MB, with `score` in [0, 1] and `tests` entries of
 `name`, `description`, `points`, `max_points`, `message`, `output`; `gradable: false`
 with `format_errors` uses no attempt and costs no points. The file is read only when the
-container exits 0, so the entry point always writes one and exits 0.
+container exits 0, so the entry point always writes one and exits 0. An incomplete
+result (a check the grader could not run) is not gradable either: a grader fault never
+scores, and the student simply submits again.
 
 PrairieLearn has no "after the due date" for a test, so hidden checks count in the score
 but are shown to students only as one line (how many, how many points), never one by
@@ -29,7 +31,7 @@ from grader.platforms.intake import copy_submission
 from grader.platforms.scripts import FAILED_MESSAGE
 from grader.report.files import atomic_write
 from grader.report.markdown import one_line
-from grader.report.text import feedback_text, safe, summary_line
+from grader.report.text import feedback_text, incomplete_line, safe, summary_line
 from grader.report.visibility import visible_rows
 from grader.run import capabilities
 from grader.score import score as score_of
@@ -46,6 +48,8 @@ def results_document(result: GradeResult, *, assignment: Assignment) -> dict[str
     """results.json for one submission graded with every check counted."""
     if result.status is Status.INFRA_ERROR:
         return failure_document()
+    if result.incomplete:
+        return incomplete_document(result)
     if result.status is not Status.GRADED or result.score is None:
         problem = safe(result.problem) or "nothing to grade was submitted."
         return {
@@ -103,11 +107,6 @@ def _message(counted: Score) -> str:
     message = f"{counted.points:g}/{counted.max_points:g} points"
     if counted.extra_points:
         message += f" (+{counted.extra_points:g} extra credit, shown but not above 100%)"
-    if counted.fault_count:
-        message += (
-            f"; the grader could not run {counted.fault_count} checks (its fault, not your "
-            "code's): they are left out"
-        )
     return message + "."
 
 
@@ -125,6 +124,18 @@ def _fit(document: dict[str, Any]) -> dict[str, Any]:
             break
         max(left, key=lambda t: len(t["output"]))["output"] = TOO_LONG
     return document
+
+
+def incomplete_document(result: GradeResult) -> dict[str, Any]:
+    """The grader could not run some checks: not gradable, so no attempt is used and no
+    points are lost (the student submits again), and never a score a fault raised."""
+    sentence = safe(incomplete_line(result).removeprefix("incomplete: "))
+    return {
+        "gradable": False,
+        "score": 0.0,
+        "format_errors": [f"Incomplete: {sentence}."],
+        "message": f"Incomplete: {sentence}.",
+    }
 
 
 def failure_document() -> dict[str, Any]:

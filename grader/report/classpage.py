@@ -15,6 +15,7 @@ from grader.report import similarity
 from grader.report.files import atomic_write
 from grader.report.html import ENV
 from grader.report.mistakes import mistakes
+from grader.report.text import incomplete_line
 
 BINS = 10
 
@@ -50,14 +51,15 @@ def rows(results: list[GradeResult], *, students: tuple[Student, ...]) -> list[R
     for s in students:
         r = by_id.get(s.identifier)
         score = r.score if r else None
+        incomplete = r is not None and r.incomplete
         out.append(
             Row(
                 identifier=s.identifier,
                 name=s.name,
                 percent=round(score.percent, 1) if score else None,
                 points=f"{score.points:g} / {score.max_points:g}" if score else "",
-                status=r.status.value if r else "not graded",
-                problem=r.problem if r else "",
+                status=("incomplete" if incomplete else r.status.value) if r else "not graded",
+                problem=(r.problem or incomplete_line(r)) if r else "",
                 link=f"{s.identifier}/report.html" if r else None,
                 extra=f"+{score.extra_points:g}" if score and score.extra_points else "",
                 flags=tuple(f.text for f in r.flags) if r else (),
@@ -145,17 +147,15 @@ def render(
     similar: list[Similar] | None = None,
 ) -> str:
     graded = [r for r in results if r.status is Status.GRADED and r.score]
-    percents = [r.score.percent for r in graded if r.score]
+    # an incomplete score is a lower bound: not part of the class's distribution
+    percents = [r.score.percent for r in graded if r.score and not r.incomplete]
     counts = {
         "students": len(students),
         "graded": len(graded),
         "not submitted": sum(r.status is Status.NO_SUBMISSION for r in results),
         "could not fetch": sum(r.status is Status.FETCH_FAILED for r in results),
         "nothing to grade": sum(r.status is Status.NOT_GRADABLE for r in results),
-        "grader errors": sum(r.status is Status.INFRA_ERROR for r in results),
-        "with checks the grader could not run": sum(
-            bool(r.run and r.run.grader_faults) for r in graded
-        ),
+        "incomplete (the grader failed)": sum(r.incomplete for r in results),
         "with a hang": sum(
             any(c.outcome is Outcome.TIMEOUT for c in r.run.checks) for r in graded if r.run
         ),

@@ -19,6 +19,7 @@ from grader.report.text import (
     HANG,
     MARK,
     OUTCOME_WORDS,
+    incomplete_line,
     output_heading,
     safe,
     show_bytes,
@@ -46,6 +47,10 @@ ENV = jinja2.Environment(
 )
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def render_html(result: GradeResult, *, assignment: Assignment, reveal: bool) -> str:
     """The report page of one submission, as the given reader may see it."""
     rows = visible_rows(result, assignment=assignment, reveal=reveal)
@@ -61,6 +66,7 @@ def render_html(result: GradeResult, *, assignment: Assignment, reveal: bool) ->
             for name, group in groups.items()
         ],
         summary=summary_line(result),
+        incomplete=_sentence(incomplete_line(result).removeprefix("incomplete: ")),
         mark=MARK,
         words=OUTCOME_WORDS,
         Outcome=Outcome,

@@ -112,7 +112,8 @@ def summary_markdown(
         head = [f"## {title}: not graded", "", escape(summary_line(result))]
         return "\n".join(head) + "\n"
     s = result.score
-    head = [f"## {title}: {s.points:g}/{s.max_points:g} points ({s.percent:.0f}%)", ""]
+    tag = " (incomplete)" if result.incomplete else ""
+    head = [f"## {title}: {s.points:g}/{s.max_points:g} points ({s.percent:.0f}%){tag}", ""]
     head += [escape(summary_line(result)), ""]
     head += [f"> **Warning:** {escape(w)}\n" for w in result.warnings]
     head += [f"> {escape(p.message)}\n" for p in result.file_problems]

@@ -163,18 +163,33 @@ def _indent(text: str) -> str:
 
 
 def summary_line(result: GradeResult) -> str:
-    """The score in one line, or why there is none."""
+    """The score in one line, or why there is none; an incomplete one says so last."""
     if result.status is not Status.GRADED or result.score is None:
-        return f"Not graded: {safe(result.problem)}"
+        line = f"Not graded: {safe(result.problem)}"
+        return f"{line}; {incomplete_line(result)}" if result.incomplete else line
     s = result.score
     line = f"{s.points:g}/{s.max_points:g} points ({s.percent:.0f}%)"
     if s.hidden_count:
         line += f"; {s.hidden_count} hidden checks worth {s.hidden_points:g} points not shown"
-    if s.fault_count:
-        line += (
-            f"; {s.fault_count} checks worth {s.fault_points:g} points left out (the grader "
-            "could not run them)"
-        )
     if s.extra_points:
         line += f"; {s.extra_points:g} extra credit"
+    if result.incomplete:
+        line += f"; {incomplete_line(result)}"
     return line
+
+
+def incomplete_line(result: GradeResult) -> str:
+    """The one sentence every output gives an incomplete result (see
+    `GradeResult.incomplete`), with what to do; "" for a complete one."""
+    if not result.incomplete:
+        return ""
+    if result.fault_count == 0:  # not graded at all: its problem says why
+        what = "the grader could not grade this submission (its own fault, not the code's)"
+    else:
+        n = result.fault_count
+        what = (
+            f"the grader could not run {n} check{'' if n == 1 else 's'} (its own fault, not "
+            f"the code's), and {'it earns' if n == 1 else 'they earn'} nothing until graded "
+            "again"
+        )
+    return f"incomplete: {what}: grade it again, and if that fails too, report it to the instructor"

@@ -4,12 +4,13 @@ Each line is a `protocol.Record` (JSON through `grader.codec`). Only the final l
 be torn (a harness killed mid-write); a malformed line anywhere else, or two records of
 one check, make that check (or, when the record names no check, every unreported check)
 an ERROR, the grader's own fault. Records of checks the rubric does not know are
-ignored. Whatever is missing at the end did not run.
+ignored. Whatever is missing at the end did not run. A record is parsed bounded
+(`codec.read_json`): it quotes what student code said, so no line can make the parser
+raise anything but ValueError.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ from grader.protocol import SCHEMA, Record, SessionEnd
 
 MALFORMED = "the grader could not read this check's result (a fault of the grader)."
 DUPLICATE = "the grader received two results for this check (a fault of the grader)."
+MAX_LINE = 16 << 20  # bytes of one record (a check's evidence is capped far below this)
 
 
 @dataclass
@@ -44,8 +46,8 @@ def parse(raw: bytes, *, known: Sequence[str]) -> Parsed:
 
 def _record(line: bytes) -> Record | None:
     try:
-        record = codec.load(Record, json.loads(line.decode("utf-8")))
-    except (ValueError, UnicodeDecodeError):
+        record = codec.load(Record, codec.read_json(line, max_bytes=MAX_LINE))
+    except ValueError:
         return None
     if record.schema != SCHEMA or (record.check is None) == (record.session is None):
         return None
@@ -77,9 +79,9 @@ def _take(line: bytes, parsed: Parsed, wanted: set[str]) -> None:
 def _named(line: bytes) -> str | None:
     """The check a malformed record is about, if that much can be read."""
     try:
-        data = json.loads(line.decode("utf-8"))
+        data = codec.read_json(line, max_bytes=MAX_LINE)
         name = data["check"]["check_id"]
-    except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
     return name if isinstance(name, str) else None
 

@@ -7,6 +7,13 @@ ignores the port it is given) and tell a blocked process from a busy one.
 Linux only. Without /proc (macOS, or GRADER_PORTABLE=1) nothing here is called:
 `StudentProcess` knows it is not observable, and the policy says so. The module still
 imports anywhere, so the grader does.
+
+A student's process writes some of what /proc shows: its name (in stat, status, comm),
+its command line and environment, any bytes at all. So every file is read through
+`_text` (at most 64 KiB, undecodable bytes replaced, never strict UTF-8) and every parse
+tolerates what it does not expect: a reader here returns what it could read, skips what
+it could not, and raises nothing but OSError, so no name a process gives itself can make
+the grader's watching fail.
 """
 
 from __future__ import annotations
@@ -31,12 +38,41 @@ except (OSError, TypeError):  # Windows has no process-wide C library handle
     _libc = None
 
 
+MAX_READ = 1 << 16  # bytes of one /proc file: more than any field read here needs
+
+
+def _text(path: Path, limit: int = MAX_READ) -> str:
+    """A /proc file as text, whatever bytes a process put in it: at most `limit` bytes,
+    undecodable ones replaced. Raises OSError only."""
+    with open(path, "rb") as f:
+        return f.read(limit).decode("utf-8", "replace")
+
+
+def _numbers(words: str | list[str]) -> list[int]:
+    """The whole numbers among whitespace-separated words (others are skipped)."""
+    found = words.split() if isinstance(words, str) else words
+    return [int(w) for w in found if w.isascii() and w.isdigit() and len(w) <= 20]
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the process's name, from the state on (None:
+    gone, or not readable). The name may hold anything, ")" and spaces included, so the
+    fields start after the last ")"."""
+    try:
+        stat = _text(PROC / str(pid) / "stat")
+    except OSError:
+        return None
+    end = stat.rfind(")")
+    fields = stat[end + 2 :].split() if end >= 0 else []
+    return fields or None
+
+
 def children(pid: int) -> list[int]:
     kids: list[int] = []
     try:
         for task in (PROC / str(pid) / "task").iterdir():
             with contextlib.suppress(OSError):
-                kids.extend(int(k) for k in (task / "children").read_text().split())
+                kids.extend(_numbers(_text(task / "children")))
     except OSError:
         pass
     return kids
@@ -66,7 +102,7 @@ def socket_inodes(pids: list[int]) -> set[int]:
         for entry in entries:
             with contextlib.suppress(OSError):
                 target = os.readlink(entry)
-                if target.startswith("socket:["):
+                if target.startswith("socket:[") and target[8:-1].isdigit():
                     inodes.add(int(target[8:-1]))
     return inodes
 
@@ -133,13 +169,14 @@ def _listening_procfs(pid: int) -> dict[int, int]:
     found: dict[int, int] = {}
     for name in ("tcp", "tcp6"):
         try:
-            lines = (PROC / str(pid) / "net" / name).read_text().splitlines()[1:]
+            lines = _text(PROC / str(pid) / "net" / name, 1 << 24).splitlines()[1:]
         except OSError:
             continue
         for line in lines:
             fields = line.split()
             if len(fields) > 9 and fields[3] == _TCP_LISTEN:
-                found[int(fields[9])] = int(fields[1].rsplit(":", 1)[1], 16)
+                with contextlib.suppress(ValueError, IndexError):
+                    found[int(fields[9])] = int(fields[1].rsplit(":", 1)[1], 16)
     return found
 
 
@@ -147,33 +184,41 @@ def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time of the given processes (not their reaped children)."""
     total = 0
     for pid in pids:
-        try:
-            stat = (PROC / str(pid) / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        total += int(fields[11]) + int(fields[12])
+        fields = _stat(pid)
+        if fields is not None and len(fields) > 12:
+            total += sum(_numbers(fields[11:13]))
     return total / _CLK_TCK
 
 
 def threads(pids: list[int], *, besides: tuple[str, ...] = ()) -> int:
-    """How many threads these processes run now (not counting processes named `besides`)."""
+    """How many threads these processes run now, not counting those running a program
+    named in `besides` (e.g. bwrap). The program is the executable's name, which a
+    process cannot change without running that program: its own name (comm) it can,
+    so a student's threaded server calling itself "bwrap" is still counted."""
     total = 0
     for pid in pids:
         with contextlib.suppress(OSError):
-            if (PROC / str(pid) / "comm").read_text().strip() in besides:
+            if besides and _program(pid) in besides:
                 continue
             total += len(os.listdir(PROC / str(pid) / "task"))
     return total
+
+
+def _program(pid: int) -> str:
+    """The name of the executable a process runs (its comm where that is unreadable)."""
+    try:
+        return os.path.basename(os.readlink(PROC / str(pid) / "exe")).removesuffix(" (deleted)")
+    except OSError:
+        return _text(PROC / str(pid) / "comm").strip()
 
 
 def states(pids: list[int]) -> list[str]:
     """One-letter scheduler states (R running, S sleeping, Z zombie, ...)."""
     out: list[str] = []
     for pid in pids:
-        with contextlib.suppress(OSError):
-            stat = (PROC / str(pid) / "stat").read_text()
-            out.append(stat[stat.rindex(")") + 2])
+        fields = _stat(pid)
+        if fields is not None:
+            out.append(fields[0][:1])
     return out
 
 
@@ -281,18 +326,21 @@ def waits(pids: list[int]) -> list[Wait]:
 
 def _wait(pid: int, tid: str, table: dict[int, tuple[str, str, int]] | None) -> Wait | None:
     try:
-        fields = (PROC / str(pid) / "task" / tid / "syscall").read_text().split()
+        fields = _text(PROC / str(pid) / "task" / tid / "syscall").split()
     except OSError:
         return None  # gone, or not ours to read
     if not fields or fields[0] == "running":
         return None
-    if table is None or fields[0] == "-1" or len(fields) < 7:
+    if table is None or not (fields[0].isascii() and fields[0].isdigit()) or len(fields) < 7:
         return Wait(pid, "unknown", True)
     known = table.get(int(fields[0]))
     if known is None:
         return Wait(pid, f"syscall {fields[0]}", True)
     name, how, index = known
-    arg = int(fields[1 + index], 16)
+    try:
+        arg = int(fields[1 + index], 16)
+    except ValueError:
+        return Wait(pid, name, True)
     if how in ("always", "never"):
         return Wait(pid, name, how == "always")
     if how == "ptr":
@@ -356,8 +404,10 @@ def pids_with_env(marker: str) -> list[int]:
     for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
-        with contextlib.suppress(OSError):
-            if needle in (entry / "environ").read_bytes():
+        with contextlib.suppress(OSError), open(entry / "environ", "rb") as f:
+            # the marker is set by the launcher; a process may grow its environment, but
+            # not past the ARG_MAX the kernel allows at exec
+            if needle in f.read(1 << 22):
                 found.append(int(entry.name))
     return found
 

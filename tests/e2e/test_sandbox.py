@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import io
+import json
 import re
 import tempfile
 import threading
@@ -472,6 +473,42 @@ def check_floods_result_pipe(batch: Batch, tmp: Path) -> None:
     assert 0 < peak < 400 * 1024, f"a harness of the grader grew to {peak} KiB"
 
 
+def honest_points(example: str) -> float:
+    """The most the honest version of a hostile example ever scores (its golden verdict)."""
+    golden = json.loads((ROOT / "tests" / "golden" / "verdicts.json").read_text())
+    points = golden["examples"][example]["points"]
+    return float(max(points["unstable"]) if isinstance(points, dict) else points)
+
+
+def no_better_than(honest: str) -> Callable[[Batch, Path], None]:
+    """A submission that provokes a fault where it would fail scores no more than its
+    honest failing version, percentage included, and provokes no grader fault at all."""
+
+    def check(batch: Batch, tmp: Path) -> None:
+        res = batch.hostile
+        assert res.score is not None and res.run is not None
+        assert not res.run.grader_faults, verdicts(res)
+        assert not res.incomplete and res.score.max_points == 100, verdicts(res)
+        assert res.score.points <= honest_points(honest), verdicts(res)
+        assert res.score.percent <= honest_points(honest), verdicts(res)
+
+    return check
+
+
+def check_deep_answer(batch: Batch, tmp: Path) -> None:
+    """JSON nested 200,000 deep on the answer pipe fails the check that got it, saying so."""
+    no_better_than("client_stops_on_short_chunk")(batch, tmp)
+    said = [c.message for c in batch.hostile.run.checks] if batch.hostile.run else []
+    assert any("made the grader's reading fail" in m for m in said), verdicts(batch.hostile)
+
+
+def check_fake_str(batch: Batch, tmp: Path) -> None:
+    """A class of its own named `str` is not a str: the client fails the "returns str"
+    checks as a client returning bytes does."""
+    no_better_than("client_returns_bytes")(batch, tmp)
+    assert "its own class echo_client.str" in verdicts(batch.hostile)
+
+
 SENDING_CLIENT_CHECKS = tuple(
     c.id
     for c in assignment_mod.load().checks
@@ -498,6 +535,10 @@ CASES: dict[str, Callable[[Batch, Path], None]] = {
     "hostile_fake_pair": check_fake_pair,
     "hostile_shadows_socket": check_shadows_socket,
     "hostile_floods_result_pipe": check_floods_result_pipe,
+    "hostile_renames_client": no_better_than("client_stops_on_short_chunk"),
+    "hostile_renames_server": no_better_than("server_drops_last_partial_chunk"),
+    "hostile_deep_answer": check_deep_answer,
+    "hostile_fake_str": check_fake_str,
 }
 
 

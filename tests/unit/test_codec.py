@@ -4,6 +4,7 @@ turned into a half-right value."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import types
@@ -14,6 +15,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grader import codec, model, protocol
 from grader.model import CheckResult, Exchange, GradeResult, Outcome, PortFunction, Student
@@ -188,3 +191,62 @@ def test_nested_malformed_data_is_refused_from_the_top() -> None:
 def test_an_int_where_a_float_is_expected_is_a_float() -> None:
     loaded = codec.load(CheckResult, {**good_check(), "duration_s": 2})
     assert loaded.duration_s == 2.0 and isinstance(loaded.duration_s, float)
+
+
+# ---------------------------------------------------------------- read_json
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=12,
+)
+
+
+def depth(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(depth, value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=3000))
+def test_read_json_raises_nothing_but_value_error_on_any_bytes(raw: bytes) -> None:
+    for data in (raw, b"[" * 5000 + raw, b'{"a": "' + raw):
+        with contextlib.suppress(ValueError):  # anything else fails the test
+            codec.read_json(data, max_bytes=1 << 20)
+
+
+@settings(max_examples=100, deadline=None)
+@given(JSON_VALUES)
+def test_read_json_reads_what_json_writes_within_its_depth(value: Any) -> None:
+    raw = json.dumps(value).encode()
+    if depth(value) <= codec.MAX_DEPTH:
+        assert codec.read_json(raw, max_bytes=1 << 20) == value
+    else:
+        with pytest.raises(ValueError, match="nested deeper"):
+            codec.read_json(raw, max_bytes=1 << 20)
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        (b"[" * 200_000 + b"]" * 200_000, "nested deeper than 16 levels"),
+        (b'{"a":' * 200_000 + b"1" + b"}" * 200_000, "nested deeper than 16 levels"),
+        (b"[" * 200_000, "nested deeper than 16 levels, or unbalanced"),  # never closed
+        (b'["\xff"]', "utf-8"),
+        (b"1" * 5000, "integer"),  # past Python's digit limit
+        (b" " * 101, "more than 100"),
+    ],
+    ids=["arrays", "objects", "unclosed", "not-utf-8", "huge-int", "too-long"],
+)
+def test_read_json_refuses_with_value_error(raw: bytes, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        codec.read_json(raw, max_bytes=100 if why == "more than 100" else 1 << 22)
+
+
+def test_brackets_inside_strings_do_not_count_as_depth() -> None:
+    text = json.dumps({"a": "[" * 1000 + '\\"{' * 100})
+    assert codec.read_json(text.encode(), max_bytes=1 << 20) == json.loads(text)

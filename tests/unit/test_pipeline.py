@@ -94,10 +94,11 @@ def test_the_score_follows_the_runs_results_and_reveal(
     assert (result.score.points, result.score.max_points) == (points, max_points)
 
 
-def test_a_grader_fault_is_left_out_of_the_score(graded: Grade) -> None:
+def test_a_grader_fault_earns_nothing_and_makes_the_result_incomplete(graded: Grade) -> None:
     result = graded("grader-fault")
     assert result.status is Status.GRADED and result.score is not None
-    assert (result.score.points, result.score.max_points, result.score.fault_count) == (11, 11, 1)
+    assert (result.score.points, result.score.max_points, result.score.fault_count) == (11, 16, 1)
+    assert result.incomplete and result.fault_count == 1
 
 
 def test_the_runs_warnings_reach_the_result(graded: Grade) -> None:

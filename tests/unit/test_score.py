@@ -34,8 +34,8 @@ ROWS = [
     (VISIBLE, Outcome.SKIPPED, False, 0, True, False),
     (VISIBLE, Outcome.NOT_RUN, False, 0, True, False),
     (VISIBLE, None, False, 0, True, False),  # never reported: NOT_RUN
-    (VISIBLE, Outcome.ERROR, False, 0, False, False),  # the grader's fault: left out
-    (VISIBLE, Outcome.ERROR, True, 0, False, False),
+    (VISIBLE, Outcome.ERROR, False, 0, True, False),  # the grader's fault: 0 of 5, never out
+    (VISIBLE, Outcome.ERROR, True, 0, True, False),
     (HIDDEN, Outcome.PASSED, False, 5, False, True),
     (HIDDEN, Outcome.PASSED, True, 5, True, False),
     (HIDDEN, Outcome.FAILED, True, 0, True, False),
@@ -108,9 +108,9 @@ ALL = {"short": P, "long": P, "secret": P, "client": P, "advice": P, "extra": P}
         (ALL, False, (16, 16, 1, 4, 3, 0, 0)),
         (ALL, True, (20, 20, 0, 0, 3, 0, 0)),
         ({**ALL, "long": F, "extra": S}, True, (15, 20, 0, 0, 0, 0, 0)),
-        ({**ALL, "long": E}, True, (15, 15, 0, 0, 3, 1, 5)),  # a fault shrinks max too
+        ({**ALL, "long": E}, True, (15, 20, 0, 0, 3, 1, 5)),  # a fault never shrinks max
         ({**ALL, "secret": E}, False, (16, 16, 1, 4, 3, 1, 4)),
-        ({**ALL, "extra": E}, True, (20, 20, 0, 0, 0, 0, 0)),  # extra is never a fault
+        ({**ALL, "extra": E}, True, (20, 20, 0, 0, 0, 1, 0)),  # a fault, worth no main points
         ({}, True, (0, 20, 0, 0, 0, 0, 0)),  # nothing reported: every check NOT_RUN
     ],
 )

@@ -208,6 +208,11 @@ def _wrong_type(check: Check, call: ClientCall) -> None:
     if call.reply_type == "NoneType":
         check.explain("client_returns_none", "returned None")
         check.fail("client() returned None instead of the reply.")
+    if call.reply_type.endswith(".str"):  # a class of its own named str: not the real one
+        check.fail(
+            f"client() returned an object of its own class {call.reply_type} "
+            f"({call.reply_repr}), not a str: return the str itself."
+        )
     check.fail(f"client() returned a {call.reply_type} ({call.reply_repr}), not a str.")
 
 

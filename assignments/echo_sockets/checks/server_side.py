@@ -126,7 +126,8 @@ def probe_echo(
 def _compare(got: bytes, payload: bytes) -> Echo:
     if got[: len(payload)] == payload:
         return Echo(True)
-    first = next(i for i in range(min(len(got), len(payload))) if got[i] != payload[i])
+    shorter = min(len(got), len(payload))
+    first = next((i for i in range(shorter) if got[i] != payload[i]), shorter)
     return Echo(
         False,
         message=f"your server sent back different bytes from byte {first} on "

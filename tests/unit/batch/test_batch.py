@@ -1,6 +1,7 @@
 """batch (grade_roster) with the fake runner: results recorded as they finish, in roster
 order; a crashing job costs only its student; a second run reuses what is graded under
-the same key; Ctrl-C keeps what was finished and records the rest as not graded."""
+the same key; an incomplete result is graded once more at once and never reused; Ctrl-C
+keeps what was finished and records the rest as not graded."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from fakes import FakeRunner, Row, submission, tiny_assignment
 from support import AUTHOR, make_repo
 
-from grader.batch import BatchSummary, Progress, grade_roster
+from grader.batch import REGRADED, BatchSummary, Progress, grade_roster
 from grader.batch.gradebook import FILENAME, Gradebook, latest
 from grader.batch.jobs import Reused, Task, key_of, run_task
 from grader.model import GradeResult, Outcome, Status, Student
@@ -33,6 +34,8 @@ TABLE = {
     "crashes": Row(raises=RuntimeError("boom")),
     "worker-dies": Row(raises=KilledWorker("tcp://w1")),
     "ctrl-c": Row(raises=KeyboardInterrupt()),
+    "faults-once": Row({"long": Outcome.FAILED}, first={"short": Outcome.ERROR}),
+    "faults": Row({"short": Outcome.ERROR}),
 }
 
 
@@ -152,7 +155,7 @@ def test_a_second_run_reuses_what_is_graded_under_the_same_key(
         "cy": (Status.INFRA_ERROR, False),  # a broken run is tried again, never reused
         "dan": (Status.NO_SUBMISSION, False),
     }
-    assert len(runner.jobs) == 1  # only cy's
+    assert len(runner.jobs) == 2  # only cy's, twice: a broken run is graded once more at once
     assert (second.reused, second.graded, second.failures) == (1, 1, 2)
     before, after = first.results[0], second.results[0]
     assert after.score == before.score and after.checkout == before.checkout
@@ -298,3 +301,63 @@ def test_a_gate_that_refuses_records_nothing_and_says_why(
     with pytest.raises(InfrastructureError, match="reference fails"):
         run(students, runner, out, gate=gate)
     assert runs_of(out) == [("complete",)]
+
+
+def test_an_incomplete_result_is_graded_once_more_and_only_the_second_is_kept(
+    tmp_path: Path, runner: FakeRunner, roster: Callable[..., tuple[Student, ...]]
+) -> None:
+    students = roster(ada="faults-once", bob="passes")
+    out = tmp_path / "out"
+    summary = run(students, runner, out)
+    assert sorted(runner.markers()) == ["faults-once", "faults-once", "passes"]
+    ada = summary.results[0]
+    assert ada.status is Status.GRADED and not ada.incomplete
+    assert ada.score is not None and (ada.score.points, ada.score.max_points) == (15, 20)
+    assert REGRADED in ada.notes and REGRADED not in summary.results[1].notes
+    assert [(r["identifier"], r["score"]) for r in latest(out / FILENAME)] == [
+        ("ada", 15.0),
+        ("bob", 20.0),
+    ]
+    runner.forget()
+    again = run(students, runner, out)
+    assert statuses(again)["ada"] == (Status.GRADED, True)  # complete: reused as usual
+    assert runner.markers() == []
+
+
+def test_a_result_still_incomplete_is_recorded_marked_and_never_reused(
+    tmp_path: Path, runner: FakeRunner, roster: Callable[..., tuple[Student, ...]]
+) -> None:
+    students = roster(ada="faults", bob="passes")
+    out = tmp_path / "out"
+    summary = run(students, runner, out)
+    assert sorted(runner.markers()) == ["faults", "faults", "passes"]
+    ada = summary.results[0]
+    assert ada.incomplete and ada.fault_count == 1 and REGRADED in ada.notes
+    assert ada.score is not None and (ada.score.points, ada.score.max_points) == (15, 20)
+    grades = (out / "grades.csv").read_text().splitlines()
+    assert grades[1].startswith("ada,Ada,incomplete,20,incomplete,3,incomplete,"), grades[1]
+    assert ',"the grader could not run 1 check (its own fault' in grades[1]
+    assert grades[2].startswith("bob,Bob,20,20,100.0,3,graded,"), grades[2]
+    page = (out / "index.html").read_text()
+    assert "incomplete (the grader failed)</dt><dd>1</dd>" in page
+    runner.forget()
+    again = run(students, runner, out)
+    assert statuses(again) == {"ada": (Status.GRADED, False), "bob": (Status.GRADED, True)}
+    assert runner.markers() == ["faults", "faults"]  # never reused, graded (twice) again
+
+
+def test_an_incomplete_result_in_an_older_gradebook_is_not_reused(
+    tmp_path: Path, runner: FakeRunner, roster: Callable[..., tuple[Student, ...]]
+) -> None:
+    """A gradebook written before incomplete results were kept apart: its row of a faulty
+    result carries a cache key, and still is never reused."""
+    students = roster(ada="faults")
+    out = tmp_path / "out"
+    run(students, runner, out)
+    book = Gradebook(out)
+    try:
+        keyed = "SELECT count(*) FROM submissions WHERE cache_key IS NOT NULL"
+        assert book._db.execute(keyed).fetchone() == (1,)
+        assert book.known_keys() == {}
+    finally:
+        book.close()

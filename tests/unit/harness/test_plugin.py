@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader import codec
-from grader.harness.plugin import GRADER_FAULT
+from grader.harness.plugin import GRADER_FAULT, MAX_MESSAGE
 from grader.model import Hang, Isolation, Outcome
 from grader.protocol import (
     CONFIG_FD_ENV,
@@ -57,6 +57,13 @@ def breaks_after():
     raise RuntimeError("teardown broke")
 
 
+@pytest.fixture
+def port_taken():
+    from grader.errors import StudentFault
+
+    raise StudentFault("a process your code started holds port 10000.")
+
+
 def test_passes(check):
     check.exchange("hello", sent=b"hi", received=b"hi", expected=b"hi")
 
@@ -94,6 +101,16 @@ def test_without_evidence():
     pass
 
 
+def test_student_breaks_a_reader(check):
+    from grader.errors import StudentFault
+
+    raise StudentFault("your process made the grader's reading fail: " + "x" * 10000)
+
+
+def test_student_holds_a_port(check, port_taken):
+    pass
+
+
 def test_unplanned():
     raise AssertionError("a check the grader did not plan must never run")
 """
@@ -108,6 +125,8 @@ PLAN = (
     "teardown_breaks",
     "fails_then_teardown_breaks",
     "without_evidence",
+    "student_breaks_a_reader",
+    "student_holds_a_port",
     "planned_but_absent",
 )
 
@@ -171,6 +190,12 @@ ENDED = {
     "without_evidence": (Outcome.PASSED, ""),
     "fails": (Outcome.FAILED, "your server sent nothing back."),
     "fails_then_teardown_breaks": (Outcome.FAILED, "your client returned nothing."),
+    # what the submission made trusted code fail on: its failure, the message capped
+    "student_breaks_a_reader": (
+        Outcome.FAILED,
+        ("your process made the grader's reading fail: " + "x" * 10000)[:MAX_MESSAGE],
+    ),
+    "student_holds_a_port": (Outcome.FAILED, "a process your code started holds port 10000."),
     "hangs": (Outcome.TIMEOUT, "your client never returned."),
     "skips": (Outcome.SKIPPED, "Skipped: nothing to grade here"),
     "raises": (Outcome.ERROR, GRADER_FAULT),
@@ -209,7 +234,7 @@ def test_the_records_of_a_harness_run(
     assert hung.hang is Hang.BLOCKED and failed.hang is None
     assert isinstance(passed.duration_s, float) and passed.duration_s >= 0
     # an unplanned test is deselected, never run
-    ran.assert_outcomes(passed=3, failed=4, skipped=1, errors=3, deselected=1)
+    ran.assert_outcomes(passed=3, failed=5, skipped=1, errors=4, deselected=1)
 
 
 def test_without_its_pipes_the_plugin_refuses_to_run(

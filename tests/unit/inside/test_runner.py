@@ -18,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from grader.harness.student import ClientCall, Ended, _client_answer
 from grader.inside import runner
 
 RUNNER = Path(runner.__file__)
@@ -295,3 +298,74 @@ def test_with_linger_it_stays_until_the_grader_closes_its_stdin(tmp_path: Path) 
     assert proc.poll() is None  # still there, for the grader to look at its socket
     proc.stdin.close()
     assert proc.wait(timeout=30) == 0
+
+
+# ---------------------------------------------------------------- hostile return values
+
+
+class Hostile(Exception):
+    """Raised by the hostile methods below."""
+
+
+def _raises(*_args: Any, **_kwargs: Any) -> Any:
+    raise Hostile("a method of the student's class raised")
+
+
+class _Bad(str):
+    def __getitem__(self, key: Any) -> Any:
+        return self
+
+
+HOSTILE_METHODS: dict[str, Any] = {
+    "encode": lambda self, *a, **k: b"\xff\xfe not utf-8",
+    "__len__": _raises,
+    "__repr__": _raises,
+    "__str__": _raises,
+    "__getitem__": _raises,
+    "decode": _raises,
+}
+
+
+def hostile(base: type, methods: tuple[str, ...], name: str) -> Any:
+    """An instance of a subclass of `base` (named `name`, e.g. `str`) whose methods lie."""
+    cls = type(name, (base,), {m: HOSTILE_METHODS[m] for m in methods})
+    values = {str: "hello", bytes: b"hello", bytearray: b"hello", int: 7, dict: {"a": 1}}
+    return cls(values[base])
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.sampled_from([str, bytes, bytearray, int, dict]),
+    st.lists(st.sampled_from(sorted(HOSTILE_METHODS)), unique=True),
+    st.sampled_from(["str", "bytes", "Reply"]),
+)
+def test_a_subclass_with_hostile_methods_is_never_taken_for_its_base(
+    base: type, methods: list[str], name: str
+) -> None:
+    """Exact types only: a subclass of str (even one named `str`) is not a str, none of
+    its methods decides what the grader reads, and the trusted reader reads the answer."""
+    reply = hostile(base, tuple(methods), name)
+    result = call_client(reply)
+    raw = json.dumps({"schema": 1, "phase": "call", **result}).encode()
+    assert result["type"] == f"{__name__}.{name}"
+    assert "reply" not in result and type(result["repr"]) is str
+    call = ClientCall(Ended.RETURNED, 0.1)
+    _client_answer(raw, call, 0)
+    assert call.ended is Ended.RETURNED and call.text is None and call.reply is None
+
+
+def test_a_str_subclass_named_str_is_reported_by_its_module_not_as_str() -> None:
+    result = call_client(hostile(str, ("encode",), "str"))
+    assert result == {"log": "sent hi {}\n", "type": f"{__name__}.str", "repr": "'hello'"}
+
+
+def test_a_repr_that_raises_or_lies_is_described_not_trusted() -> None:
+    assert runner.shown(hostile(int, ("__repr__",), "Reply")).startswith("<")
+    assert runner.shown(_Bad("x" * 50), limit=10) == "'xxxxxxxxx"
+    assert type(runner.plain(_Bad("abc"), limit=2)) is str
+
+
+def test_an_exception_whose_str_raises_is_still_described() -> None:
+    exc = type("Weird", (Exception,), {"__str__": _raises})("boom")
+    described = runner.describe(exc)
+    assert described["type"] == f"{__name__}.Weird" and described["message"] == ""

@@ -192,3 +192,105 @@ def test_moodle_without_participants_warns_that_one_unknown_user_aborts_the_impo
     assert "Moodle aborts the whole import" in out.getvalue()
     assert "ada@uni.edu: 104 is above 100" in out.getvalue()
     assert len(rows(tmp_path / "m.csv")) == 1 + 4  # everyone but dee (left blank)
+
+
+# ---------------------------------------------------------------- an incomplete result
+# A check the grader could not run: "incomplete" instead of a grade in grades.csv, a
+# blank LMS cell (never its partial score), listed as incomplete for the instructor.
+
+CANVAS_TWO = (
+    "Student,ID,SIS User ID,SIS Login ID,Section,Echo server and client over TCP sockets "
+    "(4242)\n"
+    "    Points Possible,,,,,100.00\n"
+    '"Lovelace, Ada",101,S1,ada@uni.edu,Sec A,\n'
+    '"Babbage, Bob",102,S2,bob@uni.edu,Sec A,\n'
+)
+MOODLE_TWO = (
+    "First name,Last name,ID number,Email address,Assignment: Echo (Real)\n"
+    "Ada,Lovelace,S1,ada@uni.edu,-\n"
+    "Bob,Babbage,S2,bob@uni.edu,-\n"
+)
+
+
+@pytest.fixture(scope="module")
+def incomplete_batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ada: one check the grader could not run (95 of 100 earned); bob: complete."""
+    spec = assignment_mod.load("echo_sockets")
+    out = tmp_path_factory.mktemp("grades")
+    students = (Student("ada@uni.edu", "r", name="ada"), Student("bob@uni.edu", "r", name="bob"))
+
+    def graded(ident: str, fault: bool) -> GradeResult:
+        first = Outcome.ERROR if fault else Outcome.PASSED
+        run = RunResult(
+            tuple(
+                CheckResult(c.id, first if c.id == "server_short_message" else Outcome.PASSED)
+                for c in spec.checks
+            ),
+            1.0,
+            Isolation.BWRAP,
+        )
+        return GradeResult(
+            ident,
+            Status.GRADED,
+            spec.name,
+            spec.digest,
+            "t",
+            run=run,
+            score=score(run, assignment=spec, reveal=True),
+        )
+
+    results = [graded("ada@uni.edu", True), graded("bob@uni.edu", False)]
+    for r in results:
+        report.write_submission(r, assignment=spec, out_dir=out, reveal=True)
+    report.write_class(results, students=students, assignment=spec, out_dir=out, reveal=True)
+    return out
+
+
+def test_grades_csv_says_incomplete_instead_of_a_grade(incomplete_batch: Path) -> None:
+    table = {r[0]: r for r in rows(incomplete_batch / "grades.csv")}
+    ada, bob = table["ada@uni.edu"], table["bob@uni.edu"]
+    assert (ada[2], ada[3], ada[4], ada[6]) == ("incomplete", "100", "incomplete", "incomplete")
+    assert ada[8].startswith("the grader could not run 1 check (its own fault")
+    assert (bob[2], bob[4], bob[6]) == ("100", "100.0", "graded")
+
+
+def test_the_class_page_counts_it(incomplete_batch: Path) -> None:
+    page = (incomplete_batch / "index.html").read_text()
+    assert "incomplete (the grader failed)</dt><dd>1</dd>" in page
+    assert '<td class="status-incomplete">incomplete</td>' in page
+
+
+def test_canvas_leaves_it_blank_and_lists_it_as_incomplete(
+    incomplete_batch: Path, tmp_path: Path
+) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text(CANVAS_TWO)
+    out = io.StringIO()
+    argv = [
+        "export",
+        "canvas",
+        str(incomplete_batch),
+        "--gradebook",
+        str(export),
+        "--match",
+        "SIS Login ID",
+    ]
+    assert main([*argv, "-o", str(tmp_path / "c.csv")], stdout=out) == ExitCode.OK
+    assert {r[3]: r[5] for r in rows(tmp_path / "c.csv")[2:]} == {
+        "ada@uni.edu": "",  # never its partial 95
+        "bob@uni.edu": "100.00",
+    }
+    said = out.getvalue()
+    assert "not graded, or incomplete, by the grader (left blank, not zero): 1" in said
+    assert "ada@uni.edu (incomplete: the grader could not run 1 check" in said
+
+
+def test_moodle_writes_no_grade_for_it_and_lists_it(incomplete_batch: Path, tmp_path: Path) -> None:
+    participants = tmp_path / "moodle.csv"
+    participants.write_text(MOODLE_TWO)
+    out = io.StringIO()
+    argv = ["export", "moodle", str(incomplete_batch), "--gradebook", str(participants)]
+    argv += ["--match", "Email address", "-o", str(tmp_path / "m.csv")]
+    assert main(argv, stdout=out) == ExitCode.OK
+    assert [r[:2] for r in rows(tmp_path / "m.csv")[1:]] == [["bob@uni.edu", "100.00"]]
+    assert "ada@uni.edu (incomplete: " in out.getvalue()

@@ -100,10 +100,9 @@ def graded(score: Score | None, *, problem: str = "", status: Status = Status.GR
 
 
 def test_the_summary_line_says_what_was_left_out() -> None:
-    s = Score(15, 20, (), 1, hidden_points=4, extra_points=2, fault_count=1, fault_points=5)
+    s = Score(15, 20, (), 1, hidden_points=4, extra_points=2)
     assert graded(s) == (
-        "15/20 points (75%); 1 hidden checks worth 4 points not shown; 1 checks worth 5 "
-        "points left out (the grader could not run them); 2 extra credit"
+        "15/20 points (75%); 1 hidden checks worth 4 points not shown; 2 extra credit"
     )
     assert graded(None, problem="no \x1b[2J", status=Status.FETCH_FAILED) == (
         "Not graded: no \\x1b[2J"

@@ -114,9 +114,11 @@ def test_results_json_counts_what_it_leaves_out() -> None:
     tiny = tiny_assignment()
     before = results_json(result(reveal=False), assignment=tiny, reveal=False)
     assert [t["tags"][0] for t in before["tests"]] == ["short", "long", "client", "advice", "extra"]
-    assert (before["score"], before["max_score"]) == (5, 11)  # the fault is left out
+    assert (before["score"], before["max_score"]) == (5, 16)  # the fault earns 0 of its 5
     extra = before["extra_data"]
     assert (extra["hidden_checks"], extra["hidden_points"], extra["grader_faults"]) == (1, 4, 1)
+    assert extra["incomplete"] is True
+    assert "incomplete: the grader could not run 1 check " in before["output"]
     assert "flags" not in extra and "notes" not in extra
     teacher = results_json(result(reveal=True), assignment=tiny, reveal=True)["extra_data"]
     assert teacher["flags"] == [{"kind": "hijack_file", "text": "ships conftest.py"}]

@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grader import codec
 from grader.model import CheckResult, CheckSpec, Exchange, Outcome
@@ -187,3 +189,20 @@ def test_a_reported_error_keeps_its_trace_for_instructors() -> None:
     raw = lines(record("a", outcome="error", message="the grader could not", trace="Traceback"))
     (first, *_) = results([parse(raw, known=KNOWN)], specs=SPECS, missing=MISSING)
     assert (first.outcome, first.trace) == (Outcome.ERROR, "Traceback")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.binary(max_size=300) | st.sampled_from([b"[" * 100_000, b"\xff\xfe"])))
+def test_no_line_makes_the_reader_raise(junk: list[bytes]) -> None:
+    """A record quotes what student code said; whatever a line holds, it is read or it
+    is malformed, and every rubric check still gets exactly one result."""
+    raw = b"\n".join([json.dumps(record("a")).encode(), *junk, b""])
+    got = results([parse(raw, known=KNOWN)], specs=SPECS, missing=MISSING)
+    assert [r.check_id for r in got] == list(KNOWN)
+
+
+def test_a_record_nested_deep_is_malformed_not_a_crash() -> None:
+    deep = b'{"schema": 2, "check": {"check_id": "b", "message": ' + b"[" * 50_000 + b"]" * 50_000
+    got = outcomes(parse(lines(record("a"), deep + b"}}\n", session()), known=KNOWN))
+    assert got["a"][0] is Outcome.PASSED
+    assert got["b"] == (Outcome.ERROR, MALFORMED)
