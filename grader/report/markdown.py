@@ -14,13 +14,16 @@ from grader.model import Assignment, Detail, GradeResult, Outcome, Status
 from grader.report.text import (
     DETAIL_NOTE,
     HANG,
-    MARK,
     OUTCOME_WORDS,
+    advises,
     exchange_text,
     output_heading,
     safe,
     show_output,
     summary_line,
+)
+from grader.report.text import (
+    mark as row_mark,
 )
 from grader.report.visibility import Shown, visible_rows
 
@@ -36,6 +39,7 @@ ICON = {
     Outcome.SKIPPED: "➖",
     Outcome.NOT_RUN: "➖",
 }
+ADVICE_ICON = "💡"
 _PUNCT = re.compile(r"([\\`*_{}\[\]<>#+!|~&])")
 
 
@@ -121,7 +125,8 @@ def summary_markdown(
     for shown in rows:
         row = shown.row
         points = f"+{row.points:g}" if row.extra else f"{row.points:g}/{row.max_points:g}"
-        mark = f"{ICON[row.outcome]} {MARK[row.outcome]}"
+        icon = ADVICE_ICON if advises(row) else ICON[row.outcome]
+        mark = f"{icon} {row_mark(row)}"
         head.append(f"| {mark} | {escape(row.title)} | {points} |")
     failed = [s for s in rows if s.row.outcome is not Outcome.PASSED and not s.row.advice]
     sections = [_failure(shown) for shown in failed]
