@@ -42,7 +42,7 @@ EPILOG = """examples:
         --deadline 2026-12-01T23:59:00-08:00 --out grades/
   grade view grades/                        serve the reports on 127.0.0.1
   grade template my_homework                write the starting files into my_homework/
-  grade https://github.com/you/echo_sockets grade a pushed repository
+  grade https://github.com/you/echo_sockets  grade a pushed repository
   grade . --fail-under 100                  exit 1 unless everything passes (for CI)
   grade --check-sandbox                     what isolation this machine provides
   grade gradescope echo_sockets -o autograder.zip   the zip to upload to Gradescope
