@@ -253,3 +253,13 @@ def test_shell_lines_are_split_into_our_commands() -> None:
 
 def commands_of(line: str) -> list[Shown]:
     return [Shown("-", line, argv) for argv in _segments(_words(line))]
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: str(d.relative_to(ROOT)))
+def test_the_install_instructions_get_pipx_from_apt(doc: Path) -> None:
+    """Debian and Ubuntu refuse `pip install --user pipx` (PEP 668): pipx comes from apt."""
+    text = doc.read_text()
+    assert "sudo apt install pipx" in text
+    assert "pipx install 'git+https://github.com/<" in text
+    blocks = [t for _, t, block in snippets(doc) if block]  # what a reader copies and runs
+    assert not [t for t in blocks if re.search(r"pip3? install (--user )?pipx", t)]
