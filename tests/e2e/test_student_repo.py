@@ -36,6 +36,12 @@ def test_grading_a_work_tree_leaves_it_clean_and_checkouts_work(
     assert "report: grades/echo_sockets/report.html" in printed
     assert (repo_dir / "grades" / "echo_sockets" / "report.html").is_file()
     assert repo.git.status("--porcelain", "--untracked-files=all") == ""
+    if start == "student_template":  # the untouched template: 0 points, much to explain
+        whys = [ln.strip() for ln in printed.splitlines() if ln.strip().startswith("why:")]
+        said = [w for w in whys if not w.startswith("why: same as above")]
+        assert len(whys) > len(said) and len(said) == len(set(said)), whys
+        advice = next(ln for ln in printed.splitlines() if "Advice:" in ln)
+        assert advice.split()[0] == "ADVICE" and "0/0" not in advice, advice
 
     server = repo_dir / "echo_server.py"  # the student works on, commits everything, grades
     server.write_text(server.read_text() + "\n# more work\n")
