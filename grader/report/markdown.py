@@ -30,7 +30,6 @@ from grader.report.visibility import Shown, visible_rows
 # GitHub drops a step summary over 1 MiB (1,048,576 bytes) whole; stay well under it.
 SUMMARY_LIMIT = 1_000_000
 LINE_LIMIT = 600  # characters of one diagnosis or command in the summary
-COMMANDS = 4  # reproduce commands shown per failed check in the summary
 ICON = {
     Outcome.PASSED: "✅",
     Outcome.FAILED: "❌",
@@ -157,7 +156,8 @@ def _failure(shown: Shown) -> str:
         "",
         escape(clip(one_line(shown))),
     ]
-    commands = check.reproduce[:COMMANDS] if check and shown.detail is not Detail.NONE else ()
+    # the whole recipe (a restart loses its point without its last step)
+    commands = check.reproduce if check and shown.detail is not Detail.NONE else ()
     if commands:
         lines += ["", "See it on your machine:", ""]
         lines.append(fence("\n".join(clip(c) for c in commands), info="sh"))
