@@ -24,6 +24,7 @@ from grader.cli import summary
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.model import Assignment, GradeResult, Status
 from grader.pipeline import grade
+from grader.report.files import ignore_in_git
 from grader.run import capabilities, ready, require_sandbox
 from grader.sandbox.policy import limits_in_force
 from grader.settings import Settings, default_jobs
@@ -181,6 +182,7 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("--fail-under must be a percentage between 0 and 100.")
     settings = _settings(args, batch=False)
     spec = assignment.load(args.assignment)
+    ours = _ours(settings.out_dir)
     with trace.span("grade"):
         result = grade(
             args.source,
@@ -193,6 +195,8 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
         folder = report.write_submission(
             result, assignment=spec, out_dir=settings.out_dir, reveal=settings.reveal
         )
+    if ours:
+        ignore_in_git(settings.out_dir)
     if args.markdown is not None:
         report.write_markdown(result, assignment=spec, path=args.markdown, reveal=settings.reveal)
     if args.json:
@@ -203,6 +207,12 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
             result, assignment=spec, folder=folder, out=out, reveal=settings.reveal
         )
     return _exit_code(result, fail_under=args.fail_under)
+
+
+def _ours(out: Path) -> bool:
+    """Whether the output folder is the grader's own: the default grades/, or one this run
+    makes. Only those get a .gitignore (a folder the user named, say `.`, is theirs)."""
+    return out == DEFAULTS.out_dir or not (out.exists() or out.is_symlink())
 
 
 def _exit_code(result: GradeResult, *, fail_under: float | None) -> int:
@@ -283,6 +293,7 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
         ready(settings)  # student code and the harness start here, or exit 4 now
     remote = Cluster(args.cluster, spec) if args.cluster else None
     said: list[str] = []
+    ours = _ours(args.out)
     try:
         gate = None
         if not args.no_selfcheck:
@@ -304,6 +315,8 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         if remote:
             remote.close()
+        if ours:
+            ignore_in_git(args.out)
     for line in said:
         print(line, file=out)
     return _batch_exit(done, out=out)

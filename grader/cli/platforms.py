@@ -4,7 +4,7 @@
     grade gradescope --run                            inside Gradescope (run_autograder)
     grade prairielearn                                inside PrairieLearn's grader image
     grade export canvas GRADES --gradebook FILE --match COLUMN -o OUT.csv
-    grade export moodle GRADES -o OUT.csv [--participants FILE --match COLUMN]
+    grade export moodle GRADES -o OUT.csv [--gradebook FILE --match COLUMN]
 
 The two entry points that run inside a platform always leave a results.json the
 platform accepts, even when the grader itself fails (the cause goes to stdout, which
@@ -74,7 +74,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _gradescope(argv: list[str], out: TextIO) -> int:
+def _gradescope_parser() -> _Parser:
     p = _Parser(
         prog="grade gradescope",
         description="Build a Gradescope autograder zip for an assignment, or (--run, inside "
@@ -85,7 +85,11 @@ def _gradescope(argv: list[str], out: TextIO) -> int:
     p.add_argument("--wheel", type=Path, help="a prebuilt grader wheel (default: build one)")
     p.add_argument("--run", action="store_true", help="grade a submission inside Gradescope")
     _run_options(p, gradescope.ROOT_ENV, gradescope.DEFAULT_ROOT)
-    args = p.parse_args(argv)
+    return p
+
+
+def _gradescope(argv: list[str], out: TextIO) -> int:
+    args = _gradescope_parser().parse_args(argv)
     if args.run:
         return _gradescope_run(args, out)
     spec = assignment.load(args.assignment_name or args.assignment)
@@ -118,7 +122,7 @@ def _gradescope_run(args: argparse.Namespace, out: TextIO) -> int:
         return int(ExitCode.INFRASTRUCTURE)
 
 
-def _prairielearn(argv: list[str], out: TextIO) -> int:
+def _prairielearn_parser() -> _Parser:
     p = _Parser(
         prog="grade prairielearn",
         description="PrairieLearn's external grader entry point: grade /grade/student and "
@@ -126,7 +130,11 @@ def _prairielearn(argv: list[str], out: TextIO) -> int:
         "reads it only then).",
     )
     _run_options(p, prairielearn.ROOT_ENV, prairielearn.DEFAULT_ROOT)
-    args = p.parse_args(argv)
+    return p
+
+
+def _prairielearn(argv: list[str], out: TextIO) -> int:
+    args = _prairielearn_parser().parse_args(argv)
     root: Path = args.root
     try:
         spec = assignment.load(args.assignment)

@@ -42,7 +42,13 @@ from grader.platforms.scripts import FAILED_MESSAGE
 from grader.report.files import atomic_write
 from grader.report.markdown import check_markdown, escape
 from grader.report.results_json import extra_data
-from grader.report.text import feedback_text, incomplete_line, safe, summary_line
+from grader.report.text import (
+    feedback_text,
+    gradescope_status,
+    incomplete_line,
+    safe,
+    summary_line,
+)
 from grader.report.visibility import visible_rows
 from grader.run import capabilities
 from grader.settings import Limits, Settings
@@ -251,7 +257,7 @@ def _tests(result: GradeResult, assignment: Assignment) -> list[dict[str, Any]]:
                 "number": str(n),
                 "score": row.points,
                 "max_score": 0.0 if row.extra else row.max_points,
-                "status": "passed" if row.outcome is Outcome.PASSED else "failed",
+                "status": gradescope_status(row),
                 "output": output,
                 "output_format": "md",
                 "visibility": row.visibility.value,

@@ -31,6 +31,7 @@ class Row:
     link: str | None
     extra: str = ""  # extra credit earned, e.g. "+4"
     flags: tuple[str, ...] = ()  # integrity flags: for instructors, no penalty
+    late: int = 0  # commits after the deadline (not graded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ def rows(results: list[GradeResult], *, students: tuple[Student, ...]) -> list[R
                 link=f"{s.identifier}/report.html" if r else None,
                 extra=f"+{score.extra_points:g}" if score and score.extra_points else "",
                 flags=tuple(f.text for f in r.flags) if r else (),
+                late=len(r.checkout.late_commits) if r and r.checkout else 0,
             )
         )
     return out

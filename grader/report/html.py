@@ -17,14 +17,15 @@ from grader.report.text import (
     CATEGORY_TITLES,
     DETAIL_NOTE,
     HANG,
-    MARK,
-    OUTCOME_WORDS,
+    advises,
     incomplete_line,
+    mark,
     output_heading,
     safe,
     show_bytes,
     show_output,
     summary_line,
+    words,
 )
 from grader.report.visibility import Shown, visible_rows
 
@@ -67,8 +68,9 @@ def render_html(result: GradeResult, *, assignment: Assignment, reveal: bool) ->
         ],
         summary=summary_line(result),
         incomplete=_sentence(incomplete_line(result).removeprefix("incomplete: ")),
-        mark=MARK,
-        words=OUTCOME_WORDS,
+        row_mark=mark,
+        row_words=words,
+        advises=advises,
         Outcome=Outcome,
         Detail=Detail,
         detail_note=DETAIL_NOTE,
@@ -76,8 +78,12 @@ def render_html(result: GradeResult, *, assignment: Assignment, reveal: bool) ->
         show_bytes=show_bytes,
         show_output=show_output,
         output_heading=output_heading,
-        failed=[s for s in rows if s.row.outcome is not Outcome.PASSED and not s.row.extra],
-        main=[s for s in rows if not s.row.extra],
+        failed=[
+            s
+            for s in rows
+            if s.row.outcome is not Outcome.PASSED and not (s.row.extra or s.row.advice)
+        ],
+        main=[s for s in rows if not (s.row.extra or s.row.advice)],
         after_deadline=not reveal and any(s.row.visibility is not Visibility.VISIBLE for s in rows),
         reveal=reveal,
         extra_max=sum(c.points for c in assignment.checks if c.extra),

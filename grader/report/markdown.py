@@ -14,20 +14,22 @@ from grader.model import Assignment, Detail, GradeResult, Outcome, Status
 from grader.report.text import (
     DETAIL_NOTE,
     HANG,
-    MARK,
     OUTCOME_WORDS,
+    advises,
     exchange_text,
     output_heading,
     safe,
     show_output,
     summary_line,
 )
+from grader.report.text import (
+    mark as row_mark,
+)
 from grader.report.visibility import Shown, visible_rows
 
 # GitHub drops a step summary over 1 MiB (1,048,576 bytes) whole; stay well under it.
 SUMMARY_LIMIT = 1_000_000
 LINE_LIMIT = 600  # characters of one diagnosis or command in the summary
-COMMANDS = 4  # reproduce commands shown per failed check in the summary
 ICON = {
     Outcome.PASSED: "✅",
     Outcome.FAILED: "❌",
@@ -36,6 +38,7 @@ ICON = {
     Outcome.SKIPPED: "➖",
     Outcome.NOT_RUN: "➖",
 }
+ADVICE_ICON = "💡"
 _PUNCT = re.compile(r"([\\`*_{}\[\]<>#+!|~&])")
 
 
@@ -122,7 +125,8 @@ def summary_markdown(
     for shown in rows:
         row = shown.row
         points = f"+{row.points:g}" if row.extra else f"{row.points:g}/{row.max_points:g}"
-        mark = f"{ICON[row.outcome]} {MARK[row.outcome]}"
+        icon = ADVICE_ICON if advises(row) else ICON[row.outcome]
+        mark = f"{icon} {row_mark(row)}"
         head.append(f"| {mark} | {escape(row.title)} | {points} |")
     failed = [s for s in rows if s.row.outcome is not Outcome.PASSED and not s.row.advice]
     sections = [_failure(shown) for shown in failed]
@@ -153,7 +157,8 @@ def _failure(shown: Shown) -> str:
         "",
         escape(clip(one_line(shown))),
     ]
-    commands = check.reproduce[:COMMANDS] if check and shown.detail is not Detail.NONE else ()
+    # the whole recipe (a restart loses its point without its last step)
+    commands = check.reproduce if check and shown.detail is not Detail.NONE else ()
     if commands:
         lines += ["", "See it on your machine:", ""]
         lines.append(fence("\n".join(clip(c) for c in commands), info="sh"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.model import Assignment, GradeResult, Outcome
-from grader.report.text import feedback_text, safe, summary_line
+from grader.model import Assignment, GradeResult
+from grader.report.text import feedback_text, gradescope_status, safe, summary_line
 from grader.report.visibility import visible_rows
 from grader.score import score as score_of
 
@@ -21,7 +21,7 @@ def results_json(result: GradeResult, *, assignment: Assignment, reveal: bool) -
                 "number": str(n),
                 "score": row.points,
                 "max_score": row.max_points,
-                "status": "passed" if row.outcome is Outcome.PASSED else "failed",
+                "status": gradescope_status(row),
                 "output": feedback_text(shown.check, detail=shown.detail),
                 # our vocabulary is Gradescope's: visible, hidden, after_due_date
                 "visibility": row.visibility.value,

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import re
 
-from grader.model import Captured, CheckResult, Detail, GradeResult, Hang, Outcome, Status
+from grader.model import (
+    Captured,
+    CheckResult,
+    CheckScore,
+    Detail,
+    GradeResult,
+    Hang,
+    Outcome,
+    Status,
+)
 
 SHOW_BYTES = 360  # about 18 short lines: enough to see where it goes wrong
 MARK = {
@@ -28,6 +37,8 @@ OUTCOME_WORDS = {
     Outcome.SKIPPED: "Skipped",
     Outcome.NOT_RUN: "Did not run",
 }
+ADVICE_MARK = "ADVICE"  # an advice check (no points) that has something to say
+ADVICE_WORDS = "Advice (no points)"
 HANG = {
     Hang.BLOCKED: "blocked (waiting: no CPU used, no timer set, no bytes moving)",
     Hang.BUSY: "busy (still running, or waiting on a timer, at the time limit)",
@@ -50,6 +61,27 @@ CATEGORY_TITLES = {
 _UNSAFE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
 )
+
+
+def advises(row: CheckScore) -> bool:
+    """Whether a row is advice that applies: an advice check (no points) that did not
+    pass. It is shown as advice everywhere, never as a failure."""
+    return row.advice and row.outcome in (Outcome.FAILED, Outcome.TIMEOUT)
+
+
+def mark(row: CheckScore) -> str:
+    """The short word a check's row shows (PASS, FAIL, ..., ADVICE)."""
+    return ADVICE_MARK if advises(row) else MARK[row.outcome]
+
+
+def words(row: CheckScore) -> str:
+    """The outcome of a check's row in words."""
+    return ADVICE_WORDS if advises(row) else OUTCOME_WORDS[row.outcome]
+
+
+def gradescope_status(row: CheckScore) -> str:
+    """Gradescope's test status: it draws "failed" red, which advice must never be."""
+    return "passed" if row.outcome is Outcome.PASSED or advises(row) else "failed"
 
 
 def safe(text: str) -> str:

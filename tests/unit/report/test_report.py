@@ -8,6 +8,7 @@ import os
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from xml.etree import ElementTree as ET
 
 import pytest
 
@@ -33,7 +34,8 @@ from grader.model import (
     Status,
     Visibility,
 )
-from grader.report import render_html, results_json
+from grader.platforms.gradescope import results_document
+from grader.report import junit_xml, render_html, results_json, summary_markdown
 from grader.report.text import feedback_text, show_bytes
 from grader.report.visibility import redact
 from grader.score import score
@@ -237,7 +239,7 @@ def fixed_result(assignment: Assignment, *, reveal: bool) -> GradeResult:
                     "client_returns_what_it_sent", "returned what it sent", str(SECRET), True
                 ),
             ),
-            reproduce=("grade-peer serve --shift 3   # terminal 1",),
+            reproduce=("grade-peer serve --scramble 3   # terminal 1",),
         ),
         CheckResult(
             "client_hangs",
@@ -251,7 +253,13 @@ def fixed_result(assignment: Assignment, *, reveal: bool) -> GradeResult:
         CheckResult(
             "client_secret", Outcome.FAILED, 0.1, message=f"it said {SECRET!r}", reproduce=("x",)
         ),
-        CheckResult("advice", Outcome.NOT_RUN, message="this check did not run."),
+        CheckResult(
+            "advice",
+            Outcome.FAILED,
+            0.1,
+            message="client() crashed on a character split across two chunks.",
+            diagnoses=(Diagnosis("client_decodes_chunks", "decode the whole reply once."),),
+        ),
     )
     run = RunResult(checks, 3.0, Isolation.BWRAP)
     return GradeResult(
@@ -398,3 +406,52 @@ def test_the_terminal_mirrors_the_page_briefly() -> None:
     assert "try: python echo_server.py" in text
     assert "\033[" not in text  # not a TTY: no colour
     assert "3 hidden checks worth 13 points not shown" in text
+
+
+ADVICE_TINY = tiny_assignment()
+
+# ---------------------------------------------------------------- advice is never a failure
+
+
+def test_advice_never_reads_as_a_failure_on_the_page() -> None:
+    html = render_html(fixed_result(ADVICE_TINY, reveal=True), assignment=ADVICE_TINY, reveal=True)
+    item = html[
+        html.index('id="check-advice"') : html.index("</li>", html.index('id="check-advice"'))
+    ]
+    assert 'class="badge ADVICE"' in item and "FAIL" not in item and "✗" not in item
+    assert "Advice (no points); checked in" in item
+    todo = html[html.index('id="todo-heading"') : html.index("</ul>", html.index("todo-heading"))]
+    assert "Advice: a split character" not in todo  # not under "Did not pass"
+    assert "1 of 6 checks passed" in html  # advice is not counted as a check that failed
+
+
+def test_advice_never_reads_as_a_failure_in_markdown_and_results_json() -> None:
+    result = fixed_result(ADVICE_TINY, reveal=True)
+    md = summary_markdown(result, assignment=ADVICE_TINY, reveal=True)
+    (row,) = [ln for ln in md.splitlines() if "Advice: a split character" in ln]
+    assert "ADVICE" in row and "FAIL" not in row and "❌" not in row
+    for document in (
+        results_json(result, assignment=ADVICE_TINY, reveal=True),
+        results_document(result, assignment=ADVICE_TINY),
+    ):
+        by_id = {t["tags"][0]: t for t in document["tests"]}
+        assert by_id["advice"]["status"] == "passed"  # Gradescope draws "failed" red
+        assert by_id["echo_long"]["status"] == "failed"
+
+
+def test_advice_is_not_a_junit_failure() -> None:
+    suite = ET.fromstring(junit_xml(fixed_result(ADVICE_TINY, reveal=True), assignment=ADVICE_TINY))
+    (case,) = [c for c in suite.iter("testcase") if c.get("name") == "advice"]
+    assert list(case) == []
+
+
+def test_a_grader_fault_in_an_advice_check_is_still_a_grader_fault() -> None:
+    result = fixed_result(ADVICE_TINY, reveal=True)
+    assert result.run is not None
+    fault = CheckResult("advice", Outcome.ERROR, 0.1, message="boom", trace="Traceback")
+    run = replace(result.run, checks=(*result.run.checks[:-1], fault))
+    result = replace(result, run=run, score=score(run, assignment=ADVICE_TINY, reveal=True))
+    by_id = {
+        t["tags"][0]: t for t in results_json(result, assignment=ADVICE_TINY, reveal=True)["tests"]
+    }
+    assert by_id["advice"]["status"] == "failed"
