@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import json
+import marshal
 import os
 import re
 import select
@@ -406,7 +406,7 @@ def run_runner(
     `blocked(idle, now, start)` says it is stuck. The process is always killed after.
     With `keep_stdin`, stdin stays open until `before_kill` has run (the runner lingers)."""
     proc, result_r, stdin_w = _start_runner(launcher, filename, name=name)
-    text = json.dumps(request) + "\n"
+    text = marshal.dumps(request).hex() + "\n"  # runner.py reads it without json
     writer = threading.Thread(target=_write_request, args=(stdin_w, text, keep_stdin), daemon=True)
     writer.start()
     idle = IdleCheck(proc, quiescence_s, also=also)

@@ -1,14 +1,16 @@
 """Call one function of a student's module and report what happened (runs in the sandbox).
 
-    python -I -S -B -u runner.py RESULT_FD MODULE_FILE < request.json
+    python -I -S -B -u runner.py RESULT_FD MODULE_FILE < request
 
-The request (one JSON line on stdin) names a mode:
+The request (one line on stdin: the grader's `marshal` of a dict, in hex) names a mode:
 - "client": `client(msg, log_buffer=..., [port=...])`; the reply, its type and the log;
 - "call": `function(*args)`; its value's repr, what it printed, and every port it asked
   `socket.getservbyport` about (as reported by this sandboxed process);
 - "signature": the function's parameters and the default values of the first two.
 
-The answer is one JSON object (schema 1) written to RESULT_FD, a pipe of its own, so
+The answer is one JSON object (schema 1, ASCII, written by `dumps` below: the json
+package imports `re`, which costs more than the rest of this program's imports together)
+written to RESULT_FD, a pipe of its own, so
 nothing the student prints can be taken for it. A newline on that pipe just before the
 call says "the call starts now": the check's time limit covers the call, not the
 interpreter's start and the module's import (they have a limit of their own). The
@@ -25,7 +27,7 @@ import binascii
 import contextlib
 import importlib.util
 import io
-import json
+import marshal
 import os
 import socket
 import sys
@@ -226,17 +228,60 @@ def run(req: Result, path: str, started: Callable[[], None] = lambda: None) -> R
     return result
 
 
+# JSON string escapes for the ASCII characters that need one.
+_ESCAPES = {i: f"\\u{i:04x}" for i in range(32)}
+_ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\", 127: "\\u007f"})
+
+
+def _string(text: str) -> str:
+    if text.isascii():
+        return '"' + text.translate(_ESCAPES) + '"'
+    out = []
+    for c in text:
+        n = ord(c)
+        if n < 128:
+            out.append(c.translate(_ESCAPES))
+        elif n < 0x10000:
+            out.append(f"\\u{n:04x}")
+        else:
+            n -= 0x10000
+            out.append(f"\\u{0xD800 + (n >> 10):04x}\\u{0xDC00 + (n & 0x3FF):04x}")
+    return '"' + "".join(out) + '"'
+
+
+def dumps(value: object) -> str:
+    """JSON of the answer's plain values (dict, list, str, int, float, bool, None), all in
+    ASCII as json.dumps writes it; anything else is written as its type's name. Exact
+    types only: the answer is built by this program, never by the student's classes."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if type(value) is str:
+        return _string(value)
+    if type(value) is int:
+        return int.__repr__(value)
+    if type(value) is float:
+        number = float.__repr__(value)
+        return number if number not in ("inf", "-inf", "nan") else "null"
+    if type(value) is list or type(value) is tuple:
+        return "[" + ",".join(dumps(v) for v in value) + "]"
+    if type(value) is dict:
+        return "{" + ",".join(_string(str(k)) + ":" + dumps(v) for k, v in value.items()) + "}"
+    return _string(type(value).__name__)
+
+
 def main() -> None:
     channel = os.fdopen(int(sys.argv[1]), "w", encoding="utf-8")
     path = sys.argv[2]
-    req = json.loads(sys.stdin.readline())
+    req = marshal.loads(bytes.fromhex(sys.stdin.readline()))
 
     def started() -> None:
         channel.write("\n")
         channel.flush()
 
     result = run(req, path, started)
-    channel.write(json.dumps(result))
+    channel.write(dumps(result))
     channel.flush()
     channel.close()
     if req.get("linger"):
