@@ -25,6 +25,8 @@ from bench import measure, profile, suite, targets
 from bench.roster import MIX
 
 OUT = measure.ROOT / "bench" / "out" / "latest.json"
+# The grader before issue 22 (warm student processes): "before" in the targets table.
+BASELINE = "d359ef3"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,12 @@ def parser() -> argparse.ArgumentParser:
         "--largest-runs", type=int, default=1, help="runs of the largest roster (default 1)"
     )
     p.add_argument("--out", type=Path, default=OUT, help=f"JSON file (default {OUT})")
+    p.add_argument(
+        "--baseline",
+        default=BASELINE,
+        help=f"the commit measured as 'before', in the same run (default {BASELINE}); "
+        "'none' to skip it",
+    )
     return p
 
 
@@ -101,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         repo = suite.submission(work)
         run_profile(repo, work=work, plan=plan, report=report)
         if not args.profile:
-            run_targets(repo, work=work, plan=plan, report=report)
+            before = None
+            if args.baseline != "none" and not args.small:
+                before = measure.baseline(args.baseline, dest=work / "baseline")
+                report["baseline"] = args.baseline if before else None
+            run_targets(repo, work=work, plan=plan, report=report, before=before)
     report["bench_s"] = round(time.monotonic() - began, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
@@ -119,7 +131,7 @@ def run_profile(repo: Path, *, work: Path, plan: Plan, report: dict[str, Any]) -
     suite.grade_runs(repo, runs=1, work=work, traced=False, say=say)
     graded = suite.grade_runs(repo, runs=plan.profile_runs, work=work, traced=True, say=say)
     rows = profile.summarise([g.profile() for g in graded])
-    floor = measure.sandbox_start()
+    floor = measure.start_costs()
     report["profile"] = {
         "runs": [g.as_json() for g in graded],
         "rows": [
@@ -142,20 +154,33 @@ def run_profile(repo: Path, *, work: Path, plan: Plan, report: dict[str, Any]) -
     full = sum(g.in_full for g in graded)
     isolation = sorted({str(g.result.get("isolation")) for g in graded})
     print(f"graded in full in {full}/{len(graded)} runs; sandbox: {', '.join(isolation)}")
-    print(
-        f"floor: `python -c pass` starts in {floor['bare_start_s']} s bare, "
-        f"{floor['sandboxed_start_s']} s sandboxed (median of 15)"
-    )
+    print("what one student process start costs (median of 15; a program that prints a line):")
+    for layer, cost in floor.items():
+        cpu = "-" if cost["cpu_s"] is None else f"{cost['cpu_s']:.4f} s"
+        print(f"  {layer:<46} wall {cost['wall_s']:.4f} s   CPU {cpu}")
     sys.stdout.flush()
 
 
-def run_targets(repo: Path, *, work: Path, plan: Plan, report: dict[str, Any]) -> None:
-    """Measure every target's runs into the report."""
+def run_targets(
+    repo: Path, *, work: Path, plan: Plan, report: dict[str, Any], before: Path | None
+) -> None:
+    """Measure every target's runs into the report; with `before` (the baseline's files),
+    the same runs of the baseline's grader too, alternating with ours so both meet the
+    same load."""
     from grader import assignment
 
-    say(f"targets: {plan.single_runs} untraced runs of `grade`")
-    single = suite.grade_runs(repo, runs=plan.single_runs, work=work, traced=False, say=say)
+    say(
+        f"targets: {plan.single_runs} untraced runs of `grade`" + (", and before" if before else "")
+    )
+    single, old = [], []
+    for _ in range(plan.single_runs):
+        single += suite.grade_runs(repo, runs=1, work=work, traced=False, say=say)
+        if before is not None:
+            old += suite.grade_runs(
+                repo, runs=1, work=work, traced=False, say=say, root=before, label="before: "
+            )
     report["single"] = [g.as_json() for g in single]
+    report["single_before"] = [g.as_json() for g in old]
     say(f"targets: 12-roster x{plan.roster_runs}, naive serial way x{plan.naive_runs}")
     report["roster_12"] = suite.roster_12(
         work,
@@ -163,21 +188,30 @@ def run_targets(repo: Path, *, work: Path, plan: Plan, report: dict[str, Any]) -
         naive_runs=plan.naive_runs,
         naive_kinds=plan.naive_kinds,
         say=say,
+        before=before,
     )
     check_ids = [c.id for c in assignment.load().checks]
     report["rosters"] = []
     for n, runs in plan.sizes:
         say(f"targets: roster of {n} in the bench's mix x{runs}")
         report["rosters"].append(
-            suite.size_runs(work, n=n, runs=runs, check_ids=check_ids, say=say)
+            suite.size_runs(
+                work,
+                n=n,
+                runs=runs,
+                check_ids=check_ids,
+                say=say,
+                before=before if n in (40, max(s for s, _ in plan.sizes)) else None,
+            )
         )
 
 
 def targets_title(report: dict[str, Any]) -> str:
     m = report["machine"]
     return (
-        f"issue 13 targets, {report['date']}, {report['mode']} mode, {m['cores']} cores, "
-        f"load {m['load_1min']} at the start (figure: median; min-max over the runs)"
+        f"speed targets (issue 22), {report['date']}, {report['mode']} mode, {m['cores']} "
+        f"cores, load {m['load_1min']} at the start (figure: median; min-max over the runs; "
+        f"before: the grader at {report.get('baseline') or '-'}, median, same run)"
     )
 
 

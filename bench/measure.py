@@ -43,10 +43,11 @@ class Timed:
         return self.ended - self.launched
 
 
-def child_env(*, trace: Path | None = None) -> dict[str, str]:
-    """This environment with the checkout's grader first; tracing on only when asked."""
+def child_env(*, trace: Path | None = None, root: Path = ROOT) -> dict[str, str]:
+    """This environment with the grader of `root` first (this checkout's, or the
+    baseline's); tracing on only when asked."""
     env = {k: v for k, v in os.environ.items() if k != "GRADER_TRACE"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     if trace is not None:
         env["GRADER_TRACE"] = str(trace)
     return env
@@ -86,10 +87,12 @@ def make_repo(example: Path, *, dest: Path, note: str = "") -> Path:
     return dest
 
 
-def grade_command(submission: Path, *, out: Path, trace: Path | None = None) -> Timed:
+def grade_command(
+    submission: Path, *, out: Path, trace: Path | None = None, root: Path = ROOT
+) -> Timed:
     """`python -m grader <submission> --out <out>`, run from the folder above `out`."""
     argv = [sys.executable, "-m", "grader", str(submission), "--out", str(out)]
-    return timed(argv, cwd=out.parent, env=child_env(trace=trace))
+    return timed(argv, cwd=out.parent, env=child_env(trace=trace, root=root))
 
 
 def graded_in_full(out: Path) -> dict[str, Any]:
@@ -114,13 +117,15 @@ _BATCH = (
 )
 
 
-def run_batch(roster: Path, *, out: Path, jobs: int | None = None) -> dict[str, Any]:
+def run_batch(
+    roster: Path, *, out: Path, jobs: int | None = None, root: Path = ROOT
+) -> dict[str, Any]:
     """Grade a roster as a batch (the CLI's main, in a child): wall, CPU, the grader's own
     peak RSS (its children's are not counted) and its exit code."""
     argv = [sys.executable, "-c", _BATCH, "--roster", str(roster), "--out", str(out)]
     if jobs:
         argv += ["--jobs", str(jobs)]
-    run = timed(argv, cwd=roster.parent, env=child_env())
+    run = timed(argv, cwd=roster.parent, env=child_env(root=root))
     lines = run.stderr.strip().splitlines()
     try:
         last = json.loads(lines[-1])
@@ -187,6 +192,24 @@ def hang_tax(out: Path, *, check_ids: list[str]) -> dict[str, Any]:
     }
 
 
+def baseline(rev: str, *, dest: Path) -> Path | None:
+    """The grader as it was at `rev` (files of that commit, from this checkout's git),
+    to measure before and after in the same run on the same machine; None without git
+    history here (an sdist, say)."""
+    dest.mkdir(parents=True)
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", "--format=tar", rev],
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return dest
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     mem_kb = 0
@@ -202,29 +225,86 @@ def machine() -> dict[str, Any]:
     }
 
 
-def sandbox_start(*, samples: int = 15) -> dict[str, Any]:
-    """The floor under every student process: `python -c pass` started bare and in the
-    sandbox (medians, in this process)."""
+def _timed_start(start: Any, *, samples: int) -> dict[str, float | None]:
+    """Median wall and CPU (this process's children, reaped) of `start()`, which starts
+    a process and waits for it."""
+    walls: list[float] = []
+    cpus: list[float] = []
+    for _ in range(samples):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.monotonic()
+        start()
+        walls.append(time.monotonic() - t)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return {
+        "wall_s": round(statistics.median(walls), 4),
+        "cpu_s": round(statistics.median(cpus), 4),
+    }
+
+
+def start_costs(*, samples: int = 15) -> dict[str, dict[str, float | None]]:
+    """What one student process start costs, layer by layer (medians): the interpreter
+    bare, with the `import socket` every program makes, under the launcher unsandboxed
+    (prlimit), in the sandbox (cgroups, bubblewrap, setpriv, prlimit), a network
+    namespace, and a warm process told what to run (what a check waits for). CPU is what
+    rusage sees of the children: a sandboxed process's own is not passed up through
+    bubblewrap's PID namespace, so it is left out there (None)."""
+    from grader.harness.netns import Netns
     from grader.model import Isolation
     from grader.run import capabilities
     from grader.sandbox import Launcher, policy_for
+    from grader.sandbox.warm import WarmPool
 
     caps = capabilities()
-    found: dict[str, float] = {}
-    for sandboxed in (False, True):
-        with contextlib.ExitStack() as stack:
-            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+    bare = [sys.executable, "-I", "-S", "-c"]
+    found = {
+        "interpreter (-I -S), bare": _timed_start(
+            lambda: subprocess.run([*bare, "pass"], check=False), samples=samples
+        ),
+        "... with `import socket`": _timed_start(
+            lambda: subprocess.run([*bare, "import socket"], check=False), samples=samples
+        ),
+    }
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        (tmp / "hello.py").write_text("print('hello', flush=True)\n")
+        for sandboxed in (False, True):
             policy = policy_for(caps, sandbox=sandboxed, python=sys.executable)
             launcher = Launcher(policy, tmp)
             stack.callback(launcher.close)
-            spent = []
-            for _ in range(samples):
+            bwrap = policy.isolation is Isolation.BWRAP
+            if sandboxed and not bwrap:
+                continue
+            name = "launcher in the sandbox" if bwrap else "launcher, unsandboxed (prlimit)"
+            found[name] = _timed_start(
+                lambda launcher=launcher: launcher.spawn(["hello.py"], name="probe").wait(10),
+                samples=samples,
+            )
+            if bwrap:
+                found[name]["cpu_s"] = None
+        if caps.sandbox and os.geteuid() == 0:
+            found["network namespace (fresh, lo up)"] = _timed_start(
+                lambda: Netns.fresh().close(), samples=samples
+            )
+            pool = WarmPool(launcher)
+
+            def warm_run() -> None:
+                pool.start()
+                time.sleep(0.1)  # started ahead: not part of what a check waits for
+                warm = pool.take()
+                assert warm is not None
                 t = time.monotonic()
-                launcher.spawn(["-c", "pass"], name="probe").wait(10)
-                spent.append(time.monotonic() - t)
-            bwrap = sandboxed and policy.isolation is Isolation.BWRAP
-            found["sandboxed" if bwrap else "bare"] = statistics.median(spent)
-    return {
-        "bare_start_s": round(found["bare"], 4),
-        "sandboxed_start_s": round(found["sandboxed"], 4) if "sandboxed" in found else None,
-    }
+                proc = warm.go(["hello.py"], name="probe")
+                os.close(warm.stdin_w)
+                proc.wait(10)
+                waited.append(time.monotonic() - t)
+
+            waited: list[float] = []
+            for _ in range(samples):
+                warm_run()
+            found["warm process: told what to run, to its end"] = {
+                "wall_s": round(statistics.median(waited), 4),
+                "cpu_s": None,
+            }
+    return found

@@ -1,4 +1,6 @@
-"""Issue 13's targets: each figure, its spread, the target, and whether it is met.
+"""The speed targets (issue 22, after issue 13): each figure, its spread, the same
+figure before (the baseline grader, measured in the same run on the same machine), the
+target, and whether it is met.
 
 Pure: figures in, decisions and a table out. A target is met when the figure's median is
 on the right side of its limit; the spread is printed beside it so a reader can see how
@@ -26,6 +28,7 @@ class Target:
     unit: str  # "s", "x", "MB", ...
     at_least: bool = False  # met when figure >= limit (a speed-up); else figure <= limit
     note: str = ""
+    before: float | None = None  # the baseline's median, measured beside it
 
     @property
     def status(self) -> str:
@@ -47,6 +50,7 @@ class Target:
             "target": self.target,
             "status": self.status,
             "note": self.note,
+            "before": self.before,
         }
 
 
@@ -122,53 +126,79 @@ def linearity(name: str, *, per_submission: Mapping[int, Spread], limit: float) 
 def render(targets: Sequence[Target], *, title: str) -> str:
     """The targets as a fixed-width table, notes after the status."""
     width = max(len(t.name) for t in targets)
-    lines = [title, f"{'':<{width}} {'figure':>8}  {'min-max':<15} {'target':<10} {'':<13} note"]
+    head = f"{'figure':>8}  {'min-max':<15} {'before':>8}  {'target':<10} {'':<13} note"
+    lines = [title, f"{'':<{width}} {head}"]
     for t in targets:
         digits = _digits(t)
         figure = number(t.figure, digits=digits)
+        before = number(t.before, digits=digits)
         between = "-"
         if t.low is not None and t.high is not None:
             between = f"{number(t.low, digits=digits)}-{number(t.high, digits=digits)}"
         lines.append(
-            f"{t.name:<{width}} {figure:>8}  {between:<15} {t.target:<10} {t.status:<13} "
-            f"{t.note}".rstrip()
+            f"{t.name:<{width}} {figure:>8}  {between:<15} {before:>8}  {t.target:<10} "
+            f"{t.status:<13} {t.note}".rstrip()
         )
     return "\n".join(lines)
 
 
 LINEAR_SLACK = 1.2  # per-submission cost at the largest N at most 20% above the next size
+RSS_SLACK = 1.1  # "peak RSS unchanged": at most 10% above the baseline's
 SINGLE = "one correct submission, whole `grade` command"
+SINGLE_CPU = "its total CPU (user+sys, all processes)"
 ROSTER_12 = "12-roster of four kinds vs naive serial (same run)"
+
+
+def _median(values: Any) -> float | None:
+    found = spread(values)
+    return found.median if found else None
 
 
 def collect(report: Mapping[str, Any]) -> list[Target]:
     """The targets from the report's raw runs (what was not measured says so)."""
     sizes = {r["n"]: r["runs"] for r in report.get("rosters", [])}
+    before = {r["n"]: r.get("before", []) for r in report.get("rosters", [])}
     main_n = 40 if 40 in sizes else min(sizes, default=40)
     big_n = max(sizes, default=160)
     main, big = sizes.get(main_n, []), sizes.get(big_n, [])
     per_submission = {n: spread(r["wall_s"] / n for r in runs) for n, runs in sizes.items()}
+    single, old = report.get("single", []), report.get("single_before", [])
+    old_rss = _median(r["peak_rss_mb"] for r in before.get(big_n, []))
     return [
-        _single(report.get("single", [])),
+        replace(_single(single), before=_median(r["wall_s"] for r in old)),
+        replace(
+            from_spread(spread(r["cpu_s"] for r in single), name=SINGLE_CPU, limit=1.0, unit="s"),
+            before=_median(r["cpu_s"] for r in old),
+        ),
         _roster_12(report.get("roster_12")),
-        from_spread(
-            spread(r["wall_s"] for r in main),
-            name=f"{main_n} submissions (the bench's mix), batch wall",
-            limit=15 * main_n / 40,
-            unit="s",
+        replace(
+            from_spread(
+                spread(r["wall_s"] for r in main),
+                name=f"{main_n} submissions (the bench's mix), batch wall",
+                limit=15 * main_n / 40,
+                unit="s",
+            ),
+            before=_median(r["wall_s"] for r in before.get(main_n, [])),
         ),
-        from_spread(
-            spread(r["hang_tax"].get("median_extra_s") for r in main),
-            name=f"hang tax per hung check (N={main_n})",
-            limit=0.5,
-            unit="s",
-            note="median over each run's hung checks",
+        replace(
+            from_spread(
+                spread(r["hang_tax"].get("median_extra_s") for r in main),
+                name=f"hang tax per hung check (N={main_n})",
+                limit=0.5,
+                unit="s",
+                note="median over each run's hung checks",
+            ),
+            before=_median(r["hang_tax"].get("median_extra_s") for r in before.get(main_n, [])),
         ),
-        from_spread(
-            spread(r["peak_rss_mb"] for r in big),
-            name=f"grader peak RSS at N={big_n}",
-            limit=200,
-            unit="MB",
+        replace(
+            from_spread(
+                spread(r["peak_rss_mb"] for r in big),
+                name=f"grader peak RSS at N={big_n}",
+                limit=round(old_rss * RSS_SLACK, 1) if old_rss else 200,
+                unit="MB",
+                note="unchanged: at most 10% above before" if old_rss else "",
+            ),
+            before=old_rss,
         ),
         linearity(
             "cost linear in N (s/submission, largest N over next)",
@@ -181,19 +211,22 @@ def collect(report: Mapping[str, Any]) -> list[Target]:
 def _single(runs: Sequence[Mapping[str, Any]]) -> Target:
     full = sum(1 for r in runs if r["code"] == 0 and r["score"] == r["max_score"])
     isolation = sorted({str(r.get("isolation")) for r in runs if r.get("sandboxed")}) or ["none"]
-    note = f"untraced; full marks in {full}/{len(runs)}; sandbox {','.join(isolation)}"
+    note = f"untraced; full marks in {full}/{len(runs)}; sandbox {','.join(isolation)}; goal 0.5 s"
     found = spread(r["wall_s"] for r in runs)
-    return from_spread(found, name=SINGLE, limit=0.5, unit="s", note=note if runs else "")
+    return from_spread(found, name=SINGLE, limit=1.0, unit="s", note=note if runs else "")
 
 
 def _roster_12(data: Mapping[str, Any] | None) -> Target:
     if not data or not data["ours"] or not data["naive"]:
-        return Target(ROSTER_12, None, None, None, 10, "x", at_least=True)
+        return Target(ROSTER_12, None, None, None, 4, "x", at_least=True)
     share = len(data["naive_repos"]) / len(data["kinds"])
+    naive = spread(r["wall_s"] for r in data["naive"])
     ours = spread(r["wall_s"] * share for r in data["ours"])
-    found = speedup(
-        ROSTER_12, naive=spread(r["wall_s"] for r in data["naive"]), ours=ours, limit=10
-    )
+    found = speedup(ROSTER_12, naive=naive, ours=ours, limit=4)
+    old = spread(r["wall_s"] * share for r in data.get("before", []))
+    if old is not None and naive is not None:
+        found = replace(found, before=naive.median / old.median)
+    found = replace(found, note=f"{found.note}; goal 10x")
     if share < 1:
         note = f"naive on {len(data['naive_repos'])} of the 12 repos, ours scaled by that share"
         found = replace(found, note=f"{found.note}; {note}")

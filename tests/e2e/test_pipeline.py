@@ -150,6 +150,14 @@ EXPECTED: dict[str, tuple[set[str], set[str], float | None]] = {
     "server_reads_everything_logs_nothing": ({"server_logs_chunks"}, set(), 97),
 }
 
+# Checks whose outcome on an example depends on the network's timing, not on the code:
+# the server closes whenever nothing is waiting to be read, so the 1 MiB message fails
+# only when the server happens to drain its receive queue between two segments (about
+# one grading in twenty, on the grader before issue 22 as after). Its bug is caught every
+# time by the message sent in pieces. Either outcome is the right verdict of that run.
+RACY = {"server_closes_when_nothing_waits": {"server_one_mebibyte"}}
+
+
 # The example that shows each diagnosis (its report has that one and only related ones).
 SHOWN_BY = {
     "python2": "python2",
@@ -197,10 +205,12 @@ def test_example_gets_the_teachers_verdict(
     must_fail, must_diagnose, points = EXPECTED[name]
     result = graded(name)
     assert result.status is Status.GRADED, result.problem
-    assert failed(result) == must_fail
+    racy = RACY.get(name, set())
+    assert failed(result) - racy == must_fail
     assert diagnoses(result) == must_diagnose
     if points is not None:
-        assert result.score is not None and result.score.points == points
+        lost = sum(s.max_points for s in echo_assignment.checks if s.id in racy & failed(result))
+        assert result.score is not None and result.score.points == points - lost
     assert result.run is not None and result.run.sandboxed
     assert result.duration_s < echo_assignment.submission_budget_s
     assert leftover_student_processes(result.run.job_id) == []
@@ -378,7 +388,12 @@ def test_verdicts_do_not_depend_on_check_order_or_grouping(
 
     def verdicts(result: GradeResult) -> dict[str, tuple[Outcome, set[str]]]:
         assert result.run is not None
-        return {c.check_id: (c.outcome, {d.code for d in c.diagnoses}) for c in result.run.checks}
+        racy = RACY.get(name, set())
+        return {
+            c.check_id: (c.outcome, {d.code for d in c.diagnoses})
+            for c in result.run.checks
+            if c.check_id not in racy
+        }
 
     assert verdicts(again) == verdicts(first)
 

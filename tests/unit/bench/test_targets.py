@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bench.stats import Spread
@@ -52,6 +54,7 @@ def test_collect_reads_every_target_from_the_raw_runs() -> None:
             {
                 "code": 0,
                 "wall_s": w,
+                "cpu_s": w,
                 "score": 100,
                 "max_score": 100,
                 "sandboxed": True,
@@ -59,22 +62,32 @@ def test_collect_reads_every_target_from_the_raw_runs() -> None:
             }
             for w in (0.6, 0.7, 0.8)
         ],
+        "single_before": [{"wall_s": w, "cpu_s": 2 * w} for w in (1.8, 1.9, 2.0)],
         "roster_12": {
             "kinds": {f"s{i}": "k" for i in range(12)},
             "naive_repos": [f"s{i}" for i in range(12)],
             "ours": [batch(4.0), batch(5.0)],
+            "before": [batch(20.0)],
             "naive": [batch(44.0)],
         },
         "rosters": [
             {"n": 40, "runs": [batch(14.0, tax=0.4), batch(16.0, tax=None)]},
-            {"n": 160, "runs": [batch(80.0, rss=150.0)]},
+            {"n": 160, "runs": [batch(80.0, rss=150.0)], "before": [batch(90.0, rss=140.0)]},
         ],
     }
     found = {t.name: t for t in collect(report)}
     statuses = [t.status for t in found.values()]
-    assert statuses == ["missed", "missed", "met", "met", "met", "missed"]
+    assert statuses == ["met", "met", "met", "met", "met", "met", "missed"]
     single = found["one correct submission, whole `grade` command"]
-    assert single.note == "median of 3 runs; untraced; full marks in 3/3; sandbox bwrap"
+    assert single.note == (
+        "median of 3 runs; untraced; full marks in 3/3; sandbox bwrap; goal 0.5 s"
+    )
+    assert single.before == pytest.approx(1.9)
+    assert found["its total CPU (user+sys, all processes)"].figure == pytest.approx(0.7)
+    ratio = found["12-roster of four kinds vs naive serial (same run)"]
+    assert (ratio.figure, ratio.before) == pytest.approx((44 / 4.5, 44 / 20))
+    rss = found["grader peak RSS at N=160"]
+    assert (rss.before, rss.target) == (140.0, "<= 154 MB")
     assert found["hang tax per hung check (N=40)"].figure == pytest.approx(0.4)
     assert found["cost linear in N (s/submission, largest N over next)"].figure == pytest.approx(
         (80 / 160) / (15 / 40)
@@ -88,7 +101,7 @@ def test_collect_on_a_small_run_says_what_was_not_measured() -> None:
 
 def test_the_table_shows_figure_spread_target_and_status() -> None:
     rows = [
-        from_spread(Spread((0.4, 0.6, 0.5)), name="one", limit=0.5, unit="s"),
+        replace(from_spread(Spread((0.4, 0.6, 0.5)), name="one", limit=0.5, unit="s"), before=1.25),
         speedup("ratio", naive=Spread((40.0,)), ours=Spread((5.0,)), limit=10),
         from_spread(None, name="rss", limit=200, unit="MB"),
     ]
@@ -98,6 +111,7 @@ def test_the_table_shows_figure_spread_target_and_status() -> None:
         "one",
         "0.500",
         "0.400-0.600",
+        "1.250",
         "<=",
         "0.5",
         "s",
@@ -107,5 +121,5 @@ def test_the_table_shows_figure_spread_target_and_status() -> None:
         "3",
         "runs",
     ]
-    assert lines[3].split()[:6] == ["ratio", "8.00", "8.00-8.00", ">=", "10x", "missed"]
-    assert lines[4].split() == ["rss", "-", "-", "<=", "200", "MB", "not", "measured"]
+    assert lines[3].split()[:7] == ["ratio", "8.00", "8.00-8.00", "-", ">=", "10x", "missed"]
+    assert lines[4].split() == ["rss", "-", "-", "-", "<=", "200", "MB", "not", "measured"]
