@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -32,7 +32,7 @@ from grader.harness.student import (
 )
 from grader.model import Captured
 from grader.protocol import CheckPlan, RunConfig
-from grader.sandbox import Launcher
+from grader.sandbox import Launcher, procfs
 
 MIN_START_S = 2.0  # a server gets at least this long to start listening
 
@@ -64,6 +64,37 @@ def own_network(run_config: RunConfig) -> Iterator[None]:
             yield
     finally:
         ns.close()
+
+
+@pytest.fixture(autouse=True)
+def nothing_outlives_the_check(
+    request: pytest.FixtureRequest, launcher: Launcher
+) -> Iterator[None]:
+    """After each check (its servers and clients stopped first), kill whatever student
+    code it started that still runs anywhere: nothing is left to meet the next check."""
+    yield
+    harness(request.config).escaped.extend(launcher.end_check())
+
+
+def student_holds(port: int, *, run_config: RunConfig) -> bool:
+    """Whether a port the grader needs is held by student code: in the check's own
+    network namespace anything that listens is the check's; without one, a socket of the
+    job's own uid (a port held by another program is the machine's problem)."""
+    if run_config.policy.portable:
+        return False
+    owner = procfs.port_owner(port)
+    if owner is None:
+        return False
+    return run_config.policy.netns or owner == run_config.policy.dedicated_uid
+
+
+def port_taken(check: Check, *, port: int) -> NoReturn:
+    """Fail the check: student code holds a port the grader's own server needed."""
+    check.fail(
+        f"a process of your submission was still listening on port {port}, which the "
+        "grader's own server needed for this check (a server or daemon your code started "
+        "and left running): every process your code starts must end with it."
+    )
 
 
 @pytest.fixture
@@ -180,6 +211,8 @@ class Servers:
         fault (their own server left running in a terminal, say): looked at once, before
         any server of this run held one, and every later start is refused the same way."""
         memory = self.memory
+        if student_holds(port, run_config=self.config):
+            port_taken(self.check, port=port)
         if memory.port_problem is None:
             taken = [p for p in sorted({port, self.config.default_port}) if port_in_use(p)]
             memory.port_problem = (
@@ -323,7 +356,7 @@ def _quiet(traffic: Traffic, for_s: float) -> bool:
 
 
 @pytest.fixture
-def trusted_server() -> Iterator[Callable[..., TrustedServer]]:
+def trusted_server(run_config: RunConfig, check: Check) -> Iterator[Callable[..., TrustedServer]]:
     """Start trusted servers (echo, scrambling, trickling) that the check owns."""
     made: list[TrustedServer] = []
 
@@ -331,6 +364,8 @@ def trusted_server() -> Iterator[Callable[..., TrustedServer]]:
         server = TrustedServer(port, **kwargs)
         made.append(server)
         if server.bind_error:
+            if student_holds(port, run_config=run_config):
+                port_taken(check, port=port)
             raise HarnessError(server.bind_error)
         return server
 
@@ -340,7 +375,7 @@ def trusted_server() -> Iterator[Callable[..., TrustedServer]]:
 
 
 @pytest.fixture
-def relay() -> Iterator[Callable[[int, Upstream], Relay]]:
+def relay(run_config: RunConfig, check: Check) -> Iterator[Callable[[int, Upstream], Relay]]:
     """Start relays (in the check's network) to servers elsewhere, owned by the check."""
     made: list[Relay] = []
 
@@ -348,6 +383,8 @@ def relay() -> Iterator[Callable[[int, Upstream], Relay]]:
         front = Relay(port, upstream)
         made.append(front)
         if front.bind_error:
+            if student_holds(port, run_config=run_config):
+                port_taken(check, port=port)
             raise HarnessError(front.bind_error)
         return front
 

@@ -1,12 +1,17 @@
 """Start student processes under a Policy, and make sure none of them outlives the job.
 
 One small interface, three isolations: `bwrap` (new PID, mount, IPC and UTS namespaces, an
-unprivileged uid, read-only system, the staged submission the only writable place),
-`user` (a root grader without namespaces, as in a platform's container: a separate
-unprivileged uid, the same limits, a copy of the submission it may add files to but not
-change) and `none` (a plain subprocess with the same limits). The
+unprivileged uid, read-only system without any site-packages or file of the grader's,
+the staged submission the only writable place), `user` (a root grader without
+namespaces, as in a platform's container: a uid of the job's own, the same limits, file
+access restricted by Landlock where the kernel has it, a copy of the submission it may
+add files to but not change) and `none` (a plain subprocess with the same limits). The
 network namespace is not made here: the whole trusted harness of a submission already
 runs inside a private one, and student processes share it.
+
+Nothing a check starts outlives it: `end_check` kills every process of the job (its
+cgroups, and every process of its uid where the uid is the job's own), whatever its
+session, environment or parent, and verifies they are gone.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from grader.errors import InfrastructureError
 from grader.model import Isolation
-from grader.sandbox import cgroups, procfs
+from grader.sandbox import cgroups, private, procfs
 from grader.sandbox.capture import OutputCapture
 from grader.sandbox.policy import NOBODY, SBIN_PATH, Policy
 from grader.settings import Limits
@@ -288,16 +294,21 @@ class Launcher:
                 processes=policy.limits.processes,
                 memory_bytes=policy.limits.memory_bytes,
                 v2=bool(policy.cgroup_v2),
+                cpu_cores=policy.limits.cpu_cores,
             )
         self._bwrap = (
             shutil.which("bwrap", path=SBIN_PATH) if policy.isolation is Isolation.BWRAP else None
         )
         self._drop_uid = policy.isolation is Isolation.BWRAP and _really_root()
+        self._masks = _masks(policy) if self._bwrap else []
         if self._drop_uid:
             _readable_tree(staged)  # the student's uid reads the graded files, never writes
+        if policy.run_as and not policy.landlock:
+            _private_or_refuse(policy)
         self._user_root = _user_copy(staged, policy) if policy.run_as else None
         self._cwd = self._user_root / "submission" if self._user_root else staged
         self._reports = Path(tempfile.mkdtemp(prefix="grader-ports-")) if policy.portable else None
+        self._first = self._landlock() if self._user_root and policy.landlock else ""
 
     @property
     def workdir(self) -> str:
@@ -324,10 +335,12 @@ class Launcher:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         full_env = {**_PLAIN_ENV, "HOME": INSIDE_HOME if self._bwrap else str(self._cwd)}
+        if self._user_root:
+            full_env["TMPDIR"] = str(self._user_root / "tmp")
         full_env.update(env or {})
         full_env["GRADER_JOB"] = self.policy.job_id
         report: Path | None = None
-        first = ""
+        first = self._first
         if self._reports is not None:
             report = self._reports / str(len(self.processes))
             full_env[LISTEN_FILE_ENV] = str(report)
@@ -411,11 +424,36 @@ class Launcher:
 
     def _python_mounts(self) -> list[str]:
         # The interpreter may live under /home or /tmp (a venv, pipx, pyenv, uv): bind it
-        # after those tmpfs mounts, so none of them hides it.
+        # after those tmpfs mounts, so none of them hides it. Then cover every
+        # site-packages and every path of the grader's inside what is bound (an empty
+        # read-only tmpfs each): student code needs the standard library only.
         args: list[str] = []
         for prefix in self.policy.python_prefixes:
             args += [*_dirs_to(Path(prefix)), "--ro-bind", prefix, prefix]
+        for hidden in self._masks:
+            args += ["--tmpfs", hidden, "--remount-ro", hidden]
         return args + _python_itself(self.policy)
+
+    def _landlock(self) -> str:
+        """The Landlock prelude of this job's USER-mode processes."""
+        assert self._user_root is not None
+        policy = self.policy
+        readable = [
+            *BOUND,
+            *policy.python_prefixes,
+            "/etc",
+            "/proc",
+            str(self._user_root / "inside"),
+        ]
+        python = Path(policy.python)
+        if not any(python.is_relative_to(p) for p in readable):
+            readable.append(str(python.resolve().parent))
+        rules = private.landlock_rules(
+            readable,
+            writable=[str(self._cwd), str(self._user_root / "tmp")],
+            hidden=policy.hidden,
+        )
+        return private.landlock_prelude(rules, abi=policy.landlock)
 
     def _submission_mounts(self) -> list[str]:
         args = ["--perms", "0755", "--dir", str(Path(INSIDE_CODE).parent)]
@@ -439,6 +477,32 @@ class Launcher:
         uid = self.policy.uid
         return [*keep, "--", *_setpriv(uid, uid), "--", *inner]
 
+    def end_check(self) -> list[int]:
+        """After a check: kill everything it started, wherever it went (its cgroups; every
+        process of the job's own uid), and give the next check a fresh writable copy;
+        return the processes that had outlived their handles (a daemon)."""
+        for proc in self.processes:
+            proc.terminate()
+        kept = {proc.pid for proc in self.processes}
+        escaped: list[int] = []
+        uid = self.policy.dedicated_uid
+        if uid is not None and not self.policy.portable:
+            escaped, left = procfs.kill_uid(uid)
+            if left:
+                raise InfrastructureError(
+                    f"processes of the student's uid {uid} survive SIGKILL ({left[:5]}); the "
+                    "grader cannot grade safely here."
+                )
+        if any(cgroups.members(group) for group in self._cgroups):
+            escaped += [p for p in sweep(self.policy, remove=False) if p not in escaped]
+        if self._reaper:
+            procfs.reap_orphans(keep=kept)
+        if self._user_root:
+            _fresh_copy(self.staged, self._user_root, self.policy)
+            if not self.policy.landlock:
+                _remove_owned(self.policy)
+        return escaped
+
     def close(self) -> list[int]:
         """Kill every process this submission started; return those that had escaped."""
         for proc in self.processes:
@@ -450,6 +514,7 @@ class Launcher:
             procfs.reap()
         if self._user_root:
             shutil.rmtree(self._user_root, ignore_errors=True)
+        _remove_owned(self.policy)
         return escaped
 
 
@@ -459,24 +524,26 @@ def job_cgroups(policy: Policy) -> list[Path]:
         return [Path(policy.cgroup_v2) / policy.job_id]
     return [
         Path(root) / "grader" / policy.job_id
-        for root in (policy.cgroup_pids, policy.cgroup_memory)
+        for root in (policy.cgroup_pids, policy.cgroup_memory, policy.cgroup_cpu)
         if root
     ]
 
 
 def survivors(policy: Policy) -> list[int]:
-    """Student processes of a job still alive anywhere: in its cgroups, or by env marker
-    (which needs /proc: without it, only its cgroups, and there are none)."""
+    """Student processes of a job still alive anywhere: in its cgroups, as its own uid,
+    or by env marker (which needs /proc: without it, only its cgroups, and there are none)."""
     pids: set[int] = set()
     for group in job_cgroups(policy):
         pids.update(cgroups.members(group))
     if not policy.portable:
         pids.update(procfs.pids_with_env(f"GRADER_JOB={policy.job_id}"))
+        if policy.dedicated_uid is not None:
+            pids.update(procfs.processes_of(policy.dedicated_uid))
     pids.discard(os.getpid())
     return sorted(pids)
 
 
-def sweep(policy: Policy, *, settle_s: float = 0.3) -> list[int]:
+def sweep(policy: Policy, *, settle_s: float = 0.3, remove: bool = True) -> list[int]:
     """Kill whatever of a job is still alive; return the processes that had escaped.
 
     Processes killed a moment ago may still be on their way out (a PID namespace dies
@@ -497,7 +564,7 @@ def sweep(policy: Policy, *, settle_s: float = 0.3) -> list[int]:
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.01)
         left = survivors(policy)
-    for group in job_cgroups(policy):
+    for group in job_cgroups(policy) if remove else ():
         cgroups.remove(group)
     return escaped
 
@@ -519,21 +586,72 @@ def _setpriv(uid: int, gid: int) -> list[str]:
 def _user_copy(staged: Path, policy: Policy) -> Path:
     """For Isolation.USER: a copy of the graded files and of grader/inside that the
     student's uid can read but not change, in a folder of the job's own (mode 0711, so
-    the grader's other folders stay out of reach). The student may add files next to
-    its own (root-owned, sticky, group-writable by the student's group)."""
-    assert policy.run_as is not None
-    _, gid = policy.run_as
+    the grader's other folders stay out of reach), and a temporary folder of its own.
+    The student may add files next to its own (root-owned, sticky, group-writable by the
+    job's group)."""
     # Not under $TMPDIR: the trusted harness points that at a folder of its own (0700).
     root = Path(tempfile.mkdtemp(prefix=f"grader-{policy.job_id}-", dir=USER_COPY_BASE))
     root.chmod(0o711)
     shutil.copytree(INSIDE_SOURCE, root / "inside", ignore=shutil.ignore_patterns("__pycache__"))
-    submission = root / "submission"
-    shutil.copytree(staged, submission, symlinks=False)
     _readable_tree(root / "inside")
+    _fresh_copy(staged, root, policy)
+    return root
+
+
+def _fresh_copy(staged: Path, root: Path, policy: Policy) -> None:
+    """(Re)make the job's writable folders: the submission as staged, an empty tmp; so
+    nothing one check wrote (a hidden check's input, say) is there for the next."""
+    assert policy.run_as is not None
+    uid, gid = policy.run_as
+    submission, tmp = root / "submission", root / "tmp"
+    for folder in (submission, tmp):
+        shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(staged, submission, symlinks=False)
     _readable_tree(submission)
     os.chown(submission, 0, gid)
     submission.chmod(0o1770)
-    return root
+    tmp.mkdir(mode=0o700)
+    os.chown(tmp, uid, gid)
+
+
+SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def _remove_owned(policy: Policy) -> None:
+    """Remove what the job's own uid left in the machine's shared temporary folders
+    (reachable by it only where Landlock does not restrict it)."""
+    uid = policy.run_as[0] if policy.run_as else None
+    if uid is None or policy.portable:
+        return
+    for base in SHARED_TMP:
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(base):
+                with contextlib.suppress(OSError):
+                    if entry.stat(follow_symlinks=False).st_uid != uid:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        os.unlink(entry.path)
+
+
+def _private_or_refuse(policy: Policy) -> None:
+    """Without Landlock, Isolation.USER keeps the grader's files from student code by
+    permissions alone: take other users' permissions off them, or refuse."""
+    left = private.make_private(policy.hidden)
+    if left:
+        raise InfrastructureError(
+            f"student code could read the grader's files at {left[0]} (no Landlock here, "
+            "and the grader cannot make them private); make them private with `chmod o-rwx "
+            f"{left[0]}`, or use bubblewrap."
+        )
+
+
+def _masks(policy: Policy) -> list[str]:
+    """The folders to cover in the sandbox (site-packages, the grader's own files)."""
+    bound = [*BOUND, *policy.python_prefixes]
+    keep = [*policy.python_prefixes, str(Path(policy.python).resolve().parent)]
+    return private.masks(bound, hidden=policy.hidden, keep=keep)
 
 
 def _really_root() -> bool:
