@@ -198,9 +198,9 @@ def limit(
             (group / "cpu.cfs_quota_us").write_text(str(quota or -1))
 
 
-def cpu_controlled(group: Path) -> bool:
-    """Whether a job group's CPU is shared out (a cpu.weight or cpu.shares it has)."""
-    return (group / "cpu.weight").exists() or (group / "cpu.shares").exists()
+def v2_cpu(jobs: Path) -> bool:
+    """Whether the cgroup v2 jobs folder hands the cpu controller to job groups."""
+    return "cpu" in _words(jobs / "cgroup.subtree_control")
 
 
 def members(group: Path) -> set[int]:

