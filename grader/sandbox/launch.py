@@ -202,15 +202,21 @@ class StudentProcess:
         return wait_for(self.popen, timeout_s=timeout_s, pidfd=self.observable)
 
     def terminate(self, grace_s: float = 0.0) -> None:
-        """Stop the whole tree: SIGTERM (optional grace), then SIGKILL everything left."""
-        if grace_s and self.alive():
+        """Stop the whole tree: SIGTERM (optional grace), then SIGKILL everything left.
+
+        Only while it is not reaped: until then its pid (a zombie's, at worst) and its
+        process group are its own; once reaped, the kernel may give that pid to anyone
+        (pids wrap quickly next to a fork bomb), and what is left of it is found through
+        the job's cgroups, uid and marker instead."""
+        if grace_s and self.popen.returncode is None:
             with contextlib.suppress(OSError):
                 os.killpg(self.pid, signal.SIGTERM)
-            self.wait(grace_s)
-        if self.observable:
-            procfs.kill_tree(self.pid)
-        with contextlib.suppress(OSError):
-            os.killpg(self.pid, signal.SIGKILL)
+            _exits(self.pid, timeout_s=grace_s)
+        if self.popen.returncode is None:
+            if self.observable:
+                procfs.kill_tree(self.pid)
+            with contextlib.suppress(OSError):
+                os.killpg(self.pid, signal.SIGKILL)
         self.wait(2.0)
         self.stdout.join(0.5)
         self.stderr.join(0.5)
@@ -238,6 +244,18 @@ def wait_for(popen: subprocess.Popen[bytes], *, timeout_s: float, pidfd: bool = 
     finally:
         os.close(fd)
     return popen.poll()
+
+
+def _exits(pid: int, *, timeout_s: float) -> None:
+    """Wait until a child exits, without reaping it (its pid stays its own)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return
+        except (ChildProcessError, AttributeError):
+            return
+        time.sleep(0.005)
 
 
 def _system_mounts() -> list[str]:
@@ -286,6 +304,7 @@ class Launcher:
         self.offline = offline
         self._reaper = reaper and not policy.portable and procfs.adopt_orphans()
         self.processes: list[StudentProcess] = []
+        self._checked = 0  # processes before this index belong to checks that ended
         self._cgroups = job_cgroups(policy)
         for group in self._cgroups:
             group.mkdir(parents=True, exist_ok=True)
@@ -481,8 +500,9 @@ class Launcher:
         """After a check: kill everything it started, wherever it went (its cgroups; every
         process of the job's own uid), and give the next check a fresh writable copy;
         return the processes that had outlived their handles (a daemon)."""
-        for proc in self.processes:
+        for proc in self.processes[self._checked :]:
             proc.terminate()
+        self._checked = len(self.processes)
         kept = {proc.pid for proc in self.processes}
         escaped: list[int] = []
         uid = self.policy.dedicated_uid
