@@ -539,14 +539,21 @@ class Launcher:
 
 
 def job_cgroups(policy: Policy) -> list[Path]:
-    """The cgroups of one job: one in a cgroup v2 subtree, or one per v1 hierarchy."""
+    """The cgroups of one job: one in a cgroup v2 subtree, or one per v1 hierarchy.
+
+    The v1 cpu group sits at the top of its hierarchy, beside every other process's:
+    under a common parent, all student code of the machine would share that one
+    parent's weight, one process's worth, and starve on a busy machine."""
     if policy.cgroup_v2:
         return [Path(policy.cgroup_v2) / policy.job_id]
-    return [
+    groups = [
         Path(root) / "grader" / policy.job_id
-        for root in (policy.cgroup_pids, policy.cgroup_memory, policy.cgroup_cpu)
+        for root in (policy.cgroup_pids, policy.cgroup_memory)
         if root
     ]
+    if policy.cgroup_cpu:
+        groups.append(Path(policy.cgroup_cpu) / f"grader-{policy.job_id}")
+    return groups
 
 
 def survivors(policy: Policy) -> list[int]:

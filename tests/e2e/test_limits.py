@@ -174,7 +174,7 @@ def test_a_job_gets_a_share_and_a_quota_of_the_cpu(tmp_path: Path) -> None:
 
     policy = policy_for(probe(), sandbox=True, python=sys.executable)
     launcher = Launcher(policy, tmp_path)
-    group = Path(policy.cgroup_cpu or "") / "grader" / policy.job_id
+    group = Path(policy.cgroup_cpu or "") / f"grader-{policy.job_id}"
     proc = launcher.spawn(["-c", "import time; time.sleep(30)"], name="your server")
     try:
         deadline = time.monotonic() + 5

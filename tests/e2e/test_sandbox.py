@@ -623,6 +623,8 @@ def test_hostile_next_to_correct(
         for controller in ("pids", "memory"):
             left = list((CGROUP_V1 / controller / "grader").glob(f"{job}*"))
             assert not left, (controller, left)
+        left = list((CGROUP_V1 / "cpu").glob(f"grader-{job}*"))
+        assert not left, ("cpu", left)
 
     # Nothing outside the submission's scratch space changed.
     assert not (ROOT / "PWNED").exists(), "a submission wrote into the grader's folder"
