@@ -399,9 +399,12 @@ def base_interpreter(python: str) -> str:
     processes run with -I -S and need no site-packages, and the grader's venv stays out
     of their sight and reach."""
     if python == sys.executable:
+        prefix, base_prefix = sys.prefix, sys.base_prefix
         base = str(getattr(sys, "_base_executable", "") or python)
     else:
-        base = _ask_prefixes(python)[3]
+        prefix, base_prefix, _, base = _ask_prefixes(python)
+    if prefix == base_prefix:  # no venv (a wrapper script stays what it is)
+        return python
     return base if base and os.path.isfile(base) and os.access(base, os.X_OK) else python
 
 
