@@ -302,6 +302,8 @@ class Launcher:
         self.policy = policy
         self.staged = staged
         self.offline = offline
+        if policy.run_as and not policy.landlock:
+            _private_or_refuse(policy)  # before anything is made that close() would undo
         self._reaper = reaper and not policy.portable and procfs.adopt_orphans()
         self.processes: list[StudentProcess] = []
         self._checked = 0  # processes before this index belong to checks that ended
@@ -322,8 +324,6 @@ class Launcher:
         self._masks = _masks(policy) if self._bwrap else []
         if self._drop_uid:
             _readable_tree(staged)  # the student's uid reads the graded files, never writes
-        if policy.run_as and not policy.landlock:
-            _private_or_refuse(policy)
         self._user_root = _user_copy(staged, policy) if policy.run_as else None
         self._cwd = self._user_root / "submission" if self._user_root else staged
         self._reports = Path(tempfile.mkdtemp(prefix="grader-ports-")) if policy.portable else None
