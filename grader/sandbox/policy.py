@@ -333,7 +333,7 @@ def job_uid() -> int:
         for _ in range(64):
             uid = JOB_UID_BASE + _UID_NEXT[0] % JOB_UID_SPAN
             _UID_NEXT[0] += 1
-            if not procfs.tasks_of(uid):
+            if not procfs.processes_of(uid):
                 return uid
     return uid
 
