@@ -377,6 +377,8 @@ def _interpreter_starts(policy: Policy) -> None:
         launcher = Launcher(with_job(policy, job_id=uuid.uuid4().hex[:12]), Path(folder))
         proc = launcher.spawn(["-c", "import socket, select, json"], name="preflight")
         code = proc.wait(PREFLIGHT_S)
+        proc.stdout.join(0.5)  # what it said, all of it, before it is read
+        proc.stderr.join(0.5)
         said = (proc.stderr.text() + proc.stdout.text()).strip().splitlines()
         launcher.close()
     if code != 0:
