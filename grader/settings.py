@@ -21,6 +21,7 @@ class Limits:
     processes: int = 64
     memory_bytes: int = 512 << 20
     scratch_bytes: int = 64 << 20  # the writable submission folder inside the sandbox
+    cpu_cores: float = 1.0  # CPU time per job at most, where a cpu cgroup is writable
 
 
 def linux_facilities() -> bool:

@@ -54,7 +54,8 @@ def _run_options(p: argparse.ArgumentParser, root_env: str, default_root: Path) 
     p.add_argument(
         "--user",
         default=gradescope.STUDENT_USER,
-        help="unprivileged user for student code where bubblewrap cannot run (student)",
+        help="where bubblewrap cannot run, student code runs as a uid of its own per job "
+        "if this unprivileged user exists (student)",
     )
     p.add_argument(
         "--isolation",

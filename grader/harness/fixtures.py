@@ -33,7 +33,7 @@ from grader.harness.student import (
 )
 from grader.model import Captured
 from grader.protocol import CheckPlan, RunConfig
-from grader.sandbox import Launcher, Policy, procfs, survivors
+from grader.sandbox import Launcher, procfs
 from grader.sandbox.warm import WarmPool
 
 MIN_START_S = 2.0  # a server gets at least this long to start listening
@@ -99,6 +99,40 @@ def next_check(request: pytest.FixtureRequest) -> CheckPlan | None:
         if config.claims is None or not (config.claims / cid).exists():
             return config.plan(cid)
     return None
+
+
+@pytest.fixture(autouse=True)
+def nothing_outlives_the_check(
+    request: pytest.FixtureRequest, launcher: Launcher
+) -> Iterator[None]:
+    """After each check (its servers and clients stopped first), kill whatever student
+    code it started that still runs anywhere: nothing is left to meet the next check."""
+    yield
+    harness(request.config).escaped.extend(launcher.end_check())
+
+
+def student_holds(port: int, *, run_config: RunConfig) -> bool:
+    """Whether a port the grader needs is held by student code: in the check's own
+    network namespace anything that listens is the check's; without one, a socket of the
+    job's own uid (a port held by another program is the machine's problem)."""
+    if run_config.policy.portable:
+        return False
+    owner = procfs.port_owner(port)
+    if owner is None:
+        return False
+    return run_config.policy.netns or owner == run_config.policy.dedicated_uid
+
+
+def port_refused(port: int, *, run_config: RunConfig, why: str) -> NoReturn:
+    """The grader could not listen on `port`: the student's failure (StudentFault) when
+    student code holds it, else the grader's fault (`why`)."""
+    if student_holds(port, run_config=run_config):
+        raise StudentFault(
+            f"a process of your submission was still listening on port {port}, which the "
+            "grader's own server needed for this check (a server or daemon your code "
+            "started and left running): every process your code starts must end with it."
+        )
+    raise HarnessError(why)
 
 
 @pytest.fixture
@@ -227,10 +261,11 @@ class Servers:
         fault (their own server left running in a terminal, say): looked at once, before
         any server of this run held one, and every later start is refused the same way."""
         memory = self.memory
+        for wanted in sorted({port, self.config.default_port}):
+            if student_holds(wanted, run_config=self.config):
+                port_refused(wanted, run_config=self.config, why="")
         if memory.port_problem is None:
             taken = [p for p in sorted({port, self.config.default_port}) if port_in_use(p)]
-            if taken:
-                student_holds(taken[0], policy=self.config.policy)  # then it is the student's
             memory.port_problem = (
                 f"another program listens on port {taken[0]} of this machine (maybe your "
                 "own server, still running in a terminal); stop it and run grade again"
@@ -371,26 +406,6 @@ def _quiet(traffic: Traffic, for_s: float) -> bool:
     return traffic.done() and time.monotonic() - traffic.last_activity >= for_s
 
 
-def student_holds(port: int, *, policy: Policy) -> None:
-    """Raise StudentFault if a process of this submission listens on `port` (in this
-    check's network): a port the grader needs, held by the student's code, is the
-    student's failure; anywhere else it is not."""
-    for pid in survivors(policy):
-        if port in procfs.listening_ports(pid):
-            raise StudentFault(
-                f"a process your code started (pid {pid}) was still listening on port "
-                f"{port}, which the grader needed for this check: every process your "
-                "program starts must end with it."
-            )
-
-
-def port_refused(port: int, *, policy: Policy, why: str) -> NoReturn:
-    """The grader could not listen on `port`: the student's failure if their process
-    holds it, else the grader's fault."""
-    student_holds(port, policy=policy)
-    raise HarnessError(why)
-
-
 @pytest.fixture
 def trusted_server(run_config: RunConfig) -> Iterator[Callable[..., TrustedServer]]:
     """Start trusted servers (answering with what they received, changed or trickled)
@@ -401,7 +416,7 @@ def trusted_server(run_config: RunConfig) -> Iterator[Callable[..., TrustedServe
         server = TrustedServer(port, **kwargs)
         made.append(server)
         if server.bind_error:
-            port_refused(port, policy=run_config.policy, why=server.bind_error)
+            port_refused(port, run_config=run_config, why=server.bind_error)
         return server
 
     yield start
@@ -418,7 +433,7 @@ def relay(run_config: RunConfig) -> Iterator[Callable[[int, Upstream], Relay]]:
         front = Relay(port, upstream)
         made.append(front)
         if front.bind_error:
-            port_refused(port, policy=run_config.policy, why=front.bind_error)
+            port_refused(port, run_config=run_config, why=front.bind_error)
         return front
 
     yield start

@@ -400,8 +400,9 @@ def isolation_line(result: GradeResult, *, settings: Settings, problems: tuple[s
         return "isolation: bubblewrap (own namespaces, unprivileged uid, private network)"
     if isolation is Isolation.USER:
         return (
-            f"isolation: separate unprivileged user '{settings.run_as}' with rlimits, results "
-            f"folder out of its reach{why}"
+            f"isolation: a separate unprivileged uid per job (allowed by --user "
+            f"'{settings.run_as}'), rlimits, the grader's files and results out of its "
+            f"reach{why}"
         )
     if isolation is Isolation.NONE:
         return f"isolation: NONE, student code ran as the grader's own user{why}"

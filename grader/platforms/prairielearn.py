@@ -17,7 +17,10 @@ clamps it is not documented).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import stat
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -157,9 +160,19 @@ def write_results(root: Path, *, document: dict[str, Any]) -> Path:
     return atomic_write(folder / "results.json", text=json.dumps(document, indent=1) + "\n")
 
 
+def make_private(root: Path) -> None:
+    """Take other users' rights off /grade (data.json holds the question's parameters and
+    answers; serverFilesCourse, tests and results are the course's): student code, which
+    the fallback runs as a uid of its own, grades from a copy and never needs it."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        with contextlib.suppress(OSError):
+            root.chmod(stat.S_IMODE(root.stat().st_mode) & ~0o007)
+
+
 def run(root: Path, *, assignment: Assignment, settings: Settings, out: TextIO) -> dict[str, Any]:
     """Grade root/student and write root/results/results.json; the log says how."""
     caps = capabilities()
+    make_private(root)
     print(f"grader {__version__}, assignment {assignment.name} ({assignment.digest})", file=out)
     with tempfile.TemporaryDirectory(prefix="grader-prairielearn-") as scratch:
         copied = copy_submission(root / "student", dest=Path(scratch) / "student")

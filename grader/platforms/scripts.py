@@ -98,13 +98,15 @@ if ! have ip; then apt_install iproute2 || true; fi
 
 "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet "$SOURCE/$GRADER_WHEEL"
-chmod -R go+rX "$VENV"
+# The grader's venv (with its bundled reference and checks) is root's alone: student code
+# runs under the interpreter the venv was made from ($PY), never the venv's.
+chmod 0700 "$VENV"
 
 if ! id -u "$STUDENT_USER" >/dev/null 2>&1; then
     adduser "$STUDENT_USER" --no-create-home --disabled-password --gecos "" >/dev/null 2>&1 ||
         useradd --no-create-home --shell /usr/sbin/nologin "$STUDENT_USER"
 fi
-say "student code runs as '$STUDENT_USER' where bubblewrap cannot run"
+say "where bubblewrap cannot run, student code runs as a uid of its own ('$STUDENT_USER' allows it)"
 "$VENV/bin/grade" --version
 "$VENV/bin/grade" --check-sandbox || true
 """
@@ -128,6 +130,7 @@ chmod 0700 "$RESULTS"
 rm -f "$RESULTS/results.json"
 # Nothing of the grader's, nor the metadata, for the user student code runs as.
 chmod o= "$SOURCE" 2>/dev/null || true
+chmod 0700 "$VENV" 2>/dev/null || true
 chmod o= "$ROOT/submission_metadata.json" 2>/dev/null || true
 
 extra=()

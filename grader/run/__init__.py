@@ -32,7 +32,7 @@ from grader.run import harness as harnesses
 from grader.run.harness import HarnessProcess, Supervisor, Zygotes
 from grader.run.results import Parsed, parse, results
 from grader.sandbox import Capabilities, Launcher, Policy, policy_for, probe
-from grader.sandbox.policy import wants_netns
+from grader.sandbox.policy import NOBODY, wants_netns, with_job
 from grader.settings import Settings
 from grader.static import Inspection
 
@@ -182,6 +182,7 @@ class SandboxRunner:
         settings = self.settings
         caps = capabilities(settings.portable)
         policy = job.policy or student_policy(settings)
+        policy = replace(policy, hidden=(*policy.hidden, *_assignment_paths(job.assignment)))
         config = plan(job, policy=policy, check_timeout_s=settings.check_timeout_s)
         with (
             tempfile.TemporaryDirectory(prefix="grader-harness-") as home,
@@ -203,7 +204,7 @@ class SandboxRunner:
             running: list[HarnessProcess] = []
             for i, (group, shared) in enumerate(_harnesses(assignment, config, home)):
                 group_config = replace(
-                    shared, policy=replace(config.policy, job_id=f"{config.policy.job_id}g{i}")
+                    shared, policy=with_job(config.policy, job_id=f"{config.policy.job_id}g{i}")
                 )
                 targets = [assignment.checks_dir / f for f in group] or [assignment.checks_dir]
                 running.append(
@@ -292,6 +293,15 @@ def _result(
     )
 
 
+def _assignment_paths(assignment: Assignment) -> tuple[str, ...]:
+    """The assignment's own files (checks, reference): out of student code's reach too."""
+    folder = assignment.checks_dir.parent
+    paths = [folder if (folder / "assignment.toml").is_file() else assignment.checks_dir]
+    if assignment.reference_dir:
+        paths.append(Path(assignment.reference_dir))
+    return tuple(str(p) for p in paths)
+
+
 def plan(job: Job, *, policy: Policy, check_timeout_s: float | None = None) -> RunConfig:
     """The harness's plan for one submission (its protocol.RunConfig)."""
     assignment = job.assignment
@@ -334,7 +344,9 @@ def preflight(policy: Policy, *, caps: Capabilities | None = None, harness: bool
     per process and policy, before any check: if one cannot start, this raises and no
     student verdict is produced. (A single run leaves the harness out: it costs 0.3 s, and
     a harness that reports nothing is the grader's fault anyway, see `_result`.)"""
-    key = replace(policy, job_id="")
+    key = replace(
+        policy, job_id="", uid=NOBODY, run_as=(0, 0) if policy.run_as else None, hidden=()
+    )
     with _PREFLIGHT_LOCK:
         todo = [k for k, wanted in ((key, True), (_harness_key(key), harness)) if wanted]
         if all(k in _PREFLIGHT_DONE for k in todo):
@@ -362,10 +374,10 @@ def _harness_key(key: Policy) -> Policy:
 
 def _interpreter_starts(policy: Policy) -> None:
     with tempfile.TemporaryDirectory(prefix="grader-preflight-") as folder:
-        launcher = Launcher(replace(policy, job_id=uuid.uuid4().hex[:12]), Path(folder))
+        launcher = Launcher(with_job(policy, job_id=uuid.uuid4().hex[:12]), Path(folder))
         proc = launcher.spawn(["-c", "import socket, select, json"], name="preflight")
         code = proc.wait(PREFLIGHT_S)
-        if code is not None:  # its last words may still be in the pipes
+        if code is not None:  # what it said, all of it, before it is read
             proc.stderr.join(1.0)
             proc.stdout.join(1.0)
         said = (proc.stderr.text() + proc.stdout.text()).strip().splitlines()

@@ -9,12 +9,18 @@ so the grader first moves itself into a leaf of its own, then enables `pids` and
 
     <its cgroup>/                 +pids +memory for its children, no processes
         grader-supervisor/        the grader (and its harnesses, which it starts)
-        grader-jobs/              +pids +memory for its children, no processes
-            <job id>/             one submission's student processes: pids.max, memory.max
+        grader-jobs/              +pids +memory (+cpu) for its children, no processes
+            <job id>/             one submission's student processes: pids.max, memory.max,
+                                  cpu.weight and cpu.max where the cpu controller is offered
 
 It moves no process but its own: if others share its cgroup (a login shell's session
 scope), it puts itself back and the v2 limits are not used. cgroup v1 (the `pids` and
-`memory` hierarchies, where mounted and writable) gets `<hierarchy>/grader/<job id>`.
+`memory` hierarchies, where mounted and writable) gets `<hierarchy>/grader/<job id>`, and
+so does the `cpu` hierarchy (cpu.shares, cpu.cfs_quota_us) where it is.
+
+CPU: each job group is one entity of the scheduler, with the same weight as any other
+(a share), and at most `Limits.cpu_cores` of CPU time (a quota): fifty busy processes of
+one submission get what one would, and never slow a neighbour by more than their share.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ SELF = Path("/proc/self/cgroup")
 SUPERVISOR = "grader-supervisor"
 JOBS = "grader-jobs"
 CONTROLLERS = ("pids", "memory")
+OPTIONAL = ("cpu",)  # enabled for job groups where offered, never required
+CPU_PERIOD_US = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +47,7 @@ class Found:
     pids_v1: str | None = None  # a cgroup v1 hierarchy root we may create groups in
     memory_v1: str | None = None
     why_not_v2: str = ""
+    cpu_v1: str | None = None
 
 
 def find(mount: Path = MOUNT, *, self_cgroup: Path = SELF) -> Found:
@@ -46,7 +55,12 @@ def find(mount: Path = MOUNT, *, self_cgroup: Path = SELF) -> Found:
     v2, why = delegated_v2(mount, self_cgroup=self_cgroup)
     if v2 is not None:
         return Found(v2=str(v2))
-    return Found(pids_v1=_v1(mount, "pids"), memory_v1=_v1(mount, "memory"), why_not_v2=why)
+    return Found(
+        pids_v1=_v1(mount, "pids"),
+        memory_v1=_v1(mount, "memory"),
+        why_not_v2=why,
+        cpu_v1=_v1(mount, "cpu"),
+    )
 
 
 def _v1(mount: Path, controller: str) -> str | None:
@@ -137,7 +151,15 @@ def _leave(base: Path) -> str:
 
 
 def _enable(group: Path) -> None:
-    (group / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in CONTROLLERS))
+    """Hand the controllers on to the group's children, the optional ones where offered."""
+    offered = _words(group / "cgroup.controllers")
+    wanted = [*CONTROLLERS, *(c for c in OPTIONAL if c in offered)]
+    try:
+        (group / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in wanted))
+    except OSError:
+        if wanted == list(CONTROLLERS):
+            raise
+        (group / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in CONTROLLERS))
 
 
 def _words(path: Path) -> set[str]:
@@ -147,20 +169,38 @@ def _words(path: Path) -> set[str]:
         return set()
 
 
-def limit(group: Path, *, processes: int, memory_bytes: int, v2: bool) -> None:
-    """Write a job group's limits (v2: pids.max, memory.max, no swap; v1: whichever of
-    pids.max and memory.limit_in_bytes this hierarchy has)."""
+def limit(
+    group: Path, *, processes: int, memory_bytes: int, v2: bool, cpu_cores: float = 0.0
+) -> None:
+    """Write a job group's limits (v2: pids.max, memory.max, no swap, and cpu.weight and
+    cpu.max where the cpu controller is on; v1: whichever of pids.max,
+    memory.limit_in_bytes, cpu.shares and cpu.cfs_quota_us this hierarchy has).
+    `cpu_cores`: the quota in cores (0: a share only)."""
+    quota = int(cpu_cores * CPU_PERIOD_US)
     if v2:
         (group / "pids.max").write_text(str(processes))
         (group / "memory.max").write_text(str(memory_bytes))
         with contextlib.suppress(OSError):  # absent without swap accounting
             (group / "memory.swap.max").write_text("0")
+        with contextlib.suppress(OSError):  # absent where the cpu controller is not on
+            (group / "cpu.weight").write_text("100")
+            (group / "cpu.max").write_text(f"{quota or 'max'} {CPU_PERIOD_US}")
         return
     with contextlib.suppress(OSError):
         if (group / "pids.max").exists():
             (group / "pids.max").write_text(str(processes))
         if (group / "memory.limit_in_bytes").exists():
             (group / "memory.limit_in_bytes").write_text(str(memory_bytes))
+    with contextlib.suppress(OSError):
+        if (group / "cpu.shares").exists():
+            (group / "cpu.shares").write_text("1024")
+            (group / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
+            (group / "cpu.cfs_quota_us").write_text(str(quota or -1))
+
+
+def v2_cpu(jobs: Path) -> bool:
+    """Whether the cgroup v2 jobs folder hands the cpu controller to job groups."""
+    return "cpu" in _words(jobs / "cgroup.subtree_control")
 
 
 def members(group: Path) -> set[int]:

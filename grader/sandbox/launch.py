@@ -1,12 +1,17 @@
 """Start student processes under a Policy, and make sure none of them outlives the job.
 
 One small interface, three isolations: `bwrap` (new PID, mount, IPC and UTS namespaces, an
-unprivileged uid, read-only system, the staged submission the only writable place),
-`user` (a root grader without namespaces, as in a platform's container: a separate
-unprivileged uid, the same limits, a copy of the submission it may add files to but not
-change) and `none` (a plain subprocess with the same limits). The
+unprivileged uid, read-only system without any site-packages or file of the grader's,
+the staged submission the only writable place), `user` (a root grader without
+namespaces, as in a platform's container: a uid of the job's own, the same limits, file
+access restricted by Landlock where the kernel has it, a copy of the submission it may
+add files to but not change) and `none` (a plain subprocess with the same limits). The
 network namespace is not made here: the whole trusted harness of a submission already
 runs inside a private one, and student processes share it.
+
+Nothing a check starts outlives it: `end_check` kills every process of the job (its
+cgroups, and every process of its uid where the uid is the job's own), whatever its
+session, environment or parent, and verifies they are gone.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.errors import InfrastructureError
 from grader.model import Isolation
-from grader.sandbox import cgroups, procfs
+from grader.sandbox import cgroups, private, procfs
 from grader.sandbox.capture import OutputCapture
 from grader.sandbox.policy import NOBODY, SBIN_PATH, Policy
 from grader.settings import Limits
@@ -202,15 +208,21 @@ class StudentProcess:
         return wait_for(self.popen, timeout_s=timeout_s, pidfd=self.observable)
 
     def terminate(self, grace_s: float = 0.0) -> None:
-        """Stop the whole tree: SIGTERM (optional grace), then SIGKILL everything left."""
-        if grace_s and self.alive():
+        """Stop the whole tree: SIGTERM (optional grace), then SIGKILL everything left.
+
+        Only while it is not reaped: until then its pid (a zombie's, at worst) and its
+        process group are its own; once reaped, the kernel may give that pid to anyone
+        (pids wrap quickly next to a fork bomb), and what is left of it is found through
+        the job's cgroups, uid and marker instead."""
+        if grace_s and self.popen.returncode is None:
             with contextlib.suppress(OSError):
                 os.killpg(self.pid, signal.SIGTERM)
-            self.wait(grace_s)
-        if self.observable:
-            procfs.kill_tree(self.pid)
-        with contextlib.suppress(OSError):
-            os.killpg(self.pid, signal.SIGKILL)
+            _exits(self.pid, timeout_s=grace_s)
+        if self.popen.returncode is None:
+            if self.observable:
+                procfs.kill_tree(self.pid)
+            with contextlib.suppress(OSError):
+                os.killpg(self.pid, signal.SIGKILL)
         self.wait(2.0)
         self.stdout.join(0.5)
         self.stderr.join(0.5)
@@ -238,6 +250,18 @@ def wait_for(popen: subprocess.Popen[bytes], *, timeout_s: float, pidfd: bool = 
     finally:
         os.close(fd)
     return popen.poll()
+
+
+def _exits(pid: int, *, timeout_s: float) -> None:
+    """Wait until a child exits, without reaping it (its pid stays its own)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return
+        except (ChildProcessError, AttributeError):
+            return
+        time.sleep(0.005)
 
 
 def _system_mounts() -> list[str]:
@@ -284,8 +308,11 @@ class Launcher:
         self.policy = policy
         self.staged = staged
         self.offline = offline
+        if policy.run_as and not policy.landlock:
+            _private_or_refuse(policy)  # before anything is made that close() would undo
         self._reaper = reaper and not policy.portable and procfs.adopt_orphans()
         self.processes: list[StudentProcess] = []
+        self._checked = 0  # processes before this index belong to checks that ended
         self._cgroups = job_cgroups(policy)
         for group in self._cgroups:
             group.mkdir(parents=True, exist_ok=True)
@@ -294,16 +321,19 @@ class Launcher:
                 processes=policy.limits.processes,
                 memory_bytes=policy.limits.memory_bytes,
                 v2=bool(policy.cgroup_v2),
+                cpu_cores=policy.limits.cpu_cores,
             )
         self._bwrap = (
             shutil.which("bwrap", path=SBIN_PATH) if policy.isolation is Isolation.BWRAP else None
         )
         self._drop_uid = policy.isolation is Isolation.BWRAP and _really_root()
+        self._masks = _masks(policy) if self._bwrap else []
         if self._drop_uid:
             _readable_tree(staged)  # the student's uid reads the graded files, never writes
         self._user_root = _user_copy(staged, policy) if policy.run_as else None
         self._cwd = self._user_root / "submission" if self._user_root else staged
         self._reports = Path(tempfile.mkdtemp(prefix="grader-ports-")) if policy.portable else None
+        self._first = self._landlock() if self._user_root and policy.landlock else ""
         # Student processes started ahead of time, where the harness prepares them.
         self.warm: WarmPool | None = None
 
@@ -332,10 +362,12 @@ class Launcher:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         full_env = {**_PLAIN_ENV, "HOME": INSIDE_HOME if self._bwrap else str(self._cwd)}
+        if self._user_root:
+            full_env["TMPDIR"] = str(self._user_root / "tmp")
         full_env.update(env or {})
         full_env["GRADER_JOB"] = self.policy.job_id
         report: Path | None = None
-        first = ""
+        first = self._first
         if self._reports is not None:
             report = self._reports / str(len(self.processes))
             full_env[LISTEN_FILE_ENV] = str(report)
@@ -419,11 +451,36 @@ class Launcher:
 
     def _python_mounts(self) -> list[str]:
         # The interpreter may live under /home or /tmp (a venv, pipx, pyenv, uv): bind it
-        # after those tmpfs mounts, so none of them hides it.
+        # after those tmpfs mounts, so none of them hides it. Then cover every
+        # site-packages and every path of the grader's inside what is bound (an empty
+        # read-only tmpfs each): student code needs the standard library only.
         args: list[str] = []
         for prefix in self.policy.python_prefixes:
             args += [*_dirs_to(Path(prefix)), "--ro-bind", prefix, prefix]
+        for hidden in self._masks:
+            args += ["--tmpfs", hidden, "--remount-ro", hidden]
         return args + _python_itself(self.policy)
+
+    def _landlock(self) -> str:
+        """The Landlock prelude of this job's USER-mode processes."""
+        assert self._user_root is not None
+        policy = self.policy
+        readable = [
+            *BOUND,
+            *policy.python_prefixes,
+            "/etc",
+            "/proc",
+            str(self._user_root / "inside"),
+        ]
+        python = Path(policy.python)
+        if not any(python.is_relative_to(p) for p in readable):
+            readable.append(str(python.resolve().parent))
+        rules = private.landlock_rules(
+            readable,
+            writable=[str(self._cwd), str(self._user_root / "tmp")],
+            hidden=policy.hidden,
+        )
+        return private.landlock_prelude(rules, abi=policy.landlock)
 
     def _submission_mounts(self) -> list[str]:
         args = ["--perms", "0755", "--dir", str(Path(INSIDE_CODE).parent)]
@@ -447,6 +504,39 @@ class Launcher:
         uid = self.policy.uid
         return [*keep, "--", *_setpriv(uid, uid), "--", *inner]
 
+    def end_check(self) -> list[int]:
+        """After a check: kill everything it started, wherever it went (its cgroups; every
+        process of the job's own uid), and give the next check a fresh writable copy;
+        return the processes that had outlived their handles (a daemon)."""
+        # Processes started ahead for the next check (grader/sandbox/warm.py) have run no
+        # student code yet: they are spared, with their sandboxes' own processes.
+        waiting = self.warm.waiting() if self.warm else []
+        spare = frozenset(p for proc in waiting for p in procfs.tree(proc.pid))
+        for proc in self.processes[self._checked :]:
+            if proc not in waiting:
+                proc.terminate()
+        self._checked = len(self.processes)
+        kept = {proc.pid for proc in self.processes}
+        escaped: list[int] = []
+        uid = self.policy.dedicated_uid
+        if uid is not None and not self.policy.portable:
+            escaped, left = procfs.kill_uid(uid, spare=spare)
+            if left:
+                raise InfrastructureError(
+                    f"processes of the student's uid {uid} survive SIGKILL ({left[:5]}); the "
+                    "grader cannot grade safely here."
+                )
+        if any(set(cgroups.members(group)) - spare for group in self._cgroups):
+            swept = sweep(self.policy, remove=False, spare=spare)
+            escaped += [p for p in swept if p not in escaped]
+        if self._reaper:
+            procfs.reap_orphans(keep=kept)
+        if self._user_root:
+            _fresh_copy(self.staged, self._user_root, self.policy)
+            if not self.policy.landlock:
+                _remove_owned(self.policy)
+        return escaped
+
     def close(self) -> list[int]:
         """Kill every process this submission started; return those that had escaped."""
         for proc in self.processes:
@@ -458,54 +548,76 @@ class Launcher:
             procfs.reap()
         if self._user_root:
             shutil.rmtree(self._user_root, ignore_errors=True)
+        _remove_owned(self.policy)
         return escaped
 
 
 def job_cgroups(policy: Policy) -> list[Path]:
-    """The cgroups of one job: one in a cgroup v2 subtree, or one per v1 hierarchy."""
+    """The cgroups of one job: one in a cgroup v2 subtree, or one per v1 hierarchy.
+
+    The v1 cpu group sits at the top of its hierarchy, beside every other process's:
+    under a common parent, all student code of the machine would share that one
+    parent's weight, one process's worth, and starve on a busy machine."""
     if policy.cgroup_v2:
         return [Path(policy.cgroup_v2) / policy.job_id]
-    return [
+    groups = [
         Path(root) / "grader" / policy.job_id
         for root in (policy.cgroup_pids, policy.cgroup_memory)
         if root
     ]
+    if policy.cgroup_cpu:
+        groups.append(Path(policy.cgroup_cpu) / f"grader-{policy.job_id}")
+    return groups
 
 
-def survivors(policy: Policy) -> list[int]:
-    """Student processes of a job still alive anywhere: in its cgroups, or by env marker
-    (which needs /proc: without it, only its cgroups, and there are none)."""
+def survivors(policy: Policy, *, spare: frozenset[int] = frozenset()) -> list[int]:
+    """Student processes of a job still alive anywhere: in its cgroups, as its own uid,
+    or by env marker (which needs /proc: without it, only its cgroups, and there are none);
+    `spare` is left out."""
     pids: set[int] = set()
     for group in job_cgroups(policy):
         pids.update(cgroups.members(group))
     if not policy.portable:
         pids.update(procfs.pids_with_env(f"GRADER_JOB={policy.job_id}"))
+        if policy.dedicated_uid is not None:
+            pids.update(procfs.processes_of(policy.dedicated_uid))
     pids.discard(os.getpid())
-    return sorted(pids)
+    return sorted(pids - spare)
 
 
-def sweep(policy: Policy, *, settle_s: float = 0.3) -> list[int]:
-    """Kill whatever of a job is still alive; return the processes that had escaped.
+def sweep(
+    policy: Policy,
+    *,
+    settle_s: float = 0.3,
+    remove: bool = True,
+    spare: frozenset[int] = frozenset(),
+) -> list[int]:
+    """Kill whatever of a job is still alive but `spare`; return the processes that had
+    escaped.
 
     Processes killed a moment ago may still be on their way out (a PID namespace dies
-    with its init), so only what is still there after `settle_s` counts as escaped.
+    with its init), so only what is still there after `settle_s` counts as escaped. With
+    processes to spare, a group is killed whole only if killing them one by one did not
+    end them within the time (the spared then go too: a check then starts its own cold).
     """
     deadline = time.monotonic() + settle_s
-    escaped = survivors(policy)
+    escaped = survivors(policy, spare=spare)
     while escaped and time.monotonic() < deadline:
         time.sleep(0.01)
-        escaped = survivors(policy)
+        escaped = survivors(policy, spare=spare)
     left = escaped
     deadline = time.monotonic() + 3.0
+    one_by_one = time.monotonic() + (1.0 if spare else 0.0)
     while left and time.monotonic() < deadline:
-        for group in job_cgroups(policy):
+        whole = time.monotonic() >= one_by_one
+        for group in job_cgroups(policy) if whole else ():
             cgroups.kill(group)
         for pid in left:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.01)
-        left = survivors(policy)
-    for group in job_cgroups(policy):
+        left = survivors(policy, spare=spare)
+    for group in job_cgroups(policy) if remove else ():
         cgroups.remove(group)
     return escaped
 
@@ -527,21 +639,72 @@ def _setpriv(uid: int, gid: int) -> list[str]:
 def _user_copy(staged: Path, policy: Policy) -> Path:
     """For Isolation.USER: a copy of the graded files and of grader/inside that the
     student's uid can read but not change, in a folder of the job's own (mode 0711, so
-    the grader's other folders stay out of reach). The student may add files next to
-    its own (root-owned, sticky, group-writable by the student's group)."""
-    assert policy.run_as is not None
-    _, gid = policy.run_as
+    the grader's other folders stay out of reach), and a temporary folder of its own.
+    The student may add files next to its own (root-owned, sticky, group-writable by the
+    job's group)."""
     # Not under $TMPDIR: the trusted harness points that at a folder of its own (0700).
     root = Path(tempfile.mkdtemp(prefix=f"grader-{policy.job_id}-", dir=USER_COPY_BASE))
     root.chmod(0o711)
     shutil.copytree(INSIDE_SOURCE, root / "inside", ignore=shutil.ignore_patterns("__pycache__"))
-    submission = root / "submission"
-    shutil.copytree(staged, submission, symlinks=False)
     _readable_tree(root / "inside")
+    _fresh_copy(staged, root, policy)
+    return root
+
+
+def _fresh_copy(staged: Path, root: Path, policy: Policy) -> None:
+    """(Re)make the job's writable folders: the submission as staged, an empty tmp; so
+    nothing one check wrote (a hidden check's input, say) is there for the next."""
+    assert policy.run_as is not None
+    uid, gid = policy.run_as
+    submission, tmp = root / "submission", root / "tmp"
+    for folder in (submission, tmp):
+        shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(staged, submission, symlinks=False)
     _readable_tree(submission)
     os.chown(submission, 0, gid)
     submission.chmod(0o1770)
-    return root
+    tmp.mkdir(mode=0o700)
+    os.chown(tmp, uid, gid)
+
+
+SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def _remove_owned(policy: Policy) -> None:
+    """Remove what the job's own uid left in the machine's shared temporary folders
+    (reachable by it only where Landlock does not restrict it)."""
+    uid = policy.run_as[0] if policy.run_as else None
+    if uid is None or policy.portable:
+        return
+    for base in SHARED_TMP:
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(base):
+                with contextlib.suppress(OSError):
+                    if entry.stat(follow_symlinks=False).st_uid != uid:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        os.unlink(entry.path)
+
+
+def _private_or_refuse(policy: Policy) -> None:
+    """Without Landlock, Isolation.USER keeps the grader's files from student code by
+    permissions alone: take other users' permissions off them, or refuse."""
+    left = private.make_private(policy.hidden)
+    if left:
+        raise InfrastructureError(
+            f"student code could read the grader's files at {left[0]} (no Landlock here, "
+            "and the grader cannot make them private); make them private with `chmod o-rwx "
+            f"{left[0]}`, or use bubblewrap."
+        )
+
+
+def _masks(policy: Policy) -> list[str]:
+    """The folders to cover in the sandbox (site-packages, the grader's own files)."""
+    bound = [*BOUND, *policy.python_prefixes]
+    keep = [*policy.python_prefixes, str(Path(policy.python).resolve().parent)]
+    return private.masks(bound, hidden=policy.hidden, keep=keep)
 
 
 def _really_root() -> bool:

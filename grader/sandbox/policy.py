@@ -12,16 +12,18 @@ import functools
 import json
 import os
 import pwd
+import secrets
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.errors import InfrastructureError
 from grader.model import Isolation
-from grader.sandbox import cgroups
+from grader.sandbox import cgroups, private, procfs
 from grader.settings import Limits
 
 CGROUP_V1 = cgroups.MOUNT
@@ -49,13 +51,26 @@ class Policy:
     cgroup_memory: str | None = None
     cgroup_v2: str | None = None  # a delegated cgroup v2 folder for job groups
     netns: bool = False
-    run_as: tuple[int, int] | None = None  # (uid, gid) of student code under Isolation.USER
+    # (uid, gid) of student code under Isolation.USER: a uid of the job's own, so that
+    # killing every process of that uid after each check kills all it started.
+    run_as: tuple[int, int] | None = None
     uid: int = NOBODY  # the uid student code runs as in the sandbox when the grader is root
     portable: bool = False  # no Linux-only facility: /proc, netlink, prlimit, setpriv, ...
+    cgroup_cpu: str | None = None  # a cgroup v1 cpu hierarchy root (a share and a quota)
+    hidden: tuple[str, ...] = ()  # paths student code must never read (private.py)
+    landlock: int = 0  # the Landlock ABI that restricts file access under Isolation.USER
 
     @property
     def pids_cgroup(self) -> bool:
         return bool(self.cgroup_v2 or self.cgroup_pids)
+
+    @property
+    def dedicated_uid(self) -> int | None:
+        """The uid no process but this job's student processes runs as, if there is one
+        (Isolation.USER, or a root sandbox without a pids cgroup)."""
+        if self.run_as is not None:
+            return self.run_as[0]
+        return self.uid if self.uid != NOBODY else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +88,8 @@ class Capabilities:
     cgroup_v2: str | None = None
     portable: bool = False
     notes: tuple[str, ...] = ()  # not problems: why a limit takes its weaker form
+    cgroup_cpu: str | None = None  # cgroup v1 cpu hierarchy (v2 has cpu in cgroup_v2)
+    landlock: int = 0  # the Landlock ABI version (file access rules without namespaces)
 
     @property
     def sandbox(self) -> bool:
@@ -219,9 +236,11 @@ def probe(
         cgroup_pids=found.pids_v1,
         cgroup_memory=found.memory_v1,
         cgroup_v2=found.v2,
+        cgroup_cpu=found.cpu_v1,
         is_root=root,
         problems=tuple(problems),
         notes=notes,
+        landlock=private.landlock_abi(),
     )
 
 
@@ -259,9 +278,12 @@ def policy_for(
 ) -> Policy:
     """The policy of one submission: sandboxed when asked and possible, with a fresh job id.
 
-    Without bubblewrap (or with `prefer_run_as`), a root grader given `run_as` runs
-    student code as that unprivileged user instead (Isolation.USER): its own uid, the
-    same rlimits, and the network namespace when the machine has one.
+    Without bubblewrap (or with `prefer_run_as`), a root grader given `run_as` (the name
+    of an unprivileged user: the instructor's consent to this fallback) runs student code
+    under Isolation.USER instead: a uid and gid of the job's own, the same rlimits, file
+    access restricted by Landlock where the kernel has it, and the network namespace when
+    the machine has one. Student code always runs under the base interpreter, never a
+    venv's (the grader's venv need not be readable by it).
     """
     if sys.platform == "win32":
         raise InfrastructureError(
@@ -269,6 +291,7 @@ def policy_for(
             "run the grader inside it."
         )
     try:
+        python = base_interpreter(python)
         prefixes = python_prefixes(python)
     except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
         raise InfrastructureError(
@@ -278,21 +301,52 @@ def policy_for(
     linux = not caps.portable
     isolated, user = _isolation(caps, sandbox=sandbox, run_as=run_as, prefer_run_as=prefer_run_as)
     isolation = Isolation.BWRAP if isolated else Isolation.USER if user else Isolation.NONE
-    job_id = uuid.uuid4().hex[:12]
     own_uid = caps.is_root and linux and not (caps.cgroup_v2 or caps.cgroup_pids)
-    return Policy(
+    policy = Policy(
         isolation=isolation,
         python=python,
         python_prefixes=prefixes,
-        job_id=job_id,
+        job_id="",
         limits=limits or Limits(),
         cgroup_pids=caps.cgroup_pids if linux else None,
         cgroup_memory=caps.cgroup_memory if linux else None,
         cgroup_v2=caps.cgroup_v2 if linux else None,
+        cgroup_cpu=caps.cgroup_cpu if linux else None,
         netns=_netns(isolated, user, caps),
         run_as=user,
-        uid=JOB_UID_BASE + int(job_id, 16) % JOB_UID_SPAN if own_uid else NOBODY,
+        uid=JOB_UID_BASE if own_uid and isolated else NOBODY,
         portable=caps.portable,
+        hidden=private.grader_secrets(),
+        landlock=caps.landlock if user else 0,
+    )
+    return with_job(policy, job_id=uuid.uuid4().hex[:12])
+
+
+_UID_LOCK = threading.Lock()
+_UID_NEXT = [secrets.randbelow(JOB_UID_SPAN)]
+
+
+def job_uid() -> int:
+    """A uid of the job's own from the reserved range: the next one, in an order of this
+    process (random start), that no process runs as now."""
+    with _UID_LOCK:
+        for _ in range(64):
+            uid = JOB_UID_BASE + _UID_NEXT[0] % JOB_UID_SPAN
+            _UID_NEXT[0] += 1
+            if not procfs.processes_of(uid):
+                return uid
+    return uid
+
+
+def with_job(policy: Policy, *, job_id: str) -> Policy:
+    """The same policy for another job (a harness group, a preflight): its own id, and
+    its own uid wherever student code runs as a uid of the job's own."""
+    uid = job_uid() if policy.dedicated_uid is not None else NOBODY
+    return replace(
+        policy,
+        job_id=job_id,
+        run_as=(uid, uid) if policy.run_as is not None else None,
+        uid=uid if policy.run_as is None else NOBODY,
     )
 
 
@@ -340,27 +394,44 @@ def user_ids(name: str) -> tuple[int, int]:
     return entry.pw_uid, entry.pw_gid
 
 
+def base_interpreter(python: str) -> str:
+    """The interpreter a venv's python is made from (itself if it is none): student
+    processes run with -I -S and need no site-packages, and the grader's venv stays out
+    of their sight and reach."""
+    if python == sys.executable:
+        prefix, base_prefix = sys.prefix, sys.base_prefix
+        base = str(getattr(sys, "_base_executable", "") or python)
+    else:
+        prefix, base_prefix, _, base = _ask_prefixes(python)
+    if prefix == base_prefix:  # no venv (a wrapper script stays what it is)
+        return python
+    return base if base and os.path.isfile(base) and os.access(base, os.X_OK) else python
+
+
 def python_prefixes(python: str) -> tuple[str, ...]:
     """Install prefixes the student interpreter needs visible (a venv has two)."""
     if python == sys.executable:  # the grader's own: no need to ask it
         prefix, base, executable = sys.prefix, sys.base_prefix, sys.executable
     else:
-        prefix, base, executable = _ask_prefixes(python)
+        prefix, base, executable, _ = _ask_prefixes(python)
     dirs = {prefix, base, str(Path(executable).resolve().parent.parent)}
     return tuple(sorted(d for d in dirs if not d.startswith("/usr")))
 
 
 @functools.lru_cache(maxsize=8)
-def _ask_prefixes(python: str) -> tuple[str, str, str]:
+def _ask_prefixes(python: str) -> tuple[str, str, str, str]:
     """Another interpreter's prefixes, asked once per process (it costs a start)."""
-    code = "import sys, json; print(json.dumps([sys.prefix, sys.base_prefix, sys.executable]))"
+    code = (
+        "import sys, json; print(json.dumps([sys.prefix, sys.base_prefix, sys.executable, "
+        "getattr(sys, '_base_executable', '') or sys.executable]))"
+    )
     done = subprocess.run(
         [python, "-I", "-c", code], capture_output=True, text=True, timeout=20, check=False
     )
     if done.returncode != 0:
         raise OSError(done.stderr.strip() or f"{python} did not run")
-    prefix, base, executable = json.loads(done.stdout)
-    return str(prefix), str(base), str(executable)
+    prefix, base, executable, base_executable = json.loads(done.stdout)
+    return str(prefix), str(base), str(executable), str(base_executable)
 
 
 def _mib(n: int) -> str:
@@ -408,4 +479,40 @@ def limits_in_force(caps: Capabilities, *, limits: Limits, sandbox: bool = True)
         lines.append("memory: no limit per submission, only the address space per process")
     if sandboxed:
         lines.append(f"disk: a {_mib(limits.scratch_bytes)} writable folder, nothing else")
-    return lines
+    return [*lines, _cpu_line(caps, limits=limits), _files_line(caps, sandboxed=sandboxed)]
+
+
+def _cpu_line(caps: Capabilities, *, limits: Limits) -> str:
+    """How CPU is shared between submissions here."""
+    cores = f"at most {limits.cpu_cores:g} core" + ("s" if limits.cpu_cores != 1 else "")
+    cores += " for each of its check harnesses"
+    if caps.cgroup_v2 and cgroups.v2_cpu(Path(caps.cgroup_v2)):
+        return f"CPU: an equal share per submission, {cores} (cgroup v2 cpu.weight, cpu.max)"
+    if caps.cgroup_cpu:
+        return (
+            f"CPU: an equal share per submission, {cores} (cgroup v1 cpu.shares, cpu.cfs_quota_us)"
+        )
+    return (
+        "CPU: no share per submission (no writable cpu cgroup): a submission that keeps many "
+        "processes busy slows its neighbours in a batch"
+    )
+
+
+def _files_line(caps: Capabilities, *, sandboxed: bool) -> str:
+    """What student code can read here."""
+    if sandboxed:
+        return (
+            "files: the system and the interpreter's standard library, read-only; no "
+            "site-packages, nothing of the grader's (bubblewrap)"
+        )
+    if caps.is_root and caps.landlock:
+        return (
+            "files, in the platforms' fallback (a uid per job): the system, the standard "
+            f"library and its own folders only (Landlock ABI {caps.landlock})"
+        )
+    if caps.is_root:
+        return (
+            "files, in the platforms' fallback (a uid per job): whatever other users may "
+            "read; the grader makes its own files private (no Landlock here)"
+        )
+    return "files: everything your user can read (unsandboxed)"

@@ -130,6 +130,11 @@ class WarmPool:
         with self._lock:
             self._ready.append(warm)
 
+    def waiting(self) -> list[StudentProcess]:
+        """The processes still waiting to be told what to run (none has run student code)."""
+        with self._lock:
+            return [w.proc for w in self._ready]
+
     def take(self) -> WarmProcess | None:
         """One started in the caller's network namespace and still waiting, if any."""
         here = current_netns()

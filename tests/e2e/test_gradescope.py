@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
 import stat
 import subprocess
@@ -22,6 +21,8 @@ from support import EXAMPLES, ROOT, make_repo
 from grader.cli import main
 from grader.errors import ExitCode
 from grader.platforms.gradescope import FIELDS, TEST_FIELDS, due_from
+from grader.sandbox import probe
+from grader.sandbox.policy import JOB_UID_BASE, JOB_UID_SPAN
 
 FORMATS = {"text", "html", "simple_format", "md", "ansi"}
 VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
@@ -181,7 +182,10 @@ def test_a_correct_repository_in_a_subfolder_scores_full_marks(
         "except OSError:\n"
         "    pass\n"
         "import os\n"
-        f"open({str(spy / 'uid')!r}, 'w').write(str(os.getuid()))\n" + server.read_text()
+        "try:\n"
+        f"    open({str(spy / 'uid')!r}, 'w').write(str(os.getuid()))\n"
+        "except OSError:\n"  # Landlock lets it write in its own folders only
+        "    pass\n" + server.read_text()
     )
     isolation = "user" if os.geteuid() == 0 and _reachable(autograder["python"]) else ""
     doc, stdout = run_autograder(autograder, tmp_path / "linked", GRADER_ISOLATION=isolation)
@@ -205,12 +209,40 @@ def test_a_correct_repository_in_a_subfolder_scores_full_marks(
     assert doc["extra_data"]["extension"] is True and doc["extra_data"]["late"] is False
     assert "Submitted on time (your due date" in doc["output"]
     if isolation:
-        assert f"isolation: separate unprivileged user '{STUDENT}'" in stdout
-        assert (spy / "uid").read_text() == str(pwd.getpwnam(STUDENT).pw_uid)
+        assert "isolation: a separate unprivileged uid per job" in stdout
+        if (spy / "uid").exists():  # no Landlock on this kernel
+            uid = int((spy / "uid").read_text())  # a uid of the job's own, not STUDENT's
+            assert JOB_UID_BASE <= uid < JOB_UID_BASE + JOB_UID_SPAN
+        else:
+            assert probe().landlock
     else:
         assert "isolation: bubblewrap" in stdout
     assert "repository at commit" in stdout
     shutil.rmtree(spy)
+
+
+@pytest.mark.parametrize("isolation", ["", "user"], ids=["bubblewrap", "separate-user"])
+def test_a_submission_that_runs_the_answer_key_scores_what_the_template_scores(
+    autograder: dict[str, Any], isolation: str
+) -> None:
+    """The grader installed from its wheel into setup.sh's venv: a submission that looks
+    for its bundled reference (the interpreter's prefixes, site-packages, /proc, a walk
+    of /) and runs it instead of its own files scores what the template scores, and what
+    it prints about the checks shows no hidden check's input to the student."""
+    if isolation and not (os.geteuid() == 0 and _reachable(autograder["python"])):
+        pytest.skip("the separate user needs root and an interpreter it can run")
+    root: Path = autograder["root"]
+    assert stat.S_IMODE((root / "grader-venv").stat().st_mode) == 0o700
+    template, _ = run_autograder(autograder, ROOT / "student_template", GRADER_ISOLATION=isolation)
+    attack, stdout = run_autograder(
+        autograder, EXAMPLES / "hostile_runs_reference", GRADER_ISOLATION=isolation
+    )
+    assert ("isolation: a separate" in stdout) == bool(isolation), stdout
+    assert attack["score"] == template["score"]
+    shown = attack["output"] + "".join(
+        t["output"] for t in attack["tests"] if t["visibility"] != "hidden"
+    )
+    assert "INTEL" in shown and "thirty-two bytes: two chunks :-)" not in shown
 
 
 def test_a_hanging_submission_fails_its_checks_with_md_feedback(

@@ -204,6 +204,50 @@ def test_a_batch_with_its_self_check(user: User) -> None:
     assert not left_running(user)
 
 
+def scores_of(user: User, grade: str, *names: str) -> list[tuple[object, object]]:
+    """(score, extra credit) of each example, graded by this user's `grade`."""
+    out = []
+    for name in names:
+        folder = user.give(
+            ROOT / "student_template" if name == "template" else EXAMPLES / name, name
+        )
+        done = user.run(grade, str(folder), "--json", "--reveal", cwd=user.work / "elsewhere")
+        assert done.returncode == 0, done.stderr[-3000:]
+        data = json.loads(done.stdout)
+        assert data["extra_data"]["sandboxed"] is True
+        out.append((data["score"], data["extra_data"].get("extra_points")))
+        shutil.rmtree(folder)
+    return out
+
+
+def test_the_answer_key_is_out_of_reach_of_student_code(user: User) -> None:
+    """The grader from its wheel in a venv of the user's: a submission that searches the
+    prefixes, site-packages, /proc and / for the bundled reference, and would run it,
+    scores what the template scores."""
+    template, attack = scores_of(user, "grade", "template", "hostile_runs_reference")
+    assert attack == template
+
+
+def test_the_answer_key_is_out_of_reach_with_an_editable_install(user: User) -> None:
+    """The same with the grader installed editable from a checkout in the user's home."""
+    checkout = user.work / "checkout"
+    shutil.copytree(
+        ROOT,
+        checkout,
+        ignore=shutil.ignore_patterns(".git", "__pycache__", "*.egg-info", ".venv", "bench"),
+    )
+    subprocess.run(["chown", "-R", f"{user.name}:{user.name}", str(checkout)], check=True)
+    venv = user.work / "editable"
+    made = user.run(str(SYSTEM_PYTHON), "-m", "venv", str(venv))
+    assert made.returncode == 0, made.stderr[-2000:]
+    got = user.run(str(venv / "bin" / "pip"), "install", "-q", "-e", str(checkout))
+    assert got.returncode == 0, got.stderr[-2000:]
+    template, attack = scores_of(
+        user, str(venv / "bin" / "grade"), "template", "hostile_runs_reference"
+    )
+    assert attack == template
+
+
 def test_template_for_a_student_without_the_repository(user: User) -> None:
     done = user.run("grade", "template", "homework", cwd=user.work / "elsewhere")
     assert done.returncode == 0, done.stderr

@@ -68,6 +68,8 @@ def test_a_job_group_is_made_limited_joined_swept_and_removed(
     assert (group / "pids.max").read_text() == str(policy.limits.processes)
     assert (group / "memory.max").read_text() == str(policy.limits.memory_bytes)
     assert (group / "memory.swap.max").read_text() == "0"
+    assert (group / "cpu.weight").read_text() == "100"  # a share like any other job's
+    assert (group / "cpu.max").read_text() == "100000 100000"  # and at most one core
     (group / "cgroup.kill").write_text("")  # the kernel makes it with the group
 
     proc = launcher.spawn(["echo_server.py"], name="your server")
@@ -161,3 +163,27 @@ def test_the_student_runs_as_the_jobs_uid_under_its_process_limit(tmp_path: Path
         assert max_processes(proc) == "17"
     finally:
         launcher.close()
+
+
+@sandboxed
+@pytest.mark.skipif(not probe().cgroup_cpu, reason="needs a writable cgroup v1 cpu hierarchy")
+def test_a_job_gets_a_share_and_a_quota_of_the_cpu(tmp_path: Path) -> None:
+    """Its student processes join a cpu group of the job's own: one entity of the
+    scheduler with the same weight as any other, at most Limits.cpu_cores of CPU time."""
+    from grader.sandbox import policy_for
+
+    policy = policy_for(probe(), sandbox=True, python=sys.executable)
+    launcher = Launcher(policy, tmp_path)
+    group = Path(policy.cgroup_cpu or "") / f"grader-{policy.job_id}"
+    proc = launcher.spawn(["-c", "import time; time.sleep(30)"], name="your server")
+    try:
+        deadline = time.monotonic() + 5
+        while str(proc.pid) not in (group / "cgroup.procs").read_text().split():
+            assert time.monotonic() < deadline, "it never joined the job's cpu group"
+            time.sleep(0.01)
+        assert (group / "cpu.shares").read_text().strip() == "1024"
+        assert (group / "cpu.cfs_period_us").read_text().strip() == "100000"
+        assert (group / "cpu.cfs_quota_us").read_text().strip() == "100000"
+    finally:
+        launcher.close()
+    assert not group.exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -92,6 +93,18 @@ def test_a_hanging_client_loses_points_and_hidden_checks_stay_hidden(tmp_path: P
     assert hidden["points"] < hidden["max_points"]
     counted = sum(t["points"] for t in doc["tests"] if t["description"] != "extra credit")
     assert round(counted / 100, 6) == doc["score"]
+
+
+def test_the_grade_folder_is_out_of_student_codes_reach(tmp_path: Path) -> None:
+    """data.json holds the question's parameters and answers, serverFilesCourse the
+    course's files: under the fallback (student code as a uid of its own, no namespaces)
+    other users lose every right on /grade; the student's files are graded from a copy."""
+    if os.geteuid() != 0:
+        pytest.skip("the grader makes /grade private when it runs as root, as in the image")
+    root = tmp_path / "grade"
+    doc, _ = grade_in(root, ROOT / "reference")
+    assert doc["score"] == 1.0
+    assert not stat.S_IMODE(root.stat().st_mode) & 0o007
 
 
 def test_nothing_submitted_is_not_gradable(tmp_path: Path) -> None:

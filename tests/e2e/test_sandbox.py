@@ -59,6 +59,7 @@ HARMLESS_TO_VERDICT = {
     "hostile_disk_fill",
     "hostile_snoop",
     "hostile_network",
+    "hostile_cpu_hog",
 }
 
 
@@ -103,6 +104,23 @@ def survivors(jobs: set[str], wait_s: float = 1.0) -> dict[int, str]:
         left = {pid: job for pid, job in live_jobs().items() if re.sub(r"g\d+$", "", job) in jobs}
         if not left or time.monotonic() > deadline:
             return left
+        time.sleep(0.05)
+
+
+def marked(needle: bytes, wait_s: float = 1.0) -> list[int]:
+    """Processes whose command line holds needle, after up to wait_s."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if needle in (entry / "cmdline").read_bytes():
+                        found.append(int(entry.name))
+                except OSError:
+                    continue
+        if not found or time.monotonic() > deadline:
+            return found
         time.sleep(0.05)
 
 
@@ -509,6 +527,40 @@ def check_fake_str(batch: Batch, tmp: Path) -> None:
     assert "its own class echo_client.str" in verdicts(batch.hostile)
 
 
+def check_runs_reference(batch: Batch, tmp: Path) -> None:
+    """It looked for the grader's reference everywhere (prefixes, site-packages, /proc, a
+    walk of /) and found nothing to run: it scores what the template scores (nothing)."""
+    said = outputs(batch.hostile, "your server stderr") + outputs(
+        batch.hostile, "your client stderr"
+    )
+    assert "KEY not found" in said and "KEY /" not in said, said[:2000]
+    assert batch.hostile.score is not None and batch.hostile.score.points == 0
+
+
+def check_daemon_holds_port(batch: Batch, tmp: Path) -> None:
+    """A daemon with an empty environment took port 10000 after its check: it died with
+    its check, so the (correct) client checks met the grader's servers and none of them
+    became the grader's fault."""
+    got = by_id(batch.hostile)
+    assert not [k for k, v in got.items() if v is Outcome.ERROR], verdicts(batch.hostile)
+    assert not not_passed(client_checks(batch.hostile)), verdicts(batch.hostile)
+
+
+def check_cpu_hog(batch: Batch, tmp: Path) -> None:
+    """Forty busy processes got at most the job's CPU quota (where a cpu cgroup is
+    writable), and the neighbour was unharmed (checked for every case)."""
+    said = outputs(batch.hostile, "your client stderr")
+    hogs = [
+        (float(u), float(w))
+        for u, w in re.findall(r"HOG \d+ processes used ([\d.]+) cpu-s in ([\d.]+) s", said)
+    ]
+    assert hogs, said[:1000]
+    if probe().cgroup_cpu:
+        cores = Settings().limits.cpu_cores
+        worst = max(used / wall for used, wall in hogs)
+        assert worst <= cores + 0.25, f"{worst:.2f} cores for one job: {hogs}"
+
+
 SENDING_CLIENT_CHECKS = tuple(
     c.id
     for c in assignment_mod.load().checks
@@ -539,6 +591,9 @@ CASES: dict[str, Callable[[Batch, Path], None]] = {
     "hostile_renames_server": no_better_than("server_drops_last_partial_chunk"),
     "hostile_deep_answer": check_deep_answer,
     "hostile_fake_str": check_fake_str,
+    "hostile_runs_reference": check_runs_reference,
+    "hostile_daemon_holds_port": check_daemon_holds_port,
+    "hostile_cpu_hog": check_cpu_hog,
 }
 
 
@@ -603,10 +658,14 @@ def test_hostile_next_to_correct(
     assert len(batch_.jobs.get("hostile", [])) == 1 and len(batch_.jobs.get("correct", [])) == 1
     left = survivors(ours)
     assert not left, "student processes survived:\n" + "\n".join(describe(p) for p in left)
+    unmarked = marked(b"HOSTILE_DAEMON_LIVES")  # it cleared its environment: no job marker
+    assert not unmarked, "a daemon survived:\n" + "\n".join(describe(p) for p in unmarked)
     for job in ours:
         for controller in ("pids", "memory"):
             left = list((CGROUP_V1 / controller / "grader").glob(f"{job}*"))
             assert not left, (controller, left)
+        left = list((CGROUP_V1 / "cpu").glob(f"grader-{job}*"))
+        assert not left, ("cpu", left)
 
     # Nothing outside the submission's scratch space changed.
     assert not (ROOT / "PWNED").exists(), "a submission wrote into the grader's folder"

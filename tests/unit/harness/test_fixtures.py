@@ -1,70 +1,90 @@
-"""harness/fixtures.py's port rule: a port the grader needs, held by a process of the
-submission being graded, is that submission's failure (StudentFault); held by anyone
-else it is the grader's fault (HarnessError). Real processes, real sockets."""
+"""Who holds a port the grader's own server needs: student code's (its failure, with a
+sentence that says so) or another program's (the machine's problem), told from the
+kernel's table of listening sockets."""
 
 from __future__ import annotations
 
 import os
-import subprocess
+import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from grader.errors import HarnessError, StudentFault
-from grader.harness.fixtures import port_refused, student_holds
+from grader.harness.fixtures import student_holds
 from grader.model import Isolation
-from grader.sandbox.policy import Policy
+from grader.protocol import RunConfig
+from grader.sandbox import Policy, procfs
 
-POLICY = Policy(Isolation.NONE, sys.executable, (), "f0u1t5")
-LISTEN = """
-import socket, sys
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen()
-print(s.getsockname()[1], flush=True)
-sys.stdin.read()
-"""
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 
 @pytest.fixture
-def listener() -> Iterator[Callable[[dict[str, str]], int]]:
-    """Start a process listening on a free port, with extra environment; its port."""
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(env: dict[str, str]) -> int:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", LISTEN],
-            env={**os.environ, **env},
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        started.append(proc)
-        assert proc.stdout is not None
-        return int(proc.stdout.readline())
-
-    yield start
-    for proc in started:
-        proc.kill()
-        proc.wait()
+def listening() -> Iterator[int]:
+    """A port this process listens on (its uid is the owner the kernel records)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        yield s.getsockname()[1]
 
 
-def test_a_port_held_by_the_submissions_process_is_its_failure(
-    listener: Callable[[dict[str, str]], int],
+def config(tmp_path: Path, **policy: object) -> RunConfig:
+    base = Policy(Isolation.USER, sys.executable, (), "unit")
+    return RunConfig(
+        staged=tmp_path,
+        wanted=(),
+        files=(),
+        problems=(),
+        checks=(),
+        policy=replace(base, **policy),  # type: ignore[arg-type]
+        default_port=10000,
+        quiescence_s=0.1,
+    )
+
+
+def test_the_kernel_names_the_uid_that_listens(listening: int) -> None:
+    assert procfs.port_owner(listening) == os.geteuid()
+
+
+def test_a_port_held_by_the_jobs_own_uid_is_the_students(tmp_path: Path, listening: int) -> None:
+    me = os.geteuid()
+    assert student_holds(listening, run_config=config(tmp_path, run_as=(me, me)))
+
+
+def test_a_port_held_by_another_uid_without_a_namespace_is_the_machines(
+    tmp_path: Path, listening: int
 ) -> None:
-    port = listener({"GRADER_JOB": POLICY.job_id})
-    with pytest.raises(StudentFault, match=f"still listening on port {port}"):
-        student_holds(port, policy=POLICY)
-    with pytest.raises(StudentFault):
-        port_refused(port, policy=POLICY, why="the grader could not listen")
+    other = os.geteuid() + 1
+    assert not student_holds(listening, run_config=config(tmp_path, run_as=(other, other)))
+    assert not student_holds(listening, run_config=config(tmp_path))  # no uid of its own
 
 
-def test_a_port_held_by_anyone_else_is_the_graders_fault(
-    listener: Callable[[dict[str, str]], int],
+def test_in_the_checks_own_network_anything_listening_is_the_students(
+    tmp_path: Path, listening: int
 ) -> None:
-    other = listener({"GRADER_JOB": "someone-else"})
-    plain = listener({})
-    for port in (other, plain):
-        student_holds(port, policy=POLICY)  # not the student's
-        with pytest.raises(HarnessError, match="could not listen"):
-            port_refused(port, policy=POLICY, why="the grader could not listen")
+    assert student_holds(listening, run_config=config(tmp_path, netns=True))
+
+
+def test_a_free_port_is_nobodys(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]  # bound, never listening
+    assert procfs.port_owner(free) is None
+    assert not student_holds(free, run_config=config(tmp_path, netns=True))
+
+
+def test_a_refused_port_held_by_student_code_fails_the_check_not_the_grader(
+    tmp_path: Path, listening: int
+) -> None:
+    """What the submission holds is its failure (StudentFault, a FAIL); what anyone else
+    holds is the grader's fault (HarnessError): never a way to trade a failure for one."""
+    from grader.errors import HarnessError, StudentFault
+    from grader.harness.fixtures import port_refused
+
+    with pytest.raises(StudentFault, match=f"still listening on port {listening}"):
+        port_refused(listening, run_config=config(tmp_path, netns=True), why="busy")
+    other = os.geteuid() + 1
+    with pytest.raises(HarnessError, match="busy"):
+        port_refused(listening, run_config=config(tmp_path, run_as=(other, other)), why="busy")

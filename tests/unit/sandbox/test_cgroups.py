@@ -43,7 +43,8 @@ def test_a_delegated_scope_gets_a_supervisor_leaf_and_a_jobs_folder(tmp_path: Pa
     assert jobs == base / "grader-jobs" and why == ""
     # The grader moved itself out (no process may stay where controllers are handed on).
     assert (base / "grader-supervisor" / "cgroup.procs").read_text() == str(os.getpid())
-    assert (base / "cgroup.subtree_control").read_text() == "+pids +memory"
+    # cpu too, where the scope offers it (the jobs folder of the fake offers nothing more)
+    assert (base / "cgroup.subtree_control").read_text() == "+pids +memory +cpu"
     assert (jobs / "cgroup.subtree_control").read_text() == "+pids +memory"
     # A process started later inside the supervisor leaf (a worker, a second grade)
     # finds the same jobs folder without moving anything.
