@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import UsageError
-from grader.report.files import atomic_write
+from grader.report.files import atomic_write, csv_text, csv_uncell
 
 STUDENT_COLUMNS = (
     "Student",
@@ -48,7 +48,6 @@ STUDENT_COLUMNS = (
 # failure or an interrupted batch is left blank.
 BLANK = ("infra_error", "not_graded")
 _TITLE_ID = re.compile(r"\A(.*)\s\((\d+)\)\Z")
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +107,8 @@ def read_batch(folder: Path) -> list[Grade]:
             f"no grades.csv in {folder}; give the --out folder of a finished `grade --roster`."
         )
     grades = []
-    for n, row in enumerate(_dict_rows(path), start=2):
+    for n, cells in enumerate(_dict_rows(path), start=2):
+        row = {k: csv_uncell(v) for k, v in cells.items() if isinstance(v, str)}
         try:
             ident = row["identifier"]
             status = row["status"]
@@ -176,11 +176,6 @@ def _key(grade: Grade, mapping: dict[str, str] | None) -> str:
 
 def _number(value: float) -> str:
     return f"{value:.2f}"
-
-
-def _cell(text: str) -> str:
-    """Text a spreadsheet will not run as a formula."""
-    return f"'{text}" if text.startswith(_FORMULA) else text
 
 
 # ---------------------------------------------------------------- Canvas
@@ -339,7 +334,7 @@ def moodle(
                 f"{g.identifier}: {value:g} is above 100, which Moodle refuses unless the "
                 "site allows unlimited grades; import without --extra, or raise the limit."
             )
-        out.rows.append([_cell(key), _number(value), _cell(_feedback(g, value))])
+        out.rows.append([key, _number(value), _feedback(g, value)])
         out.written += 1
     if participants is not None:
         out.missing.extend(sorted(participants - placed))
@@ -364,10 +359,10 @@ def _feedback(grade: Grade, value: float) -> str:
 
 
 def write(export: Export, *, path: Path) -> Path:
-    """Write the CSV (with the delimiter the LMS's own file used)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=export.delimiter, lineterminator="\r\n")
-    writer.writerow(export.header)
-    writer.writerows(export.rows)
+    """Write the CSV (with the delimiter the LMS's own file used), every cell guarded
+    against formulas."""
+    text = csv_text(
+        [export.header, *export.rows], delimiter=export.delimiter, lineterminator="\r\n"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write(path, text=buf.getvalue())
+    return atomic_write(path, text=text)

@@ -3,10 +3,8 @@ order (never completion order)."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from grader.model import GradeResult, Student
+from grader.report.files import csv_text
 from grader.report.text import safe
 
 # extra_score: the optional tasks' extra credit, never part of score or max_score
@@ -26,13 +24,11 @@ CSV_COLUMNS = (
 def grades_csv(results: list[GradeResult], *, students: tuple[Student, ...]) -> str:
     """One row per roster student (in roster order), keyed by the roster identifier."""
     by_id = {r.student: r for r in results}
-    buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\n")
-    out.writerow(CSV_COLUMNS)
+    rows: list[list[str]] = [list(CSV_COLUMNS)]
     for s in students:
         r = by_id.get(s.identifier)
         score = r.score if r else None
-        out.writerow(
+        rows.append(
             [
                 s.identifier,
                 safe(s.name),
@@ -45,4 +41,4 @@ def grades_csv(results: list[GradeResult], *, students: tuple[Student, ...]) -> 
                 safe(r.problem) if r else "not graded (the batch was interrupted)",
             ]
         )
-    return buf.getvalue()
+    return csv_text(rows)

@@ -192,3 +192,21 @@ def test_moodle_without_participants_warns_that_one_unknown_user_aborts_the_impo
     assert "Moodle aborts the whole import" in out.getvalue()
     assert "ada@uni.edu: 104 is above 100" in out.getvalue()
     assert len(rows(tmp_path / "m.csv")) == 1 + 4  # everyone but dee (left blank)
+
+
+def test_lms_files_guard_every_cell_against_formulas_and_keep_grades_numbers(
+    batch: Path, tmp_path: Path
+) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text(CANVAS.replace('"Lovelace, Ada"', '"=HYPERLINK(""http://evil"")"'))
+    argv = ["export", "canvas", str(batch), "--gradebook", str(export), "--match", "SIS Login ID"]
+    assert main([*argv, "--title=-HW3", "-o", str(tmp_path / "c.csv")]) == ExitCode.OK
+    table = rows(tmp_path / "c.csv")
+    assert table[0][-1] == "'-HW3"
+    assert ['\'=HYPERLINK("http://evil")', "101", "S1", "ada@uni.edu", "Sec A", "95.00"] in table
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("identifier,moodle\nada@uni.edu,@ada\nbob@uni.edu,+bob\n")
+    argv = ["export", "moodle", str(batch), "--map", str(mapping), "-o", str(tmp_path / "m.csv")]
+    assert main(argv) == ExitCode.OK
+    by_id = {r[0]: r[1] for r in rows(tmp_path / "m.csv")[1:]}
+    assert by_id["'@ada"] == "95.00" and by_id["'+bob"] == "60.00"
