@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
             return template.main(args_in[1:], out=out)
         return _main(_parser().parse_args(args_in), out)
     except GraderError as exc:
-        print(f"grade: {exc}", file=sys.stderr)
+        print(f"grade: {report.text.safe_line(str(exc))}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("grade: interrupted.", file=sys.stderr)
@@ -206,10 +206,10 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
 
 def _exit_code(result: GradeResult, *, fail_under: float | None) -> int:
     if result.status in (Status.FETCH_FAILED, Status.NOT_GRADABLE):
-        print(f"grade: {report.text.safe(result.problem)}", file=sys.stderr)
+        print(f"grade: {report.text.safe_line(result.problem)}", file=sys.stderr)
         return int(ExitCode.NOT_GRADABLE)
     if result.status is Status.INFRA_ERROR:
-        print(f"grade: {report.text.safe(result.problem)}", file=sys.stderr)
+        print(f"grade: {report.text.safe_line(result.problem)}", file=sys.stderr)
         return int(ExitCode.INFRASTRUCTURE)
     if result.score and result.score.fault_count:
         print(

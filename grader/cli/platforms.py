@@ -23,6 +23,7 @@ from typing import NoReturn, TextIO
 from grader import assignment
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.platforms import gradescope, lms, prairielearn
+from grader.report.text import safe_line
 from grader.settings import Settings
 
 COMMANDS = ("gradescope", "prairielearn", "export")
@@ -203,6 +204,6 @@ def _export(argv: list[str], out: TextIO) -> int:
         )
     lms.write(export, path=args.output)
     print(f"wrote {args.output}: {export.written} grades.", file=out)
-    for line in export.listing():
-        print(line, file=out)
+    for line in export.listing():  # names and problems: student text, one line each
+        print(safe_line(line), file=out)
     return int(ExitCode.OK)

@@ -57,6 +57,12 @@ def safe(text: str) -> str:
     return _UNSAFE.sub(_escape_char, text)
 
 
+def safe_line(text: str) -> str:
+    """`safe`, and one line: a newline or tab shows as \\n or \\t, so student text on a
+    terminal can never start a line of its own (a forged "ada: 100/100 points")."""
+    return safe(text).replace("\n", "\\n").replace("\t", "\\t")
+
+
 def _escape_char(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
@@ -165,7 +171,7 @@ def _indent(text: str) -> str:
 def summary_line(result: GradeResult) -> str:
     """The score in one line, or why there is none."""
     if result.status is not Status.GRADED or result.score is None:
-        return f"Not graded: {safe(result.problem)}"
+        return f"Not graded: {safe_line(result.problem)}"
     s = result.score
     line = f"{s.points:g}/{s.max_points:g} points ({s.percent:.0f}%)"
     if s.hidden_count:
