@@ -71,7 +71,7 @@ class _Results(http.server.BaseHTTPRequestHandler):
             self.send_error(421, "Misdirected Request")
             return
         relative = self._target()
-        data = None if relative is None else read_regular(self.root, relative)
+        data = None if relative is None else read_regular(self.root, relative=relative)
         if relative is None or data is None:
             self.send_error(404, "Not Found")
             return
@@ -104,7 +104,7 @@ class _Results(http.server.BaseHTTPRequestHandler):
         return relative if servable(relative) else None
 
 
-def read_regular(root: Path, relative: str) -> bytes | None:
+def read_regular(root: Path, *, relative: str) -> bytes | None:
     """The bytes of root/relative if every component is a real folder and the last a
     regular file (no symlink anywhere, no FIFO or device), else None."""
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -152,7 +152,7 @@ def entry_pages(folder: Path) -> list[str]:
 
 
 def _has(folder: Path, *names: str) -> bool:
-    return all(read_regular(folder, n) is not None for n in names)
+    return all(read_regular(folder, relative=n) is not None for n in names)
 
 
 def serve(folder: Path, *, port: int = 0) -> tuple[http.server.ThreadingHTTPServer, str]:
