@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from grader import __version__, assignment, report, trace
 from grader.cli import summary
+from grader.cli.paths import writable_file, writable_folder
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.model import Assignment, GradeResult, Status
 from grader.pipeline import grade
@@ -178,6 +179,9 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
     """Grade one submission, write its report, print it, and say how it went."""
     if args.fail_under is not None and not 0 <= args.fail_under <= 100:
         raise UsageError("--fail-under must be a percentage between 0 and 100.")
+    writable_folder(args.out, option="--out")
+    if args.markdown is not None:
+        writable_file(args.markdown, option="--markdown")
     settings = _settings(args, batch=False)
     spec = assignment.load(args.assignment)
     with trace.span("grade"):
@@ -277,6 +281,7 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("give either SOURCE or --roster, not both.")
     if args.jobs is not None and not 1 <= args.jobs <= 256:
         raise UsageError("--jobs must be a whole number from 1 to 256.")
+    writable_folder(args.out, option="--out")
     students = roster.read(args.roster, repo_template=args.repo_template)
     deadline = _deadline(args.deadline)
     spec = assignment.load(args.assignment)

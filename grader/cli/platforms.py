@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from grader import assignment
+from grader.cli.paths import writable_file
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.platforms import gradescope, lms, prairielearn
 from grader.report.text import safe_line
@@ -90,7 +91,7 @@ def _gradescope(argv: list[str], out: TextIO) -> int:
     if args.run:
         return _gradescope_run(args, out)
     spec = assignment.load(args.assignment_name or args.assignment)
-    target = args.output or Path("autograder.zip")
+    target = writable_file(args.output or Path("autograder.zip"), option="-o")
     zipped = gradescope.build(spec, out=target, wheel=args.wheel)
     print(
         f"wrote {zipped}: upload it as the autograder of a Gradescope programming "
@@ -176,6 +177,7 @@ def _export_parser() -> _Parser:
 
 def _export(argv: list[str], out: TextIO) -> int:
     args = _export_parser().parse_args(argv)
+    writable_file(args.output, option="-o")
     batch = lms.read_batch(args.grades)
     mapping = lms.read_map(args.map) if args.map else None
     title = args.title or assignment.load(args.assignment).title
