@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 from grader import __version__, assignment, report, trace
 from grader.cli import summary
 from grader.cli.paths import writable_file, writable_folder
-from grader.errors import ExitCode, GraderError, UsageError
+from grader.errors import ExitCode, GraderError, SourceError, UsageError
 from grader.model import Assignment, GradeResult, Status
 from grader.pipeline import grade
 from grader.run import capabilities, ready, require_sandbox
@@ -192,6 +192,8 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
             student=args.name,
             deadline=_deadline(args.deadline),
         )
+    if result.status is Status.FETCH_FAILED:  # nothing to report on: no folder, one sentence
+        raise SourceError(result.problem)
     with trace.span("report"):
         folder = report.write_submission(
             result, assignment=spec, out_dir=settings.out_dir, reveal=settings.reveal
@@ -201,10 +203,12 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         data = report.results_json(result, assignment=spec, reveal=settings.reveal)
         print(json.dumps(data, indent=2), file=out)
-    else:
+    elif result.status is Status.GRADED:
         summary.print_summary(
             result, assignment=spec, folder=folder, out=out, reveal=settings.reveal
         )
+    else:  # why is said once, by _exit_code, on stderr
+        print(f"report: {folder / 'report.html'}", file=out)
     return _exit_code(result, fail_under=args.fail_under)
 
 

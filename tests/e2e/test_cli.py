@@ -41,6 +41,31 @@ def test_missing_folder_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "neither an existing folder nor a git URL" in one_sentence(err)
 
 
+@pytest.mark.parametrize("source", ["missing", "file-url"])
+def test_a_mistyped_source_writes_no_report_and_says_so_once(
+    source: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    given = str(tmp_path / "ehco_sockets")
+    if source == "file-url":
+        given = f"file://{given}.git"
+    out = tmp_path / "g"
+    code, said, err = run([given, "--out", str(out)], capsys)
+    assert code == ExitCode.NOT_GRADABLE
+    sentence = one_sentence(err)
+    assert said == "" and sentence.startswith("grade: ")
+    assert not out.exists()  # no grades/<name>/report.html for what is not there
+
+
+def test_a_submission_without_the_files_is_said_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_repo(tmp_path / "wip", EXAMPLES / "no_python_files")
+    code, said, err = run([str(repo), "--out", str(tmp_path / "g")], capsys)
+    assert code == ExitCode.NOT_GRADABLE
+    assert (said + err).count("no echo_server.py or echo_client.py found") == 1
+    assert said == f"report: {tmp_path / 'g' / 'wip' / 'report.html'}\n"
+
+
 def test_empty_repo_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bare = tmp_path / "empty.git"
     git.Repo.init(bare, bare=True)
