@@ -314,9 +314,11 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         if remote:
             remote.close()
+    left = done.total - done.graded - done.reused - done.failures
     print(
         f"{done.graded} graded, {done.reused} reused from earlier runs, "
-        f"{done.failures} not graded, of {done.total} students.",
+        f"{done.failures} not graded{f', {left} not reached' if left else ''}, "
+        f"of {done.total} students.",
         file=out,
     )
     if done.interrupted:
