@@ -18,7 +18,8 @@ export) only matching rows are written.
 
 Students are matched exactly (Moodle compares emails case-sensitively); whoever matches
 nobody, and every roster entry missing from the LMS file, is listed, never dropped.
-A grade is left blank (never zero) where the grader itself failed.
+A grade is left blank (never zero), and listed, where the grader itself failed or could
+not fetch the submission.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ STUDENT_COLUMNS = (
     "Section",
 )
 # Statuses whose zero is the student's (no submission, nothing to grade); a grader
-# failure or an interrupted batch is left blank.
-BLANK = ("infra_error", "not_graded")
+# failure, a fetch that failed (the host, the network or a mistyped roster as often as
+# the student) or an interrupted batch is left blank, and listed.
+BLANK = ("infra_error", "fetch_failed", "not_graded")
 _TITLE_ID = re.compile(r"\A(.*)\s\((\d+)\)\Z")
 
 

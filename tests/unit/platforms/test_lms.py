@@ -210,3 +210,34 @@ def test_lms_files_guard_every_cell_against_formulas_and_keep_grades_numbers(
     assert main(argv) == ExitCode.OK
     by_id = {r[0]: r[1] for r in rows(tmp_path / "m.csv")[1:]}
     assert by_id["'@ada"] == "95.00" and by_id["'+bob"] == "60.00"
+
+
+def test_a_failed_fetch_is_left_blank_and_listed_never_zero(tmp_path: Path) -> None:
+    spec = assignment_mod.load("echo_sockets")
+    out = tmp_path / "grades"
+    results = [
+        ungraded(
+            "fay@uni.edu",
+            assignment=spec,
+            status=Status.FETCH_FAILED,
+            problem="could not clone https://github.com/fay/echo (the host did not answer).",
+        ),
+        ungraded("cy@uni.edu", assignment=spec, status=Status.NOT_GRADABLE, problem="no files."),
+    ]
+    for r in results:
+        report.write_submission(r, assignment=spec, out_dir=out, reveal=True)
+    students = tuple(Student(r.student, "repo") for r in results)
+    report.write_class(results, students=students, assignment=spec, out_dir=out, reveal=True)
+    export = tmp_path / "export.csv"
+    export.write_text(CANVAS)
+    said = io.StringIO()
+    argv = ["export", "canvas", str(out), "--gradebook", str(export), "--match", "SIS Login ID"]
+    assert main([*argv, "-o", str(tmp_path / "c.csv")], stdout=said) == ExitCode.OK
+    by_login = {r[3]: r[5] for r in rows(tmp_path / "c.csv")[2:]}
+    assert by_login["fay@uni.edu"] == "" and by_login["cy@uni.edu"] == "0.00"
+    assert "fay@uni.edu (fetch_failed: could not clone" in said.getvalue()
+    said = io.StringIO()
+    argv = ["export", "moodle", str(out), "-o", str(tmp_path / "m.csv")]
+    assert main(argv, stdout=said) == ExitCode.OK
+    assert [r[0] for r in rows(tmp_path / "m.csv")[1:]] == ["cy@uni.edu"]
+    assert "fay@uni.edu (fetch_failed: could not clone" in said.getvalue()
