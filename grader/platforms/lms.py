@@ -29,6 +29,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from grader.errors import UsageError
@@ -63,7 +64,7 @@ class Grade:
     extra: float
     status: str
     problem: str
-    failed: tuple[str, ...] = ()  # titles of the visible checks that failed
+    failed: tuple[str, ...] = ()  # titles of the failed checks the student may be told of
 
     def value(self, *, extra: bool) -> float | None:
         if self.score is None:
@@ -101,8 +102,10 @@ class Export:
 # ---------------------------------------------------------------- the batch's grades
 
 
-def read_batch(folder: Path) -> list[Grade]:
-    """grades.csv of a batch folder, with the failed visible checks of each results.json."""
+def read_batch(folder: Path, *, now: datetime | None = None) -> list[Grade]:
+    """grades.csv of a batch folder, with the failed checks of each results.json that
+    its student may be told of (`_failed`)."""
+    at = now or datetime.now(UTC)
     path = folder / "grades.csv"
     if not path.is_file():
         raise UsageError(
@@ -124,7 +127,7 @@ def read_batch(folder: Path) -> list[Grade]:
                     extra=float(row.get("extra_score") or 0),
                     status=status,
                     problem=row.get("problem", ""),
-                    failed=_failed(folder / ident / "results.json"),
+                    failed=_failed(folder / ident / "results.json", now=at),
                 )
             )
         except (KeyError, ValueError) as exc:
@@ -132,17 +135,46 @@ def read_batch(folder: Path) -> list[Grade]:
     return grades
 
 
-def _failed(path: Path) -> tuple[str, ...]:
+def _failed(path: Path, *, now: datetime) -> tuple[str, ...]:
+    """The titles of the failed checks a student may be told of: the visible ones, and
+    once the deadline the submission was graded under has passed, the hidden ones that
+    cost points (as the student's own report then shows them)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return ()
-    tests = data.get("tests") if isinstance(data, dict) else None
-    return tuple(
-        str(t.get("name", ""))
-        for t in tests or ()
-        if isinstance(t, dict) and t.get("status") == "failed" and t.get("visibility") == "visible"
-    )
+    if not isinstance(data, dict):
+        return ()
+    extra = data.get("extra_data")
+    deadline = _when(extra.get("deadline") if isinstance(extra, dict) else None)
+    past = deadline is not None and now >= deadline
+    failed = []
+    for t in data.get("tests") or ():
+        if not isinstance(t, dict) or t.get("status") != "failed":
+            continue
+        name = str(t.get("name", ""))
+        if t.get("visibility") == "visible":
+            failed.append(name)
+        elif past and _costs_points(t):
+            failed.append(f"{name} (hidden until the deadline)")
+    return tuple(failed)
+
+
+def _costs_points(test: dict[str, object]) -> bool:
+    points = test.get("max_score")
+    tags = test.get("tags")
+    extra = isinstance(tags, list) and "extra" in tags
+    return isinstance(points, int | float) and points > 0 and not extra
+
+
+def _when(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
 
 
 def read_map(path: Path) -> dict[str, str]:

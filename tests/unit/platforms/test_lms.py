@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,17 @@ from grader import report
 from grader.batch.jobs import ungraded
 from grader.cli import main
 from grader.errors import ExitCode
-from grader.model import CheckResult, GradeResult, Isolation, Outcome, RunResult, Status, Student
+from grader.model import (
+    Checkout,
+    CheckoutKind,
+    CheckResult,
+    GradeResult,
+    Isolation,
+    Outcome,
+    RunResult,
+    Status,
+    Student,
+)
 from grader.score import score
 
 # Canvas GradebookExporter: Student, ID, SIS User ID, SIS Login ID, Section, assignments
@@ -241,3 +252,47 @@ def test_a_failed_fetch_is_left_blank_and_listed_never_zero(tmp_path: Path) -> N
     assert main(argv, stdout=said) == ExitCode.OK
     assert [r[0] for r in rows(tmp_path / "m.csv")[1:]] == ["cy@uni.edu"]
     assert "fay@uni.edu (fetch_failed: could not clone" in said.getvalue()
+
+
+def test_moodle_feedback_names_hidden_failures_once_the_deadline_has_passed(
+    tmp_path: Path,
+) -> None:
+    spec = assignment_mod.load("echo_sockets")
+    hidden = [c for c in spec.checks if c.visibility.value != "visible" and not c.extra]
+    visible = next(c for c in spec.checks if c.visibility.value == "visible")
+    failing = {visible.id, *(c.id for c in hidden)}
+    out = tmp_path / "grades"
+
+    def graded(ident: str, deadline: datetime) -> GradeResult:
+        checks = tuple(
+            CheckResult(c.id, Outcome.FAILED if c.id in failing else Outcome.PASSED)
+            for c in spec.checks
+        )
+        run = RunResult(checks, 1.0, isolation=Isolation.BWRAP)
+        checkout = Checkout("repo", None, CheckoutKind.GIT_CLONE, commit="c0", deadline=deadline)
+        return GradeResult(
+            ident,
+            Status.GRADED,
+            spec.name,
+            spec.digest,
+            "test",
+            checkout=checkout,
+            run=run,
+            score=score(run, assignment=spec, reveal=True),
+        )
+
+    results = [
+        graded("past@uni.edu", datetime(2020, 1, 1, tzinfo=UTC)),
+        graded("future@uni.edu", datetime(2999, 1, 1, tzinfo=UTC)),
+    ]
+    for r in results:
+        report.write_submission(r, assignment=spec, out_dir=out, reveal=True)
+    students = tuple(Student(r.student, "repo") for r in results)
+    report.write_class(results, students=students, assignment=spec, out_dir=out, reveal=True)
+    assert main(["export", "moodle", str(out), "-o", str(tmp_path / "m.csv")]) == ExitCode.OK
+    feedback = {r[0]: r[2] for r in rows(tmp_path / "m.csv")[1:]}
+    assert visible.title in feedback["past@uni.edu"] and hidden
+    for check in hidden:
+        assert f"{check.title} (hidden until the deadline)" in feedback["past@uni.edu"]
+        assert check.title not in feedback["future@uni.edu"]
+    assert visible.title in feedback["future@uni.edu"]
