@@ -2,7 +2,8 @@
 or exits.
 
 Exit codes: 0 graded (whatever the score), 1 below --fail-under, 2 usage error,
-3 could not fetch or nothing gradable, 4 this machine (or the grader) could not grade.
+3 could not fetch or nothing gradable, 4 this machine (or the grader) could not grade,
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import git
@@ -182,3 +187,39 @@ def test_batch_refuses_to_run_without_a_sandbox(
     assert code == ExitCode.INFRASTRUCTURE
     assert "pass --no-sandbox" in one_sentence(err)
     assert not (tmp_path / "g").exists()
+
+
+def test_every_exit_code_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    listed = readme[readme.index("Exit codes:") :].split("\n\n", 1)[0]
+    for code in ExitCode:
+        assert f"`{int(code)}`" in listed, code
+
+
+def test_ctrl_c_exits_130_with_one_sentence(tmp_path: Path) -> None:
+    grading = subprocess.Popen(
+        [sys.executable, "-m", "grader", str(EXAMPLES / "slow_but_correct")],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    deadline = time.monotonic() + 60
+    while not _children(grading.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until grading has started processes of its own
+    grading.send_signal(signal.SIGINT)
+    _, err = grading.communicate(timeout=60)
+    assert grading.returncode == ExitCode.INTERRUPTED == 130
+    assert err.decode().strip() == "grade: interrupted."
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(pid):
+            found.append(int(stat.parent.name))
+    return found
