@@ -37,6 +37,7 @@ from grader.pipeline import grade
 from grader.platforms import scripts
 from grader.platforms.intake import Copied, copy_submission
 from grader.platforms.scripts import FAILED_MESSAGE
+from grader.platforms.wheel import rebuild_installed
 from grader.report.files import atomic_write
 from grader.report.markdown import check_markdown, escape
 from grader.report.results_json import extra_data
@@ -469,13 +470,11 @@ def source_root() -> Path | None:
 
 def build_wheel(dest: Path) -> Path:
     """Build the grader's wheel from its source with pip (whatever the build backend),
-    in a copy of the source so the tree is left untouched."""
+    in a copy of the source so the tree is left untouched; from a plain install, rebuild
+    it from the installed files."""
     root = source_root()
-    if root is None:
-        raise UsageError(
-            "this grader is installed without its source, so it cannot build its own wheel; "
-            "pass one with --wheel FILE (pip wheel --no-deps . in a clone of the grader)."
-        )
+    if root is None:  # a plain install: its own files, as its wheel held them
+        return rebuild_installed(dest)
     copy = dest / "src"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
     copy.mkdir()
