@@ -7,8 +7,9 @@ the zip holds `setup.sh` (run once, as root, at image build) and an executable
 /autograder/results/results.json, whose top-level keys and per-test keys are
 FIELDS and TEST_FIELDS below. Its stdout goes to instructors only.
 
-Scoring: every check counts (Gradescope, not the grader, hides `hidden` and
-`after_due_date` tests from students), extra credit is its own tests with max_score 0
+Scoring: every check counts (Gradescope, not the grader, hides the rubric's `hidden`
+and `after_due_date` checks from students until the due date: both are Gradescope's
+`after_due_date` tests, never its `hidden`, which hides a test forever), extra credit is its own tests with max_score 0
 and raises `score` above the maximum, and each test's output is cut to the rubric's
 `detail` (students see it once Gradescope shows the test). Due dates come from
 submission_metadata.json (a student's own extension first, then the assignment's) and
@@ -32,7 +33,7 @@ from typing import Any, TextIO
 
 from grader import __version__
 from grader.errors import UsageError
-from grader.model import Assignment, GradeResult, Isolation, Outcome, Status
+from grader.model import Assignment, GradeResult, Isolation, Outcome, Status, Visibility
 from grader.pipeline import grade
 from grader.platforms import scripts
 from grader.platforms.intake import Copied, copy_submission
@@ -79,6 +80,14 @@ TEST_FIELDS = frozenset(
         "extra_data",
     }
 )
+# The rubric's visibility in Gradescope's words (its per-test values: "visible",
+# "hidden" = never shown, "after_due_date", "after_published"). Ours says "shown once the
+# deadline has passed" for both hidden kinds, which is Gradescope's after_due_date.
+TEST_VISIBILITY = {
+    Visibility.VISIBLE: "visible",
+    Visibility.HIDDEN: "after_due_date",
+    Visibility.AFTER_DUE_DATE: "after_due_date",
+}
 # Gradescope's defaults: 768 MB for the whole container, half a CPU, 10 minutes overall.
 # Student processes get less than the container, so the grader itself survives them.
 LIMITS = Limits(address_space_bytes=512 << 20, memory_bytes=384 << 20, processes=48)
@@ -252,7 +261,7 @@ def _tests(result: GradeResult, assignment: Assignment) -> list[dict[str, Any]]:
                 "status": "passed" if row.outcome is Outcome.PASSED else "failed",
                 "output": output,
                 "output_format": "md",
-                "visibility": row.visibility.value,
+                "visibility": TEST_VISIBILITY[row.visibility],
                 "tags": [row.check_id, *([shown.category] if shown.category else [])],
             }
         )
