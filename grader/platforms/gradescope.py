@@ -9,11 +9,12 @@ FIELDS and TEST_FIELDS below. Its stdout goes to instructors only.
 
 Scoring: every check counts (Gradescope, not the grader, hides the rubric's `hidden`
 and `after_due_date` checks from students until the due date: both are Gradescope's
-`after_due_date` tests, never its `hidden`, which hides a test forever), extra credit is its own tests with max_score 0
-and raises `score` above the maximum, and each test's output is cut to the rubric's
-`detail` (students see it once Gradescope shows the test). Due dates come from
-submission_metadata.json (a student's own extension first, then the assignment's) and
-are compared with the submission's `created_at`, never the clock.
+`after_due_date` tests, never its `hidden`, which hides a test forever), extra credit
+is its own tests with max_score 0 and raises `score` above the maximum, and each test's
+output is cut to the rubric's `detail` (students see it once Gradescope shows the
+test). Due dates come from submission_metadata.json (a student's own extension first,
+then the assignment's) and are compared with the submission's `created_at`, never the
+clock.
 """
 
 from __future__ import annotations
