@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
 import traceback
@@ -180,6 +181,11 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
     """Grade one submission, write its report, print it, and say how it went."""
     if args.fail_under is not None and not 0 <= args.fail_under <= 100:
         raise UsageError("--fail-under must be a percentage between 0 and 100.")
+    if args.name is not None and not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}", args.name):
+        raise UsageError(
+            f"--name {args.name!r} is not a folder name; use letters, digits, '-', '_' and "
+            "'.', not starting with '.'."
+        )
     writable_folder(args.out, option="--out")
     if args.markdown is not None:
         writable_file(args.markdown, option="--markdown")

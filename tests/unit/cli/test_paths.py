@@ -78,3 +78,14 @@ def test_grade_peer_refuses_a_bad_number_in_one_sentence(
 ) -> None:
     assert peer.main(argv) == ExitCode.USAGE
     assert one_sentence(capsys).startswith("grade-peer: argument --")
+
+
+@pytest.mark.parametrize("name", ["../outside", "a/b", ".hidden", "x" * 101])
+def test_a_name_that_is_not_one_folder_is_refused(
+    name: str, places: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = places["folder"] / "grades"
+    argv = [str(EXAMPLES / "passes_all_send"), "--out", str(out), "--name", name]
+    assert main(argv) == ExitCode.USAGE
+    assert "--name" in one_sentence(capsys)
+    assert not out.exists() and not (places["folder"] / "outside").exists()
