@@ -104,9 +104,10 @@ class _Results(http.server.BaseHTTPRequestHandler):
         return relative if servable(relative) else None
 
 
-def read_regular(root: Path, *, relative: str) -> bytes | None:
+def read_regular(root: Path, *, relative: str, read: bool = True) -> bytes | None:
     """The bytes of root/relative if every component is a real folder and the last a
-    regular file (no symlink anywhere, no FIFO or device), else None."""
+    regular file (no symlink anywhere, no FIFO or device), else None; with read=False,
+    b"" for such a file (whether it is one, without reading it)."""
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
     parts = relative.split("/")
     try:
@@ -122,7 +123,7 @@ def read_regular(root: Path, *, relative: str) -> bytes | None:
         with os.fdopen(leaf, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
                 return None
-            return f.read()
+            return f.read() if read else b""
     except OSError:
         return None
     finally:
@@ -152,7 +153,7 @@ def entry_pages(folder: Path) -> list[str]:
 
 
 def _has(folder: Path, *names: str) -> bool:
-    return all(read_regular(folder, relative=n) is not None for n in names)
+    return all(read_regular(folder, relative=n, read=False) is not None for n in names)
 
 
 def serve(folder: Path, *, port: int = 0) -> tuple[http.server.ThreadingHTTPServer, str]:
