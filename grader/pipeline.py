@@ -22,6 +22,7 @@ from types import TracebackType
 from grader import __version__, trace
 from grader.errors import InfrastructureError, NotGradableError, SourceError
 from grader.fetch import fetch, is_url
+from grader.fetch.tree import CUTS
 from grader.integrity import note_changed_tests, repository_flags, run_flags
 from grader.locate import locate, unread_problems
 from grader.model import (
@@ -181,7 +182,8 @@ class Grading:
             unread=unread_problems(snapshot, located=located, assignment=self.assignment),
         )
         if not located.files:
-            problem = found.unread[0].message if found.unread else self._nothing()
+            cut = (*snapshot.cut, *(n for n in checkout.notes if n in CUTS))
+            problem = found.unread[0].message if found.unread else self._nothing(cut=cut)
             return self.result(Status.NOT_GRADABLE, problem=problem, found=found)
         try:
             ran = self._run(snapshot, found)
@@ -262,8 +264,13 @@ class Grading:
             sources=ran.sources if ran else (),
         )
 
-    def _nothing(self) -> str:
+    def _nothing(self, *, cut: tuple[str, ...] = ()) -> str:
         wanted = " or ".join(f.name for f in self.assignment.files)
+        if cut:
+            return (
+                f"no {wanted} found in {self.source}, whose tree was too large and was cut "
+                f"({cut[0].rstrip('.')}); put your files at the root of the repository."
+            )
         return (
             f"no {wanted} found in {self.source}; put your files at the root of the "
             "repository (and commit and push them)."

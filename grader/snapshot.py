@@ -3,7 +3,8 @@
 A submission is a tree someone else made: it may hold links to anywhere (`/etc/shadow`,
 `/dev/zero`, `/dev/tty`), named pipes, a 2 GiB sparse file, folders 1200 levels deep,
 a million files, names that are not UTF-8 or that hold terminal escapes. `read_tree`
-walks it once, breadth first (the files nearest the root first), and keeps an immutable
+walks it once, breadth first (the files nearest the root first; in a folder too wide to
+read whole, its Python files first), and keeps an immutable
 `Snapshot`: the names of every entry, and the bytes of each Python file within the caps.
 Locate, integrity, static, stage and the similarity sources read the snapshot only; no
 later stage opens a file of the submission.
@@ -21,6 +22,7 @@ repository's history with them); `remove_tree` deletes a tree of ours however de
 from __future__ import annotations
 
 import contextlib
+import heapq
 import itertools
 import logging
 import os
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 
 MAX_DEPTH = 32  # folder levels below the root; real homework is rarely deeper than 5
 MAX_ENTRIES = 20_000  # files and folders looked at
+MAX_SCAN = 50 * MAX_ENTRIES  # names listed in all, to choose those entries from
 MAX_FILE_BYTES = 1 << 20  # a bigger "source" is not a submission: listed, never read
 MAX_TOTAL_BYTES = 32 << 20  # of Python read in all
 READ = (".py",)  # only these files' bytes are kept; of the others, the name and size
@@ -130,10 +133,11 @@ def walk(
 ) -> Iterator[Entry]:
     """Every entry under root, breadth first, sorted within a folder, never through a
     link; a folder is entered when `enter(its parts)` says so, and caps hit are said in
-    `cut`."""
+    `cut`. A folder with more entries than the cap leaves gives its Python files first,
+    so the files at the root are found however wide or deep the tree below them is."""
     said = cut if cut is not None else []
     queue: deque[tuple[str, ...]] = deque([()])
-    seen = 0
+    seen = scanned = 0
     top = os.open(root, _DIR)
     try:
         while queue:
@@ -142,14 +146,10 @@ def walk(
             if fd is None:
                 continue
             try:
-                for name, st in _listing(fd, max_entries - seen + 1):
+                listing, names = _listing(fd, max_entries - seen, MAX_SCAN - scanned)
+                scanned += names
+                for name, st in listing:
                     seen += 1
-                    if seen > max_entries:
-                        said.append(
-                            f"more than {max_entries:,} files and folders: only those "
-                            "nearest the root were read."
-                        )
-                        return
                     if stat.S_ISDIR(st.st_mode) and enter((*parts, name)):
                         if len(parts) + 1 > max_depth:
                             _say_once(
@@ -158,6 +158,12 @@ def walk(
                             continue
                         queue.append((*parts, name))
                     yield Entry((*parts, name), fd, st)
+                if names > len(listing) or scanned >= MAX_SCAN:
+                    said.append(
+                        f"more than {max_entries:,} files and folders: the tree was too large "
+                        "and was cut; only those nearest the root (Python files first) were read."
+                    )
+                    return
             finally:
                 os.close(fd)
     finally:
@@ -183,14 +189,27 @@ def _open_dir(top: int, parts: tuple[str, ...]) -> int | None:
     return fd
 
 
-def _listing(fd: int, most: int) -> list[tuple[str, os.stat_result]]:
-    """At most `most` entries of a folder, by name, with their lstat."""
+def _listing(fd: int, most: int, scan: int) -> tuple[list[tuple[str, os.stat_result]], int]:
+    """At most `most` entries of a folder (Python files first, then by name), by name,
+    with their lstat; and how many names it holds (of the first `scan`)."""
+    names = 0
+
+    def counted(it: Iterator[os.DirEntry[str]]) -> Iterator[os.DirEntry[str]]:
+        nonlocal names
+        for entry in itertools.islice(it, max(scan, 0)):
+            names += 1
+            yield entry
+
     found: list[tuple[str, os.stat_result]] = []
     with contextlib.suppress(OSError), os.scandir(fd) as it:
-        for entry in itertools.islice(it, most):
+        for entry in heapq.nsmallest(max(most, 0), counted(it), key=_first):
             with contextlib.suppress(OSError):
                 found.append((entry.name, entry.stat(follow_symlinks=False)))
-    return sorted(found, key=lambda e: os.fsencode(e[0]))
+    return sorted(found, key=lambda e: os.fsencode(e[0])), names
+
+
+def _first(entry: os.DirEntry[str]) -> tuple[bool, bytes]:
+    return (not entry.name.endswith(READ), os.fsencode(entry.name))
 
 
 def read_regular(name: str, *, dir_fd: int, limit: int) -> bytes | None:

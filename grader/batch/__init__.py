@@ -52,8 +52,10 @@ class Progress:
 @dataclass(frozen=True, slots=True)
 class BatchSummary:
     total: int
+    # Each finished student is in exactly one of these three; total less their sum were
+    # never reached (an interrupted batch).
     graded: int  # graded now (not reused)
-    reused: int
+    reused: int  # graded in an earlier run, under the same key
     failures: int  # not graded (fetch, not gradable, infrastructure) or no submission
     interrupted: bool
     out_dir: Path
@@ -156,12 +158,12 @@ class _Batch:
     def _count(self, student: Student, result: GradeResult) -> None:
         tally = self.tally
         tally.results[student.identifier] = result
-        if result.reused:
-            tally.reused += 1
-        elif result.status is not Status.NO_SUBMISSION:
-            tally.graded += 1
-        if result.status is not Status.GRADED:
+        if result.status is not Status.GRADED:  # the three counts partition the roster
             tally.failures += 1
+        elif result.reused:
+            tally.reused += 1
+        else:
+            tally.graded += 1
         if self.progress:
             self.progress(
                 Progress(

@@ -2,7 +2,8 @@
 or exits.
 
 Exit codes: 0 graded (whatever the score), 1 below --fail-under, 2 usage error,
-3 could not fetch or nothing gradable, 4 this machine (or the grader) could not grade.
+3 could not fetch or nothing gradable, 4 this machine (or the grader) could not grade,
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
 import traceback
@@ -21,7 +23,8 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from grader import __version__, assignment, report, trace
 from grader.cli import summary
-from grader.errors import ExitCode, GraderError, UsageError
+from grader.cli.paths import writable_file, writable_folder
+from grader.errors import ExitCode, GraderError, SourceError, UsageError
 from grader.model import Assignment, GradeResult, Status
 from grader.pipeline import grade
 from grader.report.files import ignore_in_git
@@ -131,7 +134,7 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
             return template.main(args_in[1:], out=out)
         return _main(_parser().parse_args(args_in), out)
     except GraderError as exc:
-        print(f"grade: {exc}", file=sys.stderr)
+        print(f"grade: {report.text.safe_line(str(exc))}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("grade: interrupted.", file=sys.stderr)
@@ -180,6 +183,14 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
     """Grade one submission, write its report, print it, and say how it went."""
     if args.fail_under is not None and not 0 <= args.fail_under <= 100:
         raise UsageError("--fail-under must be a percentage between 0 and 100.")
+    if args.name is not None and not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}", args.name):
+        raise UsageError(
+            f"--name {args.name!r} is not a folder name; use letters, digits, '-', '_' and "
+            "'.', not starting with '.'."
+        )
+    writable_folder(args.out, option="--out")
+    if args.markdown is not None:
+        writable_file(args.markdown, option="--markdown")
     settings = _settings(args, batch=False)
     spec = assignment.load(args.assignment)
     ours = _ours(settings.out_dir)
@@ -191,6 +202,8 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
             student=args.name,
             deadline=_deadline(args.deadline),
         )
+    if result.status is Status.FETCH_FAILED:  # nothing to report on: no folder, one sentence
+        raise SourceError(result.problem)
     with trace.span("report"):
         folder = report.write_submission(
             result, assignment=spec, out_dir=settings.out_dir, reveal=settings.reveal
@@ -202,10 +215,12 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         data = report.results_json(result, assignment=spec, reveal=settings.reveal)
         print(json.dumps(data, indent=2), file=out)
-    else:
+    elif result.status is Status.GRADED:
         summary.print_summary(
             result, assignment=spec, folder=folder, out=out, reveal=settings.reveal
         )
+    else:  # why is said once, by _exit_code, on stderr
+        print(f"report: {folder / 'report.html'}", file=out)
     return _exit_code(result, fail_under=args.fail_under)
 
 
@@ -217,10 +232,10 @@ def _ours(out: Path) -> bool:
 
 def _exit_code(result: GradeResult, *, fail_under: float | None) -> int:
     if result.status in (Status.FETCH_FAILED, Status.NOT_GRADABLE):
-        print(f"grade: {report.text.safe(result.problem)}", file=sys.stderr)
+        print(f"grade: {report.text.safe_line(result.problem)}", file=sys.stderr)
         return int(ExitCode.NOT_GRADABLE)
     if result.status is Status.INFRA_ERROR:
-        print(f"grade: {report.text.safe(result.problem)}", file=sys.stderr)
+        print(f"grade: {report.text.safe_line(result.problem)}", file=sys.stderr)
         return int(ExitCode.INFRASTRUCTURE)
     if result.incomplete:
         print(f"grade: {report.text.incomplete_line(result)}.", file=sys.stderr)
@@ -283,6 +298,7 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("give either SOURCE or --roster, not both.")
     if args.jobs is not None and not 1 <= args.jobs <= 256:
         raise UsageError("--jobs must be a whole number from 1 to 256.")
+    writable_folder(args.out, option="--out")
     students = roster.read(args.roster, repo_template=args.repo_template)
     deadline = _deadline(args.deadline)
     spec = assignment.load(args.assignment)
@@ -324,9 +340,11 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
 
 def _batch_exit(done: BatchSummary, *, out: TextIO) -> int:
     """How a batch went, and its exit status: 4 if any result is incomplete."""
+    left = done.total - done.graded - done.reused - done.failures
     print(
         f"{done.graded} graded, {done.reused} reused from earlier runs, "
-        f"{done.failures} not graded, of {done.total} students.",
+        f"{done.failures} not graded{f', {left} not reached' if left else ''}, "
+        f"of {done.total} students.",
         file=out,
     )
     if done.interrupted:

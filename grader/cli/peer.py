@@ -21,26 +21,66 @@ import argparse
 import socket
 import sys
 import time
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
 
+from grader.errors import UsageError
 from grader.harness.conversation import converse
 from grader.harness.peers import HOST, Scramble, TrustedServer, Wire, exchange
 
 DEFAULT_PORT = 10000
+T = TypeVar("T", int, float)
+
+
+def port(text: str) -> int:
+    """A TCP port number, 1 to 65535 (argparse's type: a bad one is one sentence, exit 2)."""
+    value = _number(text, int)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port number; give 1 to 65535")
+    return value
+
+
+def count(text: str) -> int:
+    """A whole number of at least 1."""
+    value = _number(text, int)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def seconds(text: str) -> float:
+    """A duration in seconds, 0 to a day."""
+    value = _number(text, float)
+    if not 0 <= value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text} must be between 0 and 86400 seconds")
+    return value
+
+
+def _number(text: str, kind: Callable[[str], T]) -> T:
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text} is not a number") from None
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}; see `{self.prog} --help`.")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="grade-peer",
         description="The grader's client and servers, to reproduce a check on your machine.",
     )
     sub = p.add_subparsers(dest="command", required=True)
     send = sub.add_parser("send", help="send a message to a server and show what comes back")
     send.add_argument("message", help="the message (UTF-8), or - to read bytes from stdin")
-    send.add_argument("--port", type=int, default=DEFAULT_PORT)
-    send.add_argument("--pieces", type=int, default=1, help="send it in this many pieces")
-    send.add_argument("--pause", type=float, default=0.0, help="seconds between pieces")
-    send.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the reply")
-    send.add_argument("--stay", type=float, default=0.0, help="stay connected this long after")
+    send.add_argument("--port", type=port, default=DEFAULT_PORT)
+    send.add_argument("--pieces", type=count, default=1, help="send it in this many pieces")
+    send.add_argument("--pause", type=seconds, default=0.0, help="seconds between pieces")
+    send.add_argument("--timeout", type=seconds, default=5.0, help="seconds to wait for the reply")
+    send.add_argument("--stay", type=seconds, default=0.0, help="stay connected this long after")
     send.add_argument(
         "--until-close",
         action="store_true",
@@ -49,17 +89,21 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve", help="run a server that sends back what it receives (Ctrl-C stops)"
     )
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--port", type=port, default=DEFAULT_PORT)
     serve.add_argument(
         "--scramble", type=int, default=0, help="change letters as the check did (its seed)"
     )
-    serve.add_argument("--trickle", type=int, default=0, help="reply this many bytes at a time")
-    serve.add_argument("--pause", type=float, default=0.0, help="seconds between those pieces")
+    serve.add_argument("--trickle", type=count, help="reply this many bytes at a time")
+    serve.add_argument("--pause", type=seconds, default=0.0, help="seconds between those pieces")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except UsageError as exc:
+        print(f"grade-peer: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
     try:
         if args.command == "send":
             return _send(args)
@@ -124,7 +168,12 @@ def _lines(data: bytes, limit: int = 60) -> str:
 
 
 def _send_and_stay(port: int, payload: bytes, stay_s: float) -> int:
-    with socket.create_connection((HOST, port), timeout=5) as sock:
+    try:
+        sock = socket.create_connection((HOST, port), timeout=5)
+    except OSError as exc:
+        print(f"error: cannot connect to {HOST}:{port} ({exc.strerror or exc})")
+        return 1
+    with sock:
         sock.sendall(payload)
         got = b""
         while len(got) < len(payload):
@@ -142,7 +191,7 @@ def _serve(args: argparse.Namespace) -> int:
     server = TrustedServer(
         args.port,
         transform=scramble.apply if args.scramble else lambda data, _offset: data,
-        trickle=args.trickle,
+        trickle=args.trickle or 0,
         trickle_pause_s=args.pause,
     )
     if server.bind_error:

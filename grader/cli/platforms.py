@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from grader import assignment
+from grader.cli.paths import writable_file
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.platforms import gradescope, lms, prairielearn
+from grader.report.text import safe_line
 from grader.settings import Settings
 
 COMMANDS = ("gradescope", "prairielearn", "export")
@@ -94,7 +96,7 @@ def _gradescope(argv: list[str], out: TextIO) -> int:
     if args.run:
         return _gradescope_run(args, out)
     spec = assignment.load(args.assignment_name or args.assignment)
-    target = args.output or Path("autograder.zip")
+    target = writable_file(args.output or Path("autograder.zip"), option="-o")
     zipped = gradescope.build(spec, out=target, wheel=args.wheel)
     print(
         f"wrote {zipped}: upload it as the autograder of a Gradescope programming "
@@ -184,6 +186,7 @@ def _export_parser() -> _Parser:
 
 def _export(argv: list[str], out: TextIO) -> int:
     args = _export_parser().parse_args(argv)
+    writable_file(args.output, option="-o")
     batch = lms.read_batch(args.grades)
     mapping = lms.read_map(args.map) if args.map else None
     title = args.title or assignment.load(args.assignment).title
@@ -212,6 +215,6 @@ def _export(argv: list[str], out: TextIO) -> int:
         )
     lms.write(export, path=args.output)
     print(f"wrote {args.output}: {export.written} grades.", file=out)
-    for line in export.listing():
-        print(line, file=out)
+    for line in export.listing():  # names and problems: student text, one line each
+        print(safe_line(line), file=out)
     return int(ExitCode.OK)

@@ -18,6 +18,7 @@ from rich.progress import (
 
 from grader.batch import Progress as Event
 from grader.model import Status
+from grader.report.text import safe_line
 
 
 def line(event: Event) -> str:
@@ -27,9 +28,9 @@ def line(event: Event) -> str:
     what = (
         f"{r.score.points:g}/{r.score.max_points:g}"
         if r.status is Status.GRADED and r.score
-        else f"{r.status.value}: {r.problem}"
+        else f"{r.status.value}: {safe_line(r.problem)}"
     )
-    return f"[{event.done}/{event.total}] {r.student}: {what}"
+    return f"[{event.done}/{event.total}] {safe_line(r.student)}: {what}"
 
 
 @contextlib.contextmanager

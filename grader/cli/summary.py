@@ -1,7 +1,7 @@
 """The terminal's view of one graded submission: a table of checks, each failure with
 its message, its first diagnosis and the commands to see it at home. Colour only on a
-terminal; every student string passes `safe`, so none can move the cursor or clear the
-screen."""
+terminal; every student string passes `safe_line`, so none can move the cursor, clear the
+screen or start a line that looks like the grader's."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from grader.model import Assignment, Detail, GradeResult, Outcome, Visibility
-from grader.report.text import advises, mark, safe, summary_line
+from grader.report.text import advises, mark, safe_line, summary_line
 from grader.report.visibility import Shown, visible_rows
 
 PAINT = {
@@ -32,14 +32,14 @@ def print_summary(
     """Warnings, file problems, one line per check (and why, if it failed), the score."""
     paint = colour(out)
     for w in result.warnings:
-        text = "WARNING: " + safe(w)
+        text = "WARNING: " + safe_line(w)
         print(f"\033[33;1m{text}\033[0m" if paint else text, file=out)
     for p in result.file_problems:
-        print(f"! {safe(p.message)}", file=out)
+        print(f"! {safe_line(p.message)}", file=out)
     said: set[str] = set()  # explanations already given: each is said in full once
     for shown in visible_rows(result, assignment=assignment, reveal=reveal):
         _row(shown, out=out, paint=paint, said=said)
-    print(f"{safe(result.student)}: {summary_line(result)}", file=out)
+    print(f"{safe_line(result.student)}: {summary_line(result)}", file=out)
     print(f"report: {folder / 'report.html'}", file=out)
 
 
@@ -59,14 +59,14 @@ def _row(shown: Shown, *, out: TextIO, paint: bool, said: set[str]) -> None:
         return
     if row.outcome is Outcome.PASSED:
         for d in check.diagnoses[:1]:
-            print(f"         advice: {safe(d.text)}", file=out)
+            print(f"         advice: {safe_line(d.text)}", file=out)
         return
-    print(f"         {safe(check.message)}", file=out)
+    print(f"         {safe_line(check.message)}", file=out)
     for d in check.diagnoses[:1]:
         if d.text in said:
-            print(f"         why: same as above ({safe(d.code.replace('_', ' '))})", file=out)
+            print(f"         why: same as above ({safe_line(d.code.replace('_', ' '))})", file=out)
         else:
             said.add(d.text)
-            print(f"         why: {safe(d.text)}", file=out)
+            print(f"         why: {safe_line(d.text)}", file=out)
     for i, command in enumerate(check.reproduce):
-        print(f"         {'try:' if i == 0 else '    '} {safe(command)}", file=out)
+        print(f"         {'try:' if i == 0 else '    '} {safe_line(command)}", file=out)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from grader import assignment
+from grader.cli.paths import writable_folder
 from grader.errors import AssignmentError, ExitCode, UsageError
 from grader.model import Assignment
 
@@ -54,6 +55,7 @@ def main(argv: list[str], *, out: TextIO) -> int:
     folder = args.folder or Path(spec.name)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder} is a file; give `grade template` a folder.")
+    writable_folder(folder, option="grade template")
     written = write(folder, template=spec.template_dir)
     print(f"wrote the {spec.name} template to {folder}/: {', '.join(written)}", file=out)
     readme = " (start with its README.md)" if "README.md" in written else ""

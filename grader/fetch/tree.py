@@ -4,8 +4,10 @@ A checkout applies the repository's filters and attributes (and runs its hooks);
 blobs are read raw (`git cat-file --batch`) and written by us, so no program named by the
 repository can run, and nothing is written outside the folder (every path is checked).
 
-Within caps, because later stages read only what the snapshot keeps: folders deeper
-than snapshot.MAX_DEPTH and entries beyond snapshot.MAX_ENTRIES are left out; a blob
+Within caps, because later stages read only what the snapshot keeps: the tree is read
+breadth first (the root's files always, then each level of folders), each tree object
+once however many times it is named; folders deeper than snapshot.MAX_DEPTH and entries
+beyond snapshot.MAX_ENTRIES are left out, and the notes say so; a blob
 bigger than snapshot.MAX_FILE_BYTES, or beyond MAX_CONTENT_BYTES in all, becomes a
 sparse file of its size (the snapshot lists it as too big, never reads it); a link
 becomes a link to nowhere (the snapshot lists it as a link, never follows it).
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,10 +25,19 @@ from grader.fetch.history import History
 from grader.snapshot import MAX_DEPTH, MAX_ENTRIES, MAX_FILE_BYTES
 
 MAX_CONTENT_BYTES = 64 << 20  # of blobs written with their content
-MAX_LISTING = 16 << 20  # bytes of `git ls-tree` output read
+MAX_LISTING = 16 << 20  # bytes of tree objects read at one level of folders
 LINK_TARGET = "/nonexistent/a-link-in-the-repository"
 _REGULAR = ("100644", "100755", "100664")
 _LINK = "120000"
+_TREE = "040000"
+# What write_tree says when it leaves part of a commit out (Checkout.notes).
+TOO_MANY = (
+    f"the commit holds more than {MAX_ENTRIES:,} files and folders: the tree was too large "
+    "and was cut; those nearest the root (Python files first) were checked out."
+)
+TOO_DEEP = f"folders deeper than {MAX_DEPTH} levels were not checked out."
+TOO_BIG = "a folder of the commit lists too many files to read: the tree was cut there."
+CUTS = (TOO_MANY, TOO_DEEP, TOO_BIG)
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -57,33 +69,116 @@ def write_tree(history: History, *, commit: str, dest: Path) -> tuple[str, ...]:
 
 
 def _listing(history: History, sha: str) -> tuple[list[Blob], tuple[str, ...]]:
-    """The commit's files nearest the root first, within the depth and count caps."""
-    raw = history.git("ls-tree", "-r", "-l", "-z", "--full-tree", sha, max_output=MAX_LISTING)
+    """The commit's files, read folder by folder from the root (breadth first), within
+    the depth and count caps: the files at the root are always among them.
+
+    Each tree object is read once however often the commit names it (a "tree bomb": a
+    few KiB whose folders name one subtree ten times, ten levels down, list 10^10
+    files), level by level in one `git cat-file --batch` each."""
+    root = history.git("rev-parse", "--verify", "-q", f"{sha}^{{tree}}").decode().strip()
     cut: list[str] = []
-    if len(raw) >= MAX_LISTING:
-        cut.append("the commit lists too many files to read them all; the first were read.")
-    blobs: list[Blob] = []
-    for record in raw.split(b"\0"):
-        meta, tab, path = record.partition(b"\t")
-        fields = meta.split()
-        if not tab or len(fields) != 4 or fields[1] != b"blob":
-            continue  # a cut last record, or a submodule
-        parts = tuple(os.fsdecode(p) for p in path.split(b"/"))
-        if not _safe(parts):
-            continue
-        if len(parts) - 1 > MAX_DEPTH:
-            _once(cut, f"folders deeper than {MAX_DEPTH} levels were not checked out.")
-            continue
-        mode, _, obj, size = (f.decode("ascii", "replace") for f in fields)
-        blobs.append(Blob(mode, obj, int(size) if size.isdigit() else 0, parts))
+    found: list[tuple[str, str, tuple[str, ...]]] = []  # (mode, object, parts)
+    level: list[tuple[tuple[str, ...], str]] = [((), root)]
+    left = MAX_ENTRIES
+    while level and left > 0:
+        trees = _read_trees(history, {t for _, t in level}, hash_len=len(root) // 2, cut=cut)
+        below: list[tuple[tuple[str, ...], str]] = []
+        for parts, tree in level:
+            entries = trees.get(tree, [])
+            if len(entries) > left:
+                entries = sorted(entries, key=_priority)[:left]
+                _once(cut, TOO_MANY)
+            left -= len(entries)
+            for mode, name, obj in entries:
+                path = (*parts, os.fsdecode(name))
+                if not _safe(path):
+                    continue
+                if mode != _TREE:
+                    found.append((mode, obj, path))
+                elif len(path) > MAX_DEPTH:
+                    _once(cut, TOO_DEEP)
+                else:
+                    below.append((path, obj))
+            if left <= 0:
+                break
+        level = below
+    blobs = _sized(history, [(m, o, p) for m, o, p in found if m in _REGULAR or m == _LINK])
     blobs.sort(key=lambda b: (len(b.parts), b.parts))
-    if len(blobs) > MAX_ENTRIES:
-        cut.append(
-            f"the commit holds more than {MAX_ENTRIES:,} files; those nearest the "
-            "root were checked out."
-        )
-        blobs = blobs[:MAX_ENTRIES]
     return blobs, tuple(cut)
+
+
+def _priority(entry: tuple[str, bytes, str]) -> tuple[bool, bool, bytes]:
+    """Which entries of a folder too big to read whole come first: Python files, then
+    other files, then folders, each by name."""
+    mode, name, _ = entry
+    return (not name.endswith(b".py"), mode == _TREE, name)
+
+
+def _read_trees(
+    history: History, wanted: set[str], *, hash_len: int, cut: list[str]
+) -> dict[str, list[tuple[str, bytes, str]]]:
+    """The entries (mode, name, object) of each tree object, read raw."""
+    raw = history.git(
+        "cat-file",
+        "--batch",
+        stdin="\n".join(sorted(wanted)).encode() + b"\n",
+        max_output=MAX_LISTING,
+    )
+    if len(raw) >= MAX_LISTING:
+        _once(cut, TOO_BIG)
+    trees: dict[str, list[tuple[str, bytes, str]]] = {}
+    for obj, kind, data in _objects(raw):
+        if kind == b"tree":
+            trees[obj] = _tree_entries(data, hash_len=hash_len)
+    return trees
+
+
+def _objects(raw: bytes) -> Iterator[tuple[str, bytes, bytes]]:
+    """(object, type, bytes) of each whole object in `git cat-file --batch` output."""
+    at = 0
+    while at < len(raw):
+        header_end = raw.find(b"\n", at)
+        fields = raw[at:header_end].split() if header_end >= 0 else []
+        if len(fields) != 3 or not fields[2].isdigit():
+            return  # a missing object, or the output was cut
+        end = header_end + 1 + int(fields[2])
+        if end > len(raw):
+            return
+        yield fields[0].decode("ascii", "replace"), fields[1], raw[header_end + 1 : end]
+        at = end + 1
+
+
+def _tree_entries(data: bytes, *, hash_len: int) -> list[tuple[str, bytes, str]]:
+    """A tree object's entries: `<mode> <name>\\0<raw object id>`, one after another."""
+    entries = []
+    at = 0
+    while at < len(data):
+        space = data.find(b" ", at)
+        nul = data.find(b"\0", space + 1)
+        if space < 0 or nul < 0 or nul + 1 + hash_len > len(data):
+            break
+        mode = data[at:space].decode("ascii", "replace").zfill(6)
+        entries.append((mode, data[space + 1 : nul], data[nul + 1 : nul + 1 + hash_len].hex()))
+        at = nul + 1 + hash_len
+    return entries
+
+
+def _sized(history: History, found: list[tuple[str, str, tuple[str, ...]]]) -> list[Blob]:
+    """Blobs with their sizes (`git cat-file --batch-check`, one call)."""
+    wanted = sorted({obj for _, obj, _ in found})
+    sizes: dict[str, int] = {}
+    if wanted:
+        raw = history.git(
+            "cat-file",
+            "--batch-check",
+            stdin="\n".join(wanted).encode() + b"\n",
+            max_output=128 * len(wanted),
+        )
+        for line in raw.splitlines():
+            fields = line.split()
+            if len(fields) == 3 and fields[1] == b"blob" and fields[2].isdigit():
+                sizes[fields[0].decode("ascii", "replace")] = int(fields[2])
+    return [Blob(mode, obj, sizes[obj], parts) for mode, obj, parts in found if obj in sizes]
 
 
 def _safe(parts: tuple[str, ...]) -> bool:

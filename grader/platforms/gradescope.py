@@ -7,14 +7,15 @@ the zip holds `setup.sh` (run once, as root, at image build) and an executable
 /autograder/results/results.json, whose top-level keys and per-test keys are
 FIELDS and TEST_FIELDS below. Its stdout goes to instructors only.
 
-Scoring: every check counts (Gradescope, not the grader, hides `hidden` and
-`after_due_date` tests from students), extra credit is its own tests with max_score 0
-and raises `score` above the maximum, and each test's output is cut to the rubric's
-`detail` (students see it once Gradescope shows the test). Due dates come from
-submission_metadata.json (a student's own extension first, then the assignment's) and
-are compared with the submission's `created_at`, never the clock. An incomplete result
-(a check the grader could not run) keeps the score it earned, those checks at 0, and
-says at the top that it is incomplete and what to do.
+Scoring: every check counts (Gradescope, not the grader, hides the rubric's `hidden`
+and `after_due_date` checks from students until the due date: both are Gradescope's
+`after_due_date` tests, never its `hidden`, which hides a test forever), extra credit
+is its own tests with max_score 0 and raises `score` above the maximum, and each test's
+output is cut to the rubric's `detail` (students see it once Gradescope shows the
+test). Due dates come from submission_metadata.json (a student's own extension first,
+then the assignment's) and are compared with the submission's `created_at`, never the
+clock. An incomplete result (a check the grader could not run) keeps the score it
+earned, those checks at 0, and says at the top that it is incomplete and what to do.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ from typing import Any, TextIO
 
 from grader import __version__
 from grader.errors import UsageError
-from grader.model import Assignment, GradeResult, Isolation, Outcome, Status
+from grader.model import Assignment, GradeResult, Isolation, Outcome, Status, Visibility
 from grader.pipeline import grade
 from grader.platforms import scripts
 from grader.platforms.intake import Copied, copy_submission
 from grader.platforms.scripts import FAILED_MESSAGE
+from grader.platforms.wheel import rebuild_installed
 from grader.report.files import atomic_write
 from grader.report.markdown import check_markdown, escape
 from grader.report.results_json import extra_data
@@ -86,6 +88,14 @@ TEST_FIELDS = frozenset(
         "extra_data",
     }
 )
+# The rubric's visibility in Gradescope's words (its per-test values: "visible",
+# "hidden" = never shown, "after_due_date", "after_published"). Ours says "shown once the
+# deadline has passed" for both hidden kinds, which is Gradescope's after_due_date.
+TEST_VISIBILITY = {
+    Visibility.VISIBLE: "visible",
+    Visibility.HIDDEN: "after_due_date",
+    Visibility.AFTER_DUE_DATE: "after_due_date",
+}
 # Gradescope's defaults: 768 MB for the whole container, half a CPU, 10 minutes overall.
 # Student processes get less than the container, so the grader itself survives them.
 LIMITS = Limits(address_space_bytes=512 << 20, memory_bytes=384 << 20, processes=48)
@@ -260,7 +270,7 @@ def _tests(result: GradeResult, assignment: Assignment) -> list[dict[str, Any]]:
                 "status": gradescope_status(row),
                 "output": output,
                 "output_format": "md",
-                "visibility": row.visibility.value,
+                "visibility": TEST_VISIBILITY[row.visibility],
                 "tags": [row.check_id, *([shown.category] if shown.category else [])],
             }
         )
@@ -479,13 +489,11 @@ def source_root() -> Path | None:
 
 def build_wheel(dest: Path) -> Path:
     """Build the grader's wheel from its source with pip (whatever the build backend),
-    in a copy of the source so the tree is left untouched."""
+    in a copy of the source so the tree is left untouched; from a plain install, rebuild
+    it from the installed files."""
     root = source_root()
-    if root is None:
-        raise UsageError(
-            "this grader is installed without its source, so it cannot build its own wheel; "
-            "pass one with --wheel FILE (pip wheel --no-deps . in a clone of the grader)."
-        )
+    if root is None:  # a plain install: its own files, as its wheel held them
+        return rebuild_installed(dest)
     copy = dest / "src"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
     copy.mkdir()

@@ -18,8 +18,8 @@ export) only matching rows are written.
 
 Students are matched exactly (Moodle compares emails case-sensitively); whoever matches
 nobody, and every roster entry missing from the LMS file, is listed, never dropped.
-A grade is left blank (never zero) where the grader itself failed, in all or in part
-(an incomplete result), and listed as such.
+A grade is left blank (never zero), and listed, where the grader itself failed, in all
+or in part (an incomplete result), or could not fetch the submission.
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from grader.errors import UsageError
-from grader.report.files import atomic_write
+from grader.report.files import atomic_write, csv_text, csv_uncell
 
 STUDENT_COLUMNS = (
     "Student",
@@ -46,10 +47,11 @@ STUDENT_COLUMNS = (
     "Section",
 )
 # Statuses whose zero is the student's (no submission, nothing to grade); a grader
-# failure, an incomplete result (grades.csv) or an interrupted batch is left blank.
-BLANK = ("infra_error", "incomplete", "not_graded")
+# failure, an incomplete result (grades.csv), a fetch that failed (the host, the network
+# or a mistyped roster as often as the student) or an interrupted batch is left blank,
+# and listed.
+BLANK = ("infra_error", "incomplete", "fetch_failed", "not_graded")
 _TITLE_ID = re.compile(r"\A(.*)\s\((\d+)\)\Z")
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +65,7 @@ class Grade:
     extra: float
     status: str
     problem: str
-    failed: tuple[str, ...] = ()  # titles of the visible checks that failed
+    failed: tuple[str, ...] = ()  # titles of the failed checks the student may be told of
 
     def value(self, *, extra: bool) -> float | None:
         if self.score is None:
@@ -101,15 +103,18 @@ class Export:
 # ---------------------------------------------------------------- the batch's grades
 
 
-def read_batch(folder: Path) -> list[Grade]:
-    """grades.csv of a batch folder, with the failed visible checks of each results.json."""
+def read_batch(folder: Path, *, now: datetime | None = None) -> list[Grade]:
+    """grades.csv of a batch folder, with the failed checks of each results.json that
+    its student may be told of (`_failed`)."""
+    at = now or datetime.now(UTC)
     path = folder / "grades.csv"
     if not path.is_file():
         raise UsageError(
             f"no grades.csv in {folder}; give the --out folder of a finished `grade --roster`."
         )
     grades = []
-    for n, row in enumerate(_dict_rows(path), start=2):
+    for n, cells in enumerate(_dict_rows(path), start=2):
+        row = {k: csv_uncell(v) for k, v in cells.items() if isinstance(v, str)}
         try:
             ident = row["identifier"]
             status = row["status"]
@@ -124,7 +129,7 @@ def read_batch(folder: Path) -> list[Grade]:
                     extra=float(row.get("extra_score") or 0),
                     status=status,
                     problem=row.get("problem", ""),
-                    failed=_failed(folder / ident / "results.json"),
+                    failed=_failed(folder / ident / "results.json", now=at),
                 )
             )
         except (KeyError, ValueError) as exc:
@@ -132,17 +137,46 @@ def read_batch(folder: Path) -> list[Grade]:
     return grades
 
 
-def _failed(path: Path) -> tuple[str, ...]:
+def _failed(path: Path, *, now: datetime) -> tuple[str, ...]:
+    """The titles of the failed checks a student may be told of: the visible ones, and
+    once the deadline the submission was graded under has passed, the hidden ones that
+    cost points (as the student's own report then shows them)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return ()
-    tests = data.get("tests") if isinstance(data, dict) else None
-    return tuple(
-        str(t.get("name", ""))
-        for t in tests or ()
-        if isinstance(t, dict) and t.get("status") == "failed" and t.get("visibility") == "visible"
-    )
+    if not isinstance(data, dict):
+        return ()
+    extra = data.get("extra_data")
+    deadline = _when(extra.get("deadline") if isinstance(extra, dict) else None)
+    past = deadline is not None and now >= deadline
+    failed = []
+    for t in data.get("tests") or ():
+        if not isinstance(t, dict) or t.get("status") != "failed":
+            continue
+        name = str(t.get("name", ""))
+        if t.get("visibility") == "visible":
+            failed.append(name)
+        elif past and _costs_points(t):
+            failed.append(f"{name} (hidden until the deadline)")
+    return tuple(failed)
+
+
+def _costs_points(test: dict[str, object]) -> bool:
+    points = test.get("max_score")
+    tags = test.get("tags")
+    extra = isinstance(tags, list) and "extra" in tags
+    return isinstance(points, int | float) and points > 0 and not extra
+
+
+def _when(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
 
 
 def read_map(path: Path) -> dict[str, str]:
@@ -178,11 +212,6 @@ def _key(grade: Grade, mapping: dict[str, str] | None) -> str:
 
 def _number(value: float) -> str:
     return f"{value:.2f}"
-
-
-def _cell(text: str) -> str:
-    """Text a spreadsheet will not run as a formula."""
-    return f"'{text}" if text.startswith(_FORMULA) else text
 
 
 # ---------------------------------------------------------------- Canvas
@@ -341,7 +370,7 @@ def moodle(
                 f"{g.identifier}: {value:g} is above 100, which Moodle refuses unless the "
                 "site allows unlimited grades; import without --extra, or raise the limit."
             )
-        out.rows.append([_cell(key), _number(value), _cell(_feedback(g, value))])
+        out.rows.append([key, _number(value), _feedback(g, value)])
         out.written += 1
     if participants is not None:
         out.missing.extend(sorted(participants - placed))
@@ -366,10 +395,10 @@ def _feedback(grade: Grade, value: float) -> str:
 
 
 def write(export: Export, *, path: Path) -> Path:
-    """Write the CSV (with the delimiter the LMS's own file used)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=export.delimiter, lineterminator="\r\n")
-    writer.writerow(export.header)
-    writer.writerows(export.rows)
+    """Write the CSV (with the delimiter the LMS's own file used), every cell guarded
+    against formulas."""
+    text = csv_text(
+        [export.header, *export.rows], delimiter=export.delimiter, lineterminator="\r\n"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write(path, text=buf.getvalue())
+    return atomic_write(path, text=text)

@@ -5,10 +5,8 @@ graded in part (a grader crash keeps `infra_error`): an LMS export leaves it bla
 
 from __future__ import annotations
 
-import csv
-import io
-
 from grader.model import GradeResult, Status, Student
+from grader.report.files import csv_text
 from grader.report.text import incomplete_line, safe
 
 INCOMPLETE = "incomplete"
@@ -30,9 +28,7 @@ CSV_COLUMNS = (
 def grades_csv(results: list[GradeResult], *, students: tuple[Student, ...]) -> str:
     """One row per roster student (in roster order), keyed by the roster identifier."""
     by_id = {r.student: r for r in results}
-    buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\n")
-    out.writerow(CSV_COLUMNS)
+    rows: list[list[str]] = [list(CSV_COLUMNS)]
     for s in students:
         r = by_id.get(s.identifier)
         score = r.score if r else None
@@ -52,5 +48,5 @@ def grades_csv(results: list[GradeResult], *, students: tuple[Student, ...]) -> 
             if r.status is Status.GRADED:
                 row[6] = INCOMPLETE  # and the problem says why, what to do
                 row[8] = incomplete_line(r).removeprefix(f"{INCOMPLETE}: ")
-        out.writerow(row)
-    return buf.getvalue()
+        rows.append(row)
+    return csv_text(rows)

@@ -3,7 +3,9 @@ the summary a student reads on GitHub's Actions page (`grade . --markdown FILE`)
 
 Everything a student controls is shown either inside a code fence longer than any run
 of backticks it holds, or with Markdown's punctuation escaped, after `safe`: no student
-text can open a link, an image, a heading or raw HTML. Pure functions of their arguments.
+text can open a link, an image, a heading or raw HTML. Nor can it become a link through
+GitHub's autolink extension (bare `https://...`, `www.` names, e-mail addresses): see
+`_unlink`. Pure functions of their arguments.
 """
 
 from __future__ import annotations
@@ -40,11 +42,30 @@ ICON = {
 }
 ADVICE_ICON = "💡"
 _PUNCT = re.compile(r"([\\`*_{}\[\]<>#+!|~&])")
+_SCHEME = re.compile(r":(?=/)")  # the colon of `https://`, `ftp://`, ...
+_WWW = re.compile(r"(www)\.", re.IGNORECASE)
+_EMAIL_AT = re.compile(r"(?<=[\w.+-])@")  # an @ with a local part before it
+# An empty HTML comment: GitHub drops it when it sanitises, so the text reads the same.
+SPLIT = "<!-- -->"
 
 
 def escape(text: str) -> str:
     """Text safe to put in a line of Markdown (or a table cell): one line, no markup."""
-    return _PUNCT.sub(r"\\\1", " ".join(safe(text).split()))
+    return _unlink(_PUNCT.sub(r"\\\1", " ".join(safe(text).split())))
+
+
+def _unlink(text: str) -> str:
+    """Escaped text that GitHub's autolink extension cannot turn into a link.
+
+    cmark-gfm matches `www.` and `scheme://` while it parses, on the source: a backslash
+    before the `.` or the `:` (which CommonMark shows as the bare character) stops it.
+    It finds e-mail addresses (and `mailto:`/`xmpp:` ones) later, in text nodes whose
+    escapes are already undone and merged, so there only another node between the local
+    part and the `@` stops it: an empty comment, which renders as nothing.
+    """
+    text = _SCHEME.sub(r"\\:", text)
+    text = _WWW.sub(r"\1\\.", text)
+    return _EMAIL_AT.sub(SPLIT + "@", text)
 
 
 def fence(text: str, *, info: str = "") -> str:

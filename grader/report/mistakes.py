@@ -8,11 +8,10 @@ out unless the reader is an instructor (the batch always is). Pure functions.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from grader.model import Assignment, GradeResult, Outcome, Status
+from grader.report.files import csv_text
 from grader.report.text import safe
 from grader.report.visibility import visible_rows
 
@@ -80,11 +79,9 @@ def mistakes(results: list[GradeResult], *, assignment: Assignment, reveal: bool
 
 def mistakes_csv(found: list[Mistake]) -> str:
     """mistakes.csv: one row per diagnosis, most common first."""
-    buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\n")
-    out.writerow(CSV_COLUMNS)
+    rows: list[list[object]] = [list(CSV_COLUMNS)]
     for m in found:
-        out.writerow(
+        rows.append(
             [
                 m.name,
                 m.code,
@@ -95,4 +92,4 @@ def mistakes_csv(found: list[Mistake]) -> str:
                 safe(m.example),
             ]
         )
-    return buf.getvalue()
+    return csv_text(rows)

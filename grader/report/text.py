@@ -89,6 +89,12 @@ def safe(text: str) -> str:
     return _UNSAFE.sub(_escape_char, text)
 
 
+def safe_line(text: str) -> str:
+    """`safe`, and one line: a newline or tab shows as \\n or \\t, so student text on a
+    terminal can never start a line of its own (a forged "ada: 100/100 points")."""
+    return safe(text).replace("\n", "\\n").replace("\t", "\\t")
+
+
 def _escape_char(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
@@ -197,7 +203,7 @@ def _indent(text: str) -> str:
 def summary_line(result: GradeResult) -> str:
     """The score in one line, or why there is none; an incomplete one says so last."""
     if result.status is not Status.GRADED or result.score is None:
-        line = f"Not graded: {safe(result.problem)}"
+        line = f"Not graded: {safe_line(result.problem)}"
         return f"{line}; {incomplete_line(result)}" if result.incomplete else line
     s = result.score
     line = f"{s.points:g}/{s.max_points:g} points ({s.percent:.0f}%)"

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import git
@@ -39,6 +44,31 @@ def test_missing_folder_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[st
     code, _, err = run([str(tmp_path / "missing"), "--out", str(tmp_path / "g")], capsys)
     assert code == ExitCode.NOT_GRADABLE
     assert "neither an existing folder nor a git URL" in one_sentence(err)
+
+
+@pytest.mark.parametrize("source", ["missing", "file-url"])
+def test_a_mistyped_source_writes_no_report_and_says_so_once(
+    source: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    given = str(tmp_path / "ehco_sockets")
+    if source == "file-url":
+        given = f"file://{given}.git"
+    out = tmp_path / "g"
+    code, said, err = run([given, "--out", str(out)], capsys)
+    assert code == ExitCode.NOT_GRADABLE
+    sentence = one_sentence(err)
+    assert said == "" and sentence.startswith("grade: ")
+    assert not out.exists()  # no grades/<name>/report.html for what is not there
+
+
+def test_a_submission_without_the_files_is_said_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_repo(tmp_path / "wip", EXAMPLES / "no_python_files")
+    code, said, err = run([str(repo), "--out", str(tmp_path / "g")], capsys)
+    assert code == ExitCode.NOT_GRADABLE
+    assert (said + err).count("no echo_server.py or echo_client.py found") == 1
+    assert said == f"report: {tmp_path / 'g' / 'wip' / 'report.html'}\n"
 
 
 def test_empty_repo_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -157,3 +187,39 @@ def test_batch_refuses_to_run_without_a_sandbox(
     assert code == ExitCode.INFRASTRUCTURE
     assert "pass --no-sandbox" in one_sentence(err)
     assert not (tmp_path / "g").exists()
+
+
+def test_every_exit_code_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    listed = readme[readme.index("Exit codes:") :].split("\n\n", 1)[0]
+    for code in ExitCode:
+        assert f"`{int(code)}`" in listed, code
+
+
+def test_ctrl_c_exits_130_with_one_sentence(tmp_path: Path) -> None:
+    grading = subprocess.Popen(
+        [sys.executable, "-m", "grader", str(EXAMPLES / "slow_but_correct")],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    deadline = time.monotonic() + 60
+    while not _children(grading.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until grading has started processes of its own
+    grading.send_signal(signal.SIGINT)
+    _, err = grading.communicate(timeout=60)
+    assert grading.returncode == ExitCode.INTERRUPTED == 130
+    assert err.decode().strip() == "grade: interrupted."
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(pid):
+            found.append(int(stat.parent.name))
+    return found

@@ -200,9 +200,9 @@ def test_a_correct_repository_in_a_subfolder_scores_full_marks(
     assert extras and all(t["max_score"] == 0 for t in extras)  # above the maximum
     assert sum(t["score"] for t in doc["tests"]) == doc["score"]
     assert all(isinstance(t["output"], str) for t in doc["tests"])
-    # the rubric's visibility, as Gradescope's words
+    # the rubric's visibility, as Gradescope's words: hidden until the due date
     by_tag = {t["tags"][0]: t for t in doc["tests"]}
-    assert by_tag["server_exactly_32_bytes"]["visibility"] == "hidden"
+    assert by_tag["server_exactly_32_bytes"]["visibility"] == "after_due_date"
     assert by_tag["server_short_message"]["visibility"] == "visible"
     # the per-student due date (an extension) wins over the assignment's
     assert doc["extra_data"]["due_date"].startswith("2021-09-17T18:00")

@@ -137,6 +137,38 @@ def test_the_second_assignment_works_from_any_folder_too(installed: Path, tmp_pa
     assert (elsewhere / "web" / logo).read_bytes() == ours.read_bytes()
 
 
+def test_a_plain_install_builds_the_gradescope_zip_with_its_own_wheel(
+    installed: Path, wheel: Path, tmp_path: Path
+) -> None:
+    """No source tree, no --wheel: the wheel is rebuilt from the installed files, and it
+    is the wheel that was installed (same files, same bytes); installed, it grades."""
+    done = run(installed, "grade", "gradescope", "-o", "autograder.zip", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with zipfile.ZipFile(tmp_path / "autograder.zip") as z:
+        (inner,) = [n for n in z.namelist() if n.endswith(".whl")]
+        assert inner == wheel.name
+        (tmp_path / inner).write_bytes(z.read(inner))
+    rebuilt, original = zipfile.ZipFile(tmp_path / inner), zipfile.ZipFile(wheel)
+    assert rebuilt.testzip() is None
+    names = sorted(n for n in original.namelist() if not n.endswith("/RECORD"))
+    assert sorted(n for n in rebuilt.namelist() if not n.endswith("/RECORD")) == names
+    for name in names:
+        assert rebuilt.read(name) == original.read(name), name
+    again = tmp_path / "again"
+    venv.create(again, with_pip=False, system_site_packages=True, symlinks=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(again / "bin" / "python"), "install",
+         "-q", "--no-deps", str(tmp_path / inner)],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    shutil.copytree(ROOT / "reference", tmp_path / "ref")
+    graded = run(again / "bin", "grade", str(tmp_path / "ref"), "--json", cwd=tmp_path)
+    assert graded.returncode == 0, graded.stderr[-2000:]
+    assert json.loads(graded.stdout)["score"] > 0
+
+
 def test_an_installed_cluster_worker_accepts_the_checkouts_batch(
     installed: Path, tmp_path: Path
 ) -> None:

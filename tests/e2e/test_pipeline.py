@@ -95,6 +95,7 @@ EXPECTED: dict[str, tuple[set[str], set[str], float | None]] = {
             "server_message_in_pieces",
             "server_one_mebibyte",
             "server_logs_chunks",
+            "server_restart_same_port",
             "pair_short_message",
             "pair_long_message",
         },
@@ -120,7 +121,7 @@ EXPECTED: dict[str, tuple[set[str], set[str], float | None]] = {
         53,
     ),
     "client_server_ports_differ": (PAIR, {"server_other_port"}, 90),
-    "server_crashes": (SERVER - {"server_restart_same_port"} | PAIR, {"server_crashed"}, 45),
+    "server_crashes": (SERVER | PAIR, {"server_crashed"}, 40),
     "server_echoes_first_chunk": (
         {
             "server_long_message",
@@ -134,11 +135,7 @@ EXPECTED: dict[str, tuple[set[str], set[str], float | None]] = {
         {"server_echoes_first_chunk"},
         69,
     ),
-    "server_waits_for_close": (
-        SERVER - {"server_restart_same_port"} | PAIR,
-        {"server_waits_for_close"},
-        45,
-    ),
+    "server_waits_for_close": (SERVER | PAIR, {"server_waits_for_close"}, 40),
     # slow but right: full points, and advice (0 points) on every client check
     "client_reads_until_timeout": (set(), {"client_waits_for_timeout"}, 100),
     "server_closes_when_nothing_waits": (

@@ -9,10 +9,13 @@ from pathlib import Path, PurePosixPath
 
 import git
 import pytest
+from fakes import FakeRunner, tiny_assignment
 from support import EXAMPLES, make_repo
 
 from grader.fetch.history import GitFailed, History, _when, copy_history, git_folder
-from grader.fetch.tree import LINK_TARGET, write_tree
+from grader.fetch.tree import LINK_TARGET, TOO_MANY, write_tree
+from grader.model import Status
+from grader.pipeline import grade
 from grader.snapshot import read_tree, remove_tree, walk
 
 
@@ -164,3 +167,72 @@ def test_a_date_no_datetime_can_hold_is_no_date() -> None:
     assert _when("1000000000000000", "+0000") is None  # the year 31690708
     when = _when("1764547200", "-0800")
     assert when is not None and when.utcoffset() is not None and when.year == 2025
+
+
+# ---------------------------------------------------------------- huge trees, tiny repos
+
+
+def _git(repo: Path, *args: str, stdin: bytes = b"") -> str:
+    run = subprocess.run(["git", *args], cwd=repo, input=stdin, capture_output=True, check=True)
+    return run.stdout.decode().strip()
+
+
+def tree_bomb(repo: Path, *, with_pair: bool) -> str:
+    """A commit whose folder `a/` names one subtree ten times, eleven levels down: 10^12
+    files listed, a few KiB on disk; beside it, at the root, echo_server.py and
+    echo_client.py (if with_pair)."""
+    blob = _git(repo, "hash-object", "-w", "--stdin", stdin=b"x = 1\n")
+    tree = _git(
+        repo, "mktree", stdin="".join(f"100644 blob {blob}\tf{i}\n" for i in range(10)).encode()
+    )
+    for _ in range(11):
+        tree = _git(
+            repo, "mktree", stdin="".join(f"040000 tree {tree}\td{i}\n" for i in range(10)).encode()
+        )
+    root = f"040000 tree {tree}\ta\n"
+    if with_pair:
+        for name in ("echo_client.py", "echo_server.py"):
+            root += f"100644 blob {_git(repo, 'rev-parse', f'HEAD:{name}')}\t{name}\n"
+    top = _git(repo, "mktree", stdin=root.encode())
+    commit = _git(repo, "-c", "user.name=a", "-c", "user.email=b", "commit-tree", top, "-m", "bomb")
+    _git(repo, "update-ref", "HEAD", commit)
+    return commit
+
+
+def test_a_tree_bomb_is_read_breadth_first_and_its_root_files_are_written(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", EXAMPLES / "passes_all_send")
+    commit = tree_bomb(repo, with_pair=True)
+    size = sum(f.stat().st_size for f in (repo / ".git").rglob("*") if f.is_file())
+    assert size < 300_000  # the repository stays small
+    history = copy_history(repo / ".git", dest=tmp_path / "h.git")
+    dest = tmp_path / "checkout"
+    notes = write_tree(history, commit=commit, dest=dest)
+    server = (EXAMPLES / "passes_all_send" / "echo_server.py").read_bytes()
+    assert (dest / "echo_server.py").read_bytes() == server
+    assert (dest / "echo_client.py").is_file()
+    assert notes == (TOO_MANY,)
+    snap = read_tree(dest)
+    assert PurePosixPath("echo_server.py") in snap.python()
+    remove_tree(dest)
+
+
+def test_without_the_files_a_cut_tree_says_so(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", EXAMPLES / "passes_all_send")
+    tree_bomb(repo, with_pair=False)
+    result = grade(f"file://{repo}", assignment=tiny_assignment(), runner=FakeRunner({}))
+    assert result.status is Status.NOT_GRADABLE
+    assert "whose tree was too large and was cut (the commit holds more than 20,000" in (
+        result.problem
+    )
+
+
+def test_a_folder_too_wide_to_read_gives_its_python_files_first(tmp_path: Path) -> None:
+    for i in range(2000):
+        (tmp_path / f"n{i:04d}.txt").write_text("")
+    (tmp_path / "echo_server.py").write_text("x = 1\n")
+    (tmp_path / "echo_client.py").write_text("x = 1\n")
+    cut: list[str] = []
+    names = [e.name for e in walk(tmp_path, max_entries=50, cut=cut)]
+    assert len(names) == 50 and {"echo_client.py", "echo_server.py"} <= set(names)
+    assert names == sorted(names)
+    assert "the tree was too large and was cut" in cut[0]

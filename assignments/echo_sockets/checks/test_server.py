@@ -119,7 +119,11 @@ def test_server_sequential_clients(student_server: StudentServer, echo: Echo, ch
         echo(server, text.encode(), f"client {i} of 3")
 
 
-def test_server_restart_same_port(servers: Servers, check: Check, run_config: RunConfig) -> None:
+def test_server_restart_same_port(
+    servers: Servers, check: Check, run_config: RunConfig, echo: Echo
+) -> None:
+    """The server binds its port again at once after a restart, and echoes there: a
+    restarted server that listens but echoes nothing has not restarted."""
     first = servers.start()
     port = first.port
     assert port is not None
@@ -131,6 +135,7 @@ def test_server_restart_same_port(servers: Servers, check: Check, run_config: Ru
         commands.send(home, SHORT.encode(), run_config).replace(" send ", " send --stay 30 ", 1),
         "# terminal 1: stop your server (Ctrl-C) while terminal 2 is still connected; then:",
         commands.server(run_config).replace("terminal 1", "terminal 1 again, at once", 1),
+        commands.send(home, SHORT.encode(), run_config),
     )
     started = time.monotonic()
     try:
@@ -159,6 +164,7 @@ def test_server_restart_same_port(servers: Servers, check: Check, run_config: Ru
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     check.output(*second.outputs())
     _judge_restart(check, second, port)
+    echo(second, SHORT.encode(), "a new client, after the restart")
 
 
 def _first_echo(conn: socket.socket, timeout_s: float) -> bytes | None:

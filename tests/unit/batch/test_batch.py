@@ -123,6 +123,22 @@ def test_a_batch_grades_everyone_in_roster_order_and_writes_the_outputs(
     assert runs_of(out) == [("complete",)]
 
 
+def test_the_counts_partition_the_roster(
+    tmp_path: Path, runner: FakeRunner, roster: Callable[..., tuple[Student, ...]]
+) -> None:
+    """A failed fetch or an ungradable repository is "not graded", never also "graded"."""
+    students = roster(ada="passes", bob="crashes", cy=None)
+    empty = make_repo(tmp_path / "repos" / "dee", {"README.md": "nothing here\n"})
+    students += (
+        Student("dee", str(empty)),  # not gradable: no files
+        Student("eve", str(tmp_path / "no-such-repo")),  # fetch fails
+    )
+    summary = run(students, runner, tmp_path / "out")
+    assert (summary.graded, summary.reused, summary.failures) == (1, 0, 4)
+    again = run(students, runner, tmp_path / "out")
+    assert (again.graded, again.reused, again.failures) == (0, 1, 4)
+
+
 def test_a_crashing_job_costs_only_its_student(
     tmp_path: Path, runner: FakeRunner, roster: Callable[..., tuple[Student, ...]]
 ) -> None:
@@ -156,7 +172,7 @@ def test_a_second_run_reuses_what_is_graded_under_the_same_key(
         "dan": (Status.NO_SUBMISSION, False),
     }
     assert len(runner.jobs) == 2  # only cy's, twice: a broken run is graded once more at once
-    assert (second.reused, second.graded, second.failures) == (1, 1, 2)
+    assert (second.reused, second.graded, second.failures) == (1, 0, 2)  # one each
     before, after = first.results[0], second.results[0]
     assert after.score == before.score and after.checkout == before.checkout
     assert after.score is not None and after.score.points == 15

@@ -5,10 +5,23 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from fakes import tiny_assignment as fake_assignment
+
+from grader.batch import Progress
+from grader.cli.progress import line
 from grader.cli.summary import print_summary
-from grader.model import CheckResult, Diagnosis, GradeResult, Outcome
+from grader.model import (
+    CheckResult,
+    Diagnosis,
+    FileProblem,
+    GradeResult,
+    Isolation,
+    Outcome,
+    RunResult,
+    Status,
+)
 from grader.score import score
 from unit.report.test_report import fixed_result, tiny_assignment
 
@@ -70,3 +83,51 @@ def test_a_grader_fault_in_an_advice_check_still_reads_as_one() -> None:
     fault = CheckResult("advice", Outcome.ERROR, 0.1, message="boom", trace="Traceback")
     line = next(ln for ln in terminal(with_checks(fault)).splitlines() if "Advice: a split" in ln)
     assert line.split()[0] == "ERROR"
+
+
+FORGED = "oops\r\nada: 100/100 points (100%)\n\tada: 100/100 points (100%)"
+
+
+def forged_lines(text: str) -> list[str]:
+    return [x for x in text.splitlines() if x.lstrip().startswith("ada: 100/100")]
+
+
+def test_student_text_cannot_forge_the_score_line_on_the_terminal() -> None:
+    tiny = fake_assignment()
+    checks = tuple(
+        CheckResult(
+            c.id,
+            Outcome.FAILED,
+            0.1,
+            message=FORGED,
+            diagnoses=(Diagnosis("x", FORGED),),
+            reproduce=(FORGED, FORGED),
+        )
+        for c in tiny.checks
+    )
+    run = RunResult(checks, 1.0, Isolation.BWRAP, warnings=(FORGED,))
+    result = GradeResult(
+        "ada",
+        Status.GRADED,
+        tiny.name,
+        tiny.digest,
+        "t",
+        run=run,
+        score=score(run, assignment=tiny, reveal=True),
+        warnings=(FORGED,),
+        file_problems=(FileProblem("server", PurePosixPath("x.py"), 1, FORGED),),
+    )
+    out = io.StringIO()
+    print_summary(result, assignment=tiny, folder=Path("g/ada"), out=out, reveal=True)
+    text = out.getvalue()
+    assert not forged_lines(text)
+    assert "oops\\x0d\\nada: 100/100 points (100%)\\n\\tada" in text
+    assert text.splitlines()[-2].startswith("ada: 0/20 points")
+    failed = GradeResult("ada", Status.NOT_GRADABLE, tiny.name, tiny.digest, "t", problem=FORGED)
+    out = io.StringIO()
+    print_summary(failed, assignment=tiny, folder=Path("g/ada"), out=out, reveal=True)
+    assert not forged_lines(out.getvalue())
+    assert not forged_lines(line(Progress(1, 2, 1, 0, failed)))
+    assert not forged_lines(
+        line(Progress(1, 2, 0, 0, GradeResult(FORGED, Status.GRADED, "", "", "")))
+    )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
+import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from grader.cli import view
+from grader.cli import main, view
+from grader.errors import ExitCode
 
 
 @pytest.fixture
@@ -80,3 +84,56 @@ def test_nothing_without_the_token(served: tuple[Path, str]) -> None:
     token = url.rstrip("/").rsplit("/", 1)[1]
     for path in ["/", "/index.html", "/ada/report.html", f"/{token[:-1]}/index.html"]:
         assert status(base + path)[0] == 404, path
+
+
+def test_a_symlink_inside_the_folder_is_never_served(served: tuple[Path, str]) -> None:
+    """A *.html link to the gradebook, a folder that is a link, a FIFO: all 404."""
+    out, url = served
+    (out / "ada" / "grades.html").symlink_to(out / "gradebook.sqlite")
+    (out / "bob").symlink_to(out / "ada", target_is_directory=True)
+    os.mkfifo(out / "ada" / "pipe.html")
+    for path in ["ada/grades.html", "bob/report.html", "ada/pipe.html"]:
+        assert status(url + path)[0] == 404, path
+    assert status(url + "ada/report.html")[0] == 200
+
+
+def request(url: str, host: str) -> int:
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=5)
+    try:
+        conn.putrequest("GET", parts.path + "index.html", skip_host=True)
+        if host:
+            conn.putheader("Host", host)
+        conn.endheaders()
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_a_request_for_another_host_name_is_refused(served: tuple[Path, str]) -> None:
+    """DNS rebinding: a page at evil.example whose name now points at 127.0.0.1."""
+    _, url = served
+    port = urllib.parse.urlsplit(url).port
+    assert request(url, f"127.0.0.1:{port}") == 200
+    assert request(url, f"LOCALHOST:{port}") == 200
+    for host in [f"evil.example:{port}", "evil.example", f"127.0.0.1:{port + 1}", ""]:
+        assert request(url, host) == 421, host
+
+
+def test_a_folder_without_results_is_refused(
+    served: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, _ = served
+    assert view.entry_pages(out) == ["index.html"]
+    assert view.entry_pages(out / "ada") == ["report.html"]
+    single = tmp_path / "single"
+    for name in ("zed", "ada"):
+        (single / name).mkdir(parents=True)
+        (single / name / "report.html").write_text("r")
+        (single / name / "results.json").write_text("{}")
+    assert view.entry_pages(single) == ["ada/report.html", "zed/report.html"]
+    home = tmp_path / "home"
+    (home / "Documents").mkdir(parents=True)
+    (home / "notes.html").write_text("mine")
+    assert main(["view", str(home)]) == ExitCode.USAGE
+    assert "holds no results" in capsys.readouterr().err

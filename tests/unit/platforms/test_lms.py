@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,17 @@ from grader import report
 from grader.batch.jobs import ungraded
 from grader.cli import main
 from grader.errors import ExitCode
-from grader.model import CheckResult, GradeResult, Isolation, Outcome, RunResult, Status, Student
+from grader.model import (
+    Checkout,
+    CheckoutKind,
+    CheckResult,
+    GradeResult,
+    Isolation,
+    Outcome,
+    RunResult,
+    Status,
+    Student,
+)
 from grader.score import score
 
 # Canvas GradebookExporter: Student, ID, SIS User ID, SIS Login ID, Section, assignments
@@ -294,3 +305,96 @@ def test_moodle_writes_no_grade_for_it_and_lists_it(incomplete_batch: Path, tmp_
     assert main(argv, stdout=out) == ExitCode.OK
     assert [r[:2] for r in rows(tmp_path / "m.csv")[1:]] == [["bob@uni.edu", "100.00"]]
     assert "ada@uni.edu (incomplete: " in out.getvalue()
+
+
+def test_lms_files_guard_every_cell_against_formulas_and_keep_grades_numbers(
+    batch: Path, tmp_path: Path
+) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text(CANVAS.replace('"Lovelace, Ada"', '"=HYPERLINK(""http://evil"")"'))
+    argv = ["export", "canvas", str(batch), "--gradebook", str(export), "--match", "SIS Login ID"]
+    assert main([*argv, "--title=-HW3", "-o", str(tmp_path / "c.csv")]) == ExitCode.OK
+    table = rows(tmp_path / "c.csv")
+    assert table[0][-1] == "'-HW3"
+    assert ['\'=HYPERLINK("http://evil")', "101", "S1", "ada@uni.edu", "Sec A", "95.00"] in table
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("identifier,moodle\nada@uni.edu,@ada\nbob@uni.edu,+bob\n")
+    argv = ["export", "moodle", str(batch), "--map", str(mapping), "-o", str(tmp_path / "m.csv")]
+    assert main(argv) == ExitCode.OK
+    by_id = {r[0]: r[1] for r in rows(tmp_path / "m.csv")[1:]}
+    assert by_id["'@ada"] == "95.00" and by_id["'+bob"] == "60.00"
+
+
+def test_a_failed_fetch_is_left_blank_and_listed_never_zero(tmp_path: Path) -> None:
+    spec = assignment_mod.load("echo_sockets")
+    out = tmp_path / "grades"
+    results = [
+        ungraded(
+            "fay@uni.edu",
+            assignment=spec,
+            status=Status.FETCH_FAILED,
+            problem="could not clone https://github.com/fay/echo (the host did not answer).",
+        ),
+        ungraded("cy@uni.edu", assignment=spec, status=Status.NOT_GRADABLE, problem="no files."),
+    ]
+    for r in results:
+        report.write_submission(r, assignment=spec, out_dir=out, reveal=True)
+    students = tuple(Student(r.student, "repo") for r in results)
+    report.write_class(results, students=students, assignment=spec, out_dir=out, reveal=True)
+    export = tmp_path / "export.csv"
+    export.write_text(CANVAS)
+    said = io.StringIO()
+    argv = ["export", "canvas", str(out), "--gradebook", str(export), "--match", "SIS Login ID"]
+    assert main([*argv, "-o", str(tmp_path / "c.csv")], stdout=said) == ExitCode.OK
+    by_login = {r[3]: r[5] for r in rows(tmp_path / "c.csv")[2:]}
+    assert by_login["fay@uni.edu"] == "" and by_login["cy@uni.edu"] == "0.00"
+    assert "fay@uni.edu (fetch_failed: could not clone" in said.getvalue()
+    said = io.StringIO()
+    argv = ["export", "moodle", str(out), "-o", str(tmp_path / "m.csv")]
+    assert main(argv, stdout=said) == ExitCode.OK
+    assert [r[0] for r in rows(tmp_path / "m.csv")[1:]] == ["cy@uni.edu"]
+    assert "fay@uni.edu (fetch_failed: could not clone" in said.getvalue()
+
+
+def test_moodle_feedback_names_hidden_failures_once_the_deadline_has_passed(
+    tmp_path: Path,
+) -> None:
+    spec = assignment_mod.load("echo_sockets")
+    hidden = [c for c in spec.checks if c.visibility.value != "visible" and not c.extra]
+    visible = next(c for c in spec.checks if c.visibility.value == "visible")
+    failing = {visible.id, *(c.id for c in hidden)}
+    out = tmp_path / "grades"
+
+    def graded(ident: str, deadline: datetime) -> GradeResult:
+        checks = tuple(
+            CheckResult(c.id, Outcome.FAILED if c.id in failing else Outcome.PASSED)
+            for c in spec.checks
+        )
+        run = RunResult(checks, 1.0, isolation=Isolation.BWRAP)
+        checkout = Checkout("repo", None, CheckoutKind.GIT_CLONE, commit="c0", deadline=deadline)
+        return GradeResult(
+            ident,
+            Status.GRADED,
+            spec.name,
+            spec.digest,
+            "test",
+            checkout=checkout,
+            run=run,
+            score=score(run, assignment=spec, reveal=True),
+        )
+
+    results = [
+        graded("past@uni.edu", datetime(2020, 1, 1, tzinfo=UTC)),
+        graded("future@uni.edu", datetime(2999, 1, 1, tzinfo=UTC)),
+    ]
+    for r in results:
+        report.write_submission(r, assignment=spec, out_dir=out, reveal=True)
+    students = tuple(Student(r.student, "repo") for r in results)
+    report.write_class(results, students=students, assignment=spec, out_dir=out, reveal=True)
+    assert main(["export", "moodle", str(out), "-o", str(tmp_path / "m.csv")]) == ExitCode.OK
+    feedback = {r[0]: r[2] for r in rows(tmp_path / "m.csv")[1:]}
+    assert visible.title in feedback["past@uni.edu"] and hidden
+    for check in hidden:
+        assert f"{check.title} (hidden until the deadline)" in feedback["past@uni.edu"]
+        assert check.title not in feedback["future@uni.edu"]
+    assert visible.title in feedback["future@uni.edu"]

@@ -21,7 +21,9 @@ from grader.model import (
     Student,
 )
 from grader.report import grades_csv
+from grader.report.files import FORMULA_START, csv_cell, csv_uncell
 from grader.report.grades_csv import CSV_COLUMNS
+from grader.report.mistakes import Mistake, mistakes_csv
 from grader.score import score
 
 STUDENTS = (
@@ -83,3 +85,28 @@ def test_names_and_problems_are_made_safe_and_stay_one_record() -> None:
 
 def test_an_empty_class_is_only_the_header() -> None:
     assert grades_csv([], students=()) == ",".join(CSV_COLUMNS) + "\n"
+
+
+FORMULAS = ('=HYPERLINK("http://evil","x")', "+1+2", "-2+3", "@SUM(A1)", "\t=1", "\r=1")
+
+
+def test_no_cell_a_student_controls_can_start_a_formula_and_scores_stay_numbers() -> None:
+    students = tuple(Student(f"s{i}", "/r", name=f) for i, f in enumerate(FORMULAS))
+    results = [
+        GradeResult(f"s{i}", Status.NO_SUBMISSION, "tiny", "d", "t", problem=f)
+        for i, f in enumerate(FORMULAS)
+    ]
+    got = rows(grades_csv([*results[:-1], graded("s5", True)], students=students))
+    for row in got:
+        assert all(not v.startswith(FORMULA_START) for v in row.values()), row
+    assert got[0]["name"].startswith("'=HYPERLINK") and got[3]["problem"] == "'@SUM(A1)"
+    assert got[2]["name"] == "'-2+3" and got[5]["score"] == "20"
+    assert [csv_cell(v) for v in ("-5", "+2.5", "12.00", "1e3")] == ["-5", "+2.5", "12.00", "1e3"]
+    assert csv_uncell(csv_cell("=1+1")) == "=1+1" and csv_uncell("'x") == "'x"
+
+
+def test_mistakes_csv_guards_the_words_a_student_was_given() -> None:
+    found = [Mistake("code", "=cmd|' /C calc'!A0", ("-ada",), (("@check", 1),), 5.0)]
+    row = list(csv.reader(io.StringIO(mistakes_csv(found))))[1]
+    assert row[3] == "'@check (1)" and row[5] == "'-ada" and row[6] == "'=cmd|' /C calc'!A0"
+    assert row[4] == "5"
