@@ -31,7 +31,7 @@ from grader.harness.student import (
     free_port,
     port_in_use,
 )
-from grader.model import Captured
+from grader.model import Captured, Isolation
 from grader.protocol import CheckPlan, RunConfig
 from grader.sandbox import Launcher, procfs
 from grader.sandbox.warm import WarmPool
@@ -55,7 +55,10 @@ def launcher(request: pytest.FixtureRequest, run_config: RunConfig) -> Iterator[
 def rooms(launcher: Launcher, run_config: RunConfig) -> Iterator[Rooms | None]:
     """Each check's network namespace, prepared with its student processes while the
     check before it runs (when the machine has namespaces)."""
-    if not run_config.policy.netns:
+    # Only under bubblewrap: each process there has mounts of its own, fresh. Running as
+    # a separate user (no namespaces for files), every check gets a new writable copy of
+    # the submission, which a process started during the check before would straddle.
+    if not run_config.policy.netns or run_config.policy.isolation is not Isolation.BWRAP:
         yield None
         return
     launcher.warm = WarmPool(launcher)

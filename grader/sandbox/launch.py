@@ -24,7 +24,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -509,14 +509,36 @@ class Launcher:
         process of the job's own uid), and give the next check a fresh writable copy;
         return the processes that had outlived their handles (a daemon)."""
         # Processes started ahead for the next check (grader/sandbox/warm.py) have run no
-        # student code yet: they are spared, with their sandboxes' own processes.
-        waiting = self.warm.waiting() if self.warm else []
-        spare = frozenset(p for proc in waiting for p in procfs.tree(proc.pid))
-        for proc in self.processes[self._checked :]:
-            if proc not in waiting:
+        # student code yet: they are spared, with their sandboxes' own processes (and none
+        # is started meanwhile, so none is caught half-started).
+        if self.warm is None:
+            escaped = self._kill_leftovers([])
+        else:
+            with self.warm.held() as waiting:
+                escaped = self._kill_leftovers(waiting)
+        kept = {proc.pid for proc in self.processes}
+        if self._reaper:
+            procfs.reap_orphans(keep=kept)
+        if self._user_root:
+            _fresh_copy(self.staged, self._user_root, self.policy)
+            if not self.policy.landlock:
+                _remove_owned(self.policy)
+        return escaped
+
+    def _kill_leftovers(self, waiting: list[StudentProcess]) -> list[int]:
+        """Kill what the check started but `waiting`; return the escaped (a daemon)."""
+
+        def spare() -> frozenset[int]:
+            # Looked at afresh each time: a process still starting forks its sandbox's
+            # own processes (bubblewrap's, then the interpreter) after it was spawned.
+            return frozenset(p for proc in waiting for p in procfs.tree(proc.pid))
+
+        # Those started since the last check, and any still alive (one started ahead
+        # during an earlier check, then taken by this one).
+        for i, proc in enumerate(self.processes):
+            if proc not in waiting and (i >= self._checked or proc.alive()):
                 proc.terminate()
         self._checked = len(self.processes)
-        kept = {proc.pid for proc in self.processes}
         escaped: list[int] = []
         uid = self.policy.dedicated_uid
         if uid is not None and not self.policy.portable:
@@ -526,15 +548,9 @@ class Launcher:
                     f"processes of the student's uid {uid} survive SIGKILL ({left[:5]}); the "
                     "grader cannot grade safely here."
                 )
-        if any(set(cgroups.members(group)) - spare for group in self._cgroups):
+        if any(set(cgroups.members(group)) - spare() for group in self._cgroups):
             swept = sweep(self.policy, remove=False, spare=spare)
             escaped += [p for p in swept if p not in escaped]
-        if self._reaper:
-            procfs.reap_orphans(keep=kept)
-        if self._user_root:
-            _fresh_copy(self.staged, self._user_root, self.policy)
-            if not self.policy.landlock:
-                _remove_owned(self.policy)
         return escaped
 
     def close(self) -> list[int]:
@@ -570,7 +586,7 @@ def job_cgroups(policy: Policy) -> list[Path]:
     return groups
 
 
-def survivors(policy: Policy, *, spare: frozenset[int] = frozenset()) -> list[int]:
+def survivors(policy: Policy, *, spare: Callable[[], frozenset[int]] = frozenset) -> list[int]:
     """Student processes of a job still alive anywhere: in its cgroups, as its own uid,
     or by env marker (which needs /proc: without it, only its cgroups, and there are none);
     `spare` is left out."""
@@ -582,7 +598,7 @@ def survivors(policy: Policy, *, spare: frozenset[int] = frozenset()) -> list[in
         if policy.dedicated_uid is not None:
             pids.update(procfs.processes_of(policy.dedicated_uid))
     pids.discard(os.getpid())
-    return sorted(pids - spare)
+    return sorted(pids - spare()) if pids else []
 
 
 def sweep(
@@ -590,7 +606,7 @@ def sweep(
     *,
     settle_s: float = 0.3,
     remove: bool = True,
-    spare: frozenset[int] = frozenset(),
+    spare: Callable[[], frozenset[int]] | None = None,
 ) -> list[int]:
     """Kill whatever of a job is still alive but `spare`; return the processes that had
     escaped.
@@ -600,11 +616,12 @@ def sweep(
     processes to spare, a group is killed whole only if killing them one by one did not
     end them within the time (the spared then go too: a check then starts its own cold).
     """
+    spared = spare or frozenset
     deadline = time.monotonic() + settle_s
-    escaped = survivors(policy, spare=spare)
+    escaped = survivors(policy, spare=spared)
     while escaped and time.monotonic() < deadline:
         time.sleep(0.01)
-        escaped = survivors(policy, spare=spare)
+        escaped = survivors(policy, spare=spared)
     left = escaped
     deadline = time.monotonic() + 3.0
     one_by_one = time.monotonic() + (1.0 if spare else 0.0)
@@ -616,7 +633,7 @@ def sweep(
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.01)
-        left = survivors(policy, spare=spare)
+        left = survivors(policy, spare=spared)
     for group in job_cgroups(policy) if remove else ():
         cgroups.remove(group)
     return escaped

@@ -26,6 +26,7 @@ import signal
 import socket
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -473,7 +474,7 @@ def kill_uid(
     *,
     settle_s: float = 0.2,
     timeout_s: float = 3.0,
-    spare: frozenset[int] = frozenset(),
+    spare: Callable[[], frozenset[int]] = frozenset,
 ) -> tuple[list[int], list[int]]:
     """SIGKILL every process of uid, whatever its session, environment or parent, until
     none is left but `spare` (the grader's own waiting processes): (the processes found
@@ -481,7 +482,9 @@ def kill_uid(
     alive at the end)."""
 
     def alive() -> list[int]:
-        return [pid for pid in processes_of(uid) if pid not in spare]
+        found = processes_of(uid)
+        kept = spare() if found else frozenset()
+        return [pid for pid in found if pid not in kept]
 
     found = alive()
     deadline = time.monotonic() + settle_s

@@ -19,7 +19,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from grader.sandbox.launch import RUN_SCRIPT, Launcher, StudentProcess
@@ -106,10 +106,18 @@ class WarmPool:
     def __init__(self, launcher: Launcher) -> None:
         self._launcher = launcher
         self._lock = threading.Lock()
+        # Held while one is being started, and while a check's leftovers are killed: a
+        # process half-started (in the job's cgroup, not yet known as waiting) must never
+        # be taken for a leftover.
+        self._starting = threading.Lock()
         self._ready: list[WarmProcess] = []
 
     def start(self) -> None:
         """Start one, in the calling thread's network namespace."""
+        with self._starting:
+            self._start()
+
+    def _start(self) -> None:
         stdin_r, stdin_w = os.pipe()
         answer_r, answer_w = os.pipe()
         try:
@@ -130,10 +138,12 @@ class WarmPool:
         with self._lock:
             self._ready.append(warm)
 
-    def waiting(self) -> list[StudentProcess]:
-        """The processes still waiting to be told what to run (none has run student code)."""
-        with self._lock:
-            return [w.proc for w in self._ready]
+    @contextlib.contextmanager
+    def held(self) -> Iterator[list[StudentProcess]]:
+        """The processes still waiting to be told what to run (none has run student code),
+        with no other being started until the block ends."""
+        with self._starting, self._lock:
+            yield [w.proc for w in self._ready]
 
     def take(self) -> WarmProcess | None:
         """One started in the caller's network namespace and still waiting, if any."""
