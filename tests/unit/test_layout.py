@@ -22,13 +22,16 @@ def test_every_test_module_is_in_a_layer() -> None:
 
 
 def module_under_test(test: Path) -> Path:
-    """grader/<dir>/<name>.py for tests/unit/<dir>/test_<name>.py, or the package itself
+    """grader/<dir>/<name>.py for tests/unit/<dir>/test_<name>.py, or the package
+    grader/<dir>/<name>/ (a module split along its jobs), or the package itself
     (grader/<dir>/__init__.py) when <name> is the package's name; tests/unit/bench/
     mirrors the benchmark (bench/ beside grader/) the same way."""
     where = test.parent.relative_to(TESTS / "unit")
     folder = (TESTS.parent if where.parts[:1] == ("bench",) else GRADER) / where
     name = test.stem.removeprefix("test_")
     module = folder / f"{name}.py"
+    if not module.exists() and (folder / name / "__init__.py").exists():
+        return folder / name / "__init__.py"
     return module if module.exists() or name != folder.name else folder / "__init__.py"
 
 
