@@ -43,3 +43,18 @@ def test_unit_tests_mirror_grader() -> None:
         if t.name not in WHOLE_PACKAGE and not module_under_test(t).exists()
     ]
     assert not orphans, f"no grader module matches {orphans}: name them after what they test"
+
+
+MAX_MODULE_LINES = 400
+
+
+def test_no_module_of_the_grader_is_over_400_lines() -> None:
+    """A module a reader can hold (issue 23): one over the limit is split along its jobs,
+    into modules whose names say which (style.md: a stage that outgrows ~300 lines
+    becomes a subpackage). Nothing is exempt."""
+    long = [
+        f"{path.relative_to(GRADER.parent)} is {lines} lines"
+        for path in sorted(GRADER.rglob("*.py"))
+        if (lines := path.read_bytes().count(b"\n")) > MAX_MODULE_LINES
+    ]
+    assert not long, "split these along their jobs:\n" + "\n".join(long)
