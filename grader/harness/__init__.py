@@ -15,30 +15,17 @@ from grader.errors import HarnessError, StudentFault
 from grader.harness.conversation import Complete, converse
 from grader.harness.diagnosis import HARNESS, Catalogue, Explanation, student_traceback
 from grader.harness.evidence import Check
-from grader.harness.fixtures import RunClient, RunMemory, Serve, Served, Servers, last_words
+from grader.harness.fixtures.client_side import RunClient, Serve, Served
+from grader.harness.fixtures.server_side import RunMemory, Servers, last_words
 from grader.harness.idle import IdleCheck, wait_until
 from grader.harness.netns import Netns, elsewhere
-from grader.harness.peers import (
-    HOST,
-    Relay,
-    Scramble,
-    Traffic,
-    TrustedServer,
-    Upstream,
-    Waited,
-    Wire,
-    connect_and_close,
-    exchange,
-)
-from grader.harness.student import (
-    ClientCall,
-    Ended,
-    FunctionCall,
-    StudentServer,
-    call_client,
-    call_function,
-    free_port,
-)
+from grader.harness.peers.client import connect_and_close, exchange
+from grader.harness.peers.relay import Relay, Upstream
+from grader.harness.peers.servers import Scramble, TrustedServer
+from grader.harness.peers.traffic import HOST, Traffic, Waited, Wire
+from grader.harness.student.answer import ClientCall, Ended, FunctionCall
+from grader.harness.student.calls import call_client, call_function
+from grader.harness.student.server import StudentServer, free_port
 from grader.model import Hang
 from grader.protocol import RunConfig, StagedFunction, StagedServer
 from grader.sandbox import Launcher

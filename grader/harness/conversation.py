@@ -2,7 +2,7 @@
 with pauses) and read the reply until the assignment's own test says it is complete, the
 server closes, sits blocked, or the time is up.
 
-`exchange` (peers.py) waits for as many bytes as it sent, which is what a server that
+`exchange` (peers/client.py) waits for as many bytes as it sent, which is what a server that
 sends back what it receives needs;
 `converse` leaves "complete" to the checks, which know their protocol (an HTTP response
 is complete once its headers and Content-Length bytes of body have arrived). A server
@@ -19,7 +19,8 @@ import socket
 import time
 from collections.abc import Callable
 
-from grader.harness.peers import HOST, IdleProbe, Traffic, Waited, Wire, _finish, _read, _split
+from grader.harness.peers.client import _finish, _read, _split
+from grader.harness.peers.traffic import HOST, IdleProbe, Traffic, Waited, Wire
 
 Complete = Callable[[bytes], bool]
 """Given every byte received so far, True when the reply is whole."""

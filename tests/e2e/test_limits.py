@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from support import EXAMPLES, fake_cgroup_tree, make_repo
 
-import grader.run
+import grader.run.policy
 from grader.model import Assignment, Isolation, Outcome, Status
 from grader.pipeline import grade
 from grader.sandbox import Launcher, StudentProcess, cgroups, probe, survivors
@@ -105,7 +105,7 @@ def test_without_cgroups_a_fork_bomb_is_bounded_per_job_and_its_neighbour_unharm
 ) -> None:
     real = grader.run.capabilities()
     bare = replace(real, cgroup_pids=None, cgroup_memory=None, cgroup_v2=None)
-    monkeypatch.setattr(grader.run, "capabilities", lambda portable=None: bare)
+    monkeypatch.setattr(grader.run.policy, "capabilities", lambda portable=None: bare)
     bomb = make_repo(tmp_path / "bomb", EXAMPLES / "hostile_fork_bomb")
     good = make_repo(tmp_path / "good", EXAMPLES / "passes_all_legacy")
     settings = Settings(reveal=True)

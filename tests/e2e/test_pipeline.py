@@ -228,7 +228,7 @@ def test_each_diagnosis_has_an_example_whose_report_shows_it(
 def test_the_catalogue_lists_exactly_the_codes_the_checks_emit() -> None:
     sources = [
         *(ROOT / "assignments" / "echo_sockets" / "checks").glob("*.py"),
-        *(ROOT / "grader" / "harness").glob("*.py"),
+        *(ROOT / "grader" / "harness").rglob("*.py"),
     ]
     emitted = {m for path in sources for m in re.findall(r'explain\(\s*"(\w+)"', path.read_text())}
     assert emitted == set(CATALOGUE)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from support import ROOT, make_repo, restricted_tools
 
-import grader.run
+import grader.run.policy
 from grader import cli
 from grader.errors import ExitCode
 from grader.sandbox import probe
@@ -25,7 +25,7 @@ UBUNTU = Host(root=False, apparmor_restrict="1")
 def restricted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Capabilities:
     """This machine as a user on Ubuntu 24.04 would find it."""
     caps = probe(path=restricted_tools(tmp_path / "bin"), host=UBUNTU)
-    monkeypatch.setattr(grader.run, "_probed", lambda portable: caps)
+    monkeypatch.setattr(grader.run.policy, "_probed", lambda portable: caps)
     return caps
 
 

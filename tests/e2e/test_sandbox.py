@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 from support import EXAMPLES, ROOT, make_repo
 
-import grader.run
+import grader.run.policy
 from grader import assignment as assignment_mod
 from grader import cli
 from grader.model import Assignment, GradeResult, Hang, Outcome, Status
@@ -212,7 +212,7 @@ def grade_pair(
         jobs.setdefault(getattr(label, "name", "?"), []).append(policy.job_id)
         return policy
 
-    monkeypatch.setattr(grader.run, "policy_for", recording_policy_for)
+    monkeypatch.setattr(grader.run.policy, "policy_for", recording_policy_for)
 
     def run(name: str) -> Batch:
         repos = workspace / "repos"
@@ -439,7 +439,7 @@ def check_busy_loop(batch: Batch, tmp: Path) -> None:
     ]
     assert not wrong, (
         "a client that busy-loops (100% CPU) was reported as idle/blocked; the hang "
-        "detector in grader/harness/student.py (IdleCheck/_idle) compares the CPU used "
+        "detector in grader/harness/idle.py (IdleCheck) compares the CPU used "
         "between two polls 20 ms apart with a 0.02 s threshold, which one busy thread can "
         "never exceed, so the second poll always says 'idle':\n" + "\n".join(wrong)
     )

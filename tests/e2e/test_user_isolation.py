@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from support import EXAMPLES, ROOT, make_repo
 
-import grader.run
+import grader.run.policy
 from grader.errors import InfrastructureError
 from grader.model import Assignment, GradeResult, Isolation, Outcome, Status, Visibility
 from grader.pipeline import grade
@@ -52,7 +52,7 @@ def machine(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Capabilities]:
 
     def without(**gone: object) -> Capabilities:
         caps = replace(probe(), **gone)  # type: ignore[arg-type]
-        monkeypatch.setattr(grader.run, "_probed", lambda portable: caps)
+        monkeypatch.setattr(grader.run.policy, "_probed", lambda portable: caps)
         return caps
 
     return without

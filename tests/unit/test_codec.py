@@ -59,15 +59,23 @@ def example(tp: Any, *, depth: int = 0) -> Any:
 
 
 def dataclasses_of(*modules: types.ModuleType) -> list[type]:
+    """The dataclasses a module (or a package, in any of its modules) defines."""
     return [
         v
         for m in modules
         for v in vars(m).values()
-        if isinstance(v, type) and dataclasses.is_dataclass(v) and v.__module__ == m.__name__
+        if isinstance(v, type)
+        and dataclasses.is_dataclass(v)
+        and (v.__module__ == m.__name__ or v.__module__.startswith(f"{m.__name__}."))
     ]
 
 
 TYPES = [*dataclasses_of(model, protocol), Policy, Limits]
+
+
+def test_the_round_trips_cover_every_dataclass_of_the_model() -> None:
+    exported = {v for n in model.__all__ if dataclasses.is_dataclass(v := getattr(model, n))}
+    assert len(exported) > 20 and exported <= set(TYPES)
 
 
 def trip(value: Any) -> Any:

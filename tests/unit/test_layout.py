@@ -22,13 +22,16 @@ def test_every_test_module_is_in_a_layer() -> None:
 
 
 def module_under_test(test: Path) -> Path:
-    """grader/<dir>/<name>.py for tests/unit/<dir>/test_<name>.py, or the package itself
+    """grader/<dir>/<name>.py for tests/unit/<dir>/test_<name>.py, or the package
+    grader/<dir>/<name>/ (a module split along its jobs), or the package itself
     (grader/<dir>/__init__.py) when <name> is the package's name; tests/unit/bench/
     mirrors the benchmark (bench/ beside grader/) the same way."""
     where = test.parent.relative_to(TESTS / "unit")
     folder = (TESTS.parent if where.parts[:1] == ("bench",) else GRADER) / where
     name = test.stem.removeprefix("test_")
     module = folder / f"{name}.py"
+    if not module.exists() and (folder / name / "__init__.py").exists():
+        return folder / name / "__init__.py"
     return module if module.exists() or name != folder.name else folder / "__init__.py"
 
 
@@ -40,3 +43,18 @@ def test_unit_tests_mirror_grader() -> None:
         if t.name not in WHOLE_PACKAGE and not module_under_test(t).exists()
     ]
     assert not orphans, f"no grader module matches {orphans}: name them after what they test"
+
+
+MAX_MODULE_LINES = 400
+
+
+def test_no_module_of_the_grader_is_over_400_lines() -> None:
+    """A module a reader can hold (issue 23): one over the limit is split along its jobs,
+    into modules whose names say which (style.md: a stage that outgrows ~300 lines
+    becomes a subpackage). Nothing is exempt."""
+    long = [
+        f"{path.relative_to(GRADER.parent)} is {lines} lines"
+        for path in sorted(GRADER.rglob("*.py"))
+        if (lines := path.read_bytes().count(b"\n")) > MAX_MODULE_LINES
+    ]
+    assert not long, "split these along their jobs:\n" + "\n".join(long)

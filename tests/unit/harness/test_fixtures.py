@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.harness.fixtures import student_holds
+from grader.harness.fixtures.network import student_holds
 from grader.model import Isolation
 from grader.protocol import RunConfig
 from grader.sandbox import Policy, procfs
@@ -81,7 +81,7 @@ def test_a_refused_port_held_by_student_code_fails_the_check_not_the_grader(
     """What the submission holds is its failure (StudentFault, a FAIL); what anyone else
     holds is the grader's fault (HarnessError): never a way to trade a failure for one."""
     from grader.errors import HarnessError, StudentFault
-    from grader.harness.fixtures import port_refused
+    from grader.harness.fixtures.network import port_refused
 
     with pytest.raises(StudentFault, match=f"still listening on port {listening}"):
         port_refused(listening, run_config=config(tmp_path, netns=True), why="busy")

@@ -14,7 +14,7 @@ import grader.harness
 
 ROOT = Path(__file__).resolve().parents[3]
 GUIDE = ROOT / "docs" / "new-assignment.md"
-FIXTURES = ROOT / "grader" / "harness" / "fixtures.py"
+FIXTURES = ROOT / "grader" / "harness" / "fixtures"
 
 
 def guide() -> str:
@@ -44,9 +44,11 @@ def test_the_guide_names_every_name_the_harness_exports() -> None:
 
 
 def fixtures() -> set[str]:
-    tree = ast.parse(FIXTURES.read_text(encoding="utf-8"))
+    """Every fixture the harness's fixtures package defines, in any of its modules."""
+    trees = [ast.parse(p.read_text(encoding="utf-8")) for p in sorted(FIXTURES.glob("*.py"))]
     return {
         node.name
+        for tree in trees
         for node in tree.body
         if isinstance(node, ast.FunctionDef)
         and any("fixture" in ast.unparse(d) for d in node.decorator_list)

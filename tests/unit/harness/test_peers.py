@@ -1,4 +1,4 @@
-"""harness/peers.py's Relay on loopback: it knows when every connection through it has
+"""harness/peers/relay.py's Relay on loopback: it knows when every connection through it has
 ended both ways, which lets a pairing check stop waiting for stragglers at once."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from grader.harness.idle import wait_until
-from grader.harness.peers import Relay, TrustedServer
+from grader.harness.peers.relay import Relay
+from grader.harness.peers.servers import TrustedServer
 
 
 @pytest.fixture

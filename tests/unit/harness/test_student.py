@@ -1,4 +1,4 @@
-"""harness/student.py's readers of a runner's answer, fed hostile bytes: the runner runs
+"""harness/student/answer.py's readers of a runner's answer, fed hostile bytes: the runner runs
 in the student's interpreter, so its pipe carries whatever the student's code writes.
 Random bytes, JSON nested 200,000 deep, invalid UTF-8, answers over the cap, fields of
 every JSON type, lone surrogates: each reader returns an answer or the student's
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.harness.student import (
+from grader.harness.student.answer import (
     FLOODED,
     MAX_ANSWER,
     ClientCall,

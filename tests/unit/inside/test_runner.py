@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.harness.student import ClientCall, Ended, _client_answer
+from grader.harness.student.answer import ClientCall, Ended, _client_answer
 from grader.inside import runner
 
 RUNNER = Path(runner.__file__)
@@ -196,7 +196,7 @@ def test_in_call_mode_even_an_imported_getservbyport_is_watched(tmp_path: Path) 
 
 
 def run_runner(folder: Path, filename: str, request: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """As harness/student.run_runner starts it: `python -I -S -B -u runner.py FD FILE`
+    """As harness/student/runner.run_runner starts it: `python -I -S -B -u runner.py FD FILE`
     in the submission's folder, the request on stdin, the answer on a pipe of its own."""
     answer_r, answer_w = os.pipe()
     proc = subprocess.Popen(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import InfrastructureError
-from grader.run import _lock_path
+from grader.run.runner import _lock_path
 
 
 def test_in_the_runtime_folder_or_the_cache(
