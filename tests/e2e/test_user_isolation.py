@@ -189,6 +189,8 @@ def test_without_landlock_the_graders_files_are_made_private(tmp_path: Path) -> 
             assert not stat.S_IMODE(install.stat().st_mode) & 0o007
             proc = launcher.spawn(["-c", f"print(open({str(key)!r}).read())"], name="snoop")
             proc.wait(10)
+            proc.stdout.join(5)  # its output is all in once the pipes close, not at its exit
+            proc.stderr.join(5)
             assert "ANSWER KEY" not in proc.stdout.text()
             assert "Permission denied" in proc.stderr.text()
         finally:
