@@ -37,18 +37,34 @@ def user_copy(staged: Path, *, policy: Policy) -> Path:
 
 def fresh_copy(staged: Path, *, root: Path, policy: Policy) -> None:
     """(Re)make the job's writable folders: the submission as staged, an empty tmp; so
-    nothing one check wrote (a hidden check's input, say) is there for the next."""
+    nothing one check wrote (a hidden check's input, say) is there for the next.
+
+    Emptied and filled in place, never replaced: the processes started for the next check
+    (grader/sandbox/warm.py) already work in them, and their Landlock rules hold the
+    folders themselves, not their paths."""
     assert policy.run_as is not None
     uid, gid = policy.run_as
     submission, tmp = root / "submission", root / "tmp"
     for folder in (submission, tmp):
-        shutil.rmtree(folder, ignore_errors=True)
-    shutil.copytree(staged, submission, symlinks=False)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        _empty(folder)
+    shutil.copytree(staged, submission, symlinks=False, dirs_exist_ok=True)
     readable_tree(submission)
     os.chown(submission, 0, gid)
     submission.chmod(0o1770)
-    tmp.mkdir(mode=0o700)
     os.chown(tmp, uid, gid)
+    tmp.chmod(0o700)
+
+
+def _empty(folder: Path) -> None:
+    """Remove everything in folder (what the student's uid made there included: its
+    processes are gone by now), following no link."""
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
 
 
 def remove_owned(policy: Policy) -> None:
