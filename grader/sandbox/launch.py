@@ -12,6 +12,9 @@ runs inside a private one, and student processes share it.
 Nothing a check starts outlives it: `end_check` kills every process of the job (its
 cgroups, and every process of its uid where the uid is the job's own), whatever its
 session, environment or parent, and verifies they are gone.
+
+The argv of each process is `command.Command`'s, what runs before the student's code
+`prelude`'s, and Isolation.USER's copy of the submission `usermode`'s.
 """
 
 from __future__ import annotations
