@@ -1,7 +1,8 @@
 # `make demo` grades the bundled examples (echo_sockets', then http_server's); `make test`
 # runs the whole test suite (`make unit` only its unit layer).
-# Both install what they need first (Debian: bubblewrap, and chromium for the report's
-# browser test; Python: this package with its dev extra, Playwright included).
+# Both install what they need first (Debian: bubblewrap, chromium for the report's
+# browser test and shellcheck for the Gradescope scripts; Python: this package with its
+# dev extra, Playwright included).
 # `make test-install` (CI, as root) builds the wheel and grades with it as an ordinary
 # user; it needs the system's python3 with venv (Debian: python3-venv).
 PYTHON ?= python3
@@ -11,7 +12,7 @@ OUT ?= grades/examples
 .PHONY: setup demo test unit test-install bench bench-small lint
 
 setup:
-	@missing="$$(command -v bwrap >/dev/null || echo bubblewrap) $$(test -x /usr/bin/chromium || echo chromium) $$(/usr/bin/python3 -c 'import ensurepip' 2>/dev/null || echo python3-venv)"; \
+	@missing="$$(command -v bwrap >/dev/null || echo bubblewrap) $$(test -x /usr/bin/chromium || echo chromium) $$(command -v shellcheck >/dev/null || echo shellcheck) $$(/usr/bin/python3 -c 'import ensurepip' 2>/dev/null || echo python3-venv)"; \
 	if [ -n "$$(echo $$missing)" ]; then $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; fi
 	@$(PYTHON) -m pip install -q -e '.[dev]' 2>&1 | grep -v -e '^WARNING' -e 'pip version' || true
 
@@ -40,6 +41,9 @@ bench: setup  # the profile of one `grade`, then issue 13's targets table (~10 m
 bench-small: setup  # what CI runs so the benchmark cannot rot (~1 min; timings printed, never asserted)
 	$(PYTHON) -m bench --small --out bench/out/ci.json
 
+SHELL_SCRIPTS := grader/platforms/gradescope/setup.sh grader/platforms/gradescope/run_autograder
+
 lint:
 	ruff check grader tests assignments reference bench
 	mypy
+	shellcheck --shell=bash $(SHELL_SCRIPTS)

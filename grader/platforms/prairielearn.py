@@ -29,9 +29,8 @@ from typing import Any, TextIO
 from grader import __version__
 from grader.model import Assignment, GradeResult, Outcome, Score, Status
 from grader.pipeline import grade
-from grader.platforms.gradescope import isolation_line, submission_line
+from grader.platforms.gradescope import FAILED_MESSAGE, isolation_line, submission_line
 from grader.platforms.intake import copy_submission
-from grader.platforms.scripts import FAILED_MESSAGE
 from grader.report.files import atomic_write
 from grader.report.markdown import one_line
 from grader.report.text import feedback_text, incomplete_line, safe, summary_line

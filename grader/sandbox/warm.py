@@ -22,7 +22,9 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from grader.sandbox.launch import RUN_SCRIPT, Launcher, StudentProcess
+from grader.sandbox.launch import Launcher
+from grader.sandbox.prelude import RUN_SCRIPT
+from grader.sandbox.process import StudentProcess
 
 # Runs in the student's interpreter after the launcher's prelude, Python 3.8 syntax: the
 # import every program makes, then one line of hex fields: "1" to keep the answer pipe

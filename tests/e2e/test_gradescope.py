@@ -239,6 +239,8 @@ def test_a_submission_that_runs_the_answer_key_scores_what_the_template_scores(
     )
     assert ("isolation: a separate" in stdout) == bool(isolation), stdout
     assert attack["score"] == template["score"]
+    # what students see before the due date (a hidden check, Gradescope's after_due_date,
+    # shows its own input once it has passed)
     shown = attack["output"] + "".join(
         t["output"] for t in attack["tests"] if t["visibility"] == "visible"
     )

@@ -21,6 +21,12 @@ from support import ROOT
 from grader import __version__, assignment
 
 BUNDLED = ("assignments", "reference", "student_template")
+# Programs that are files of the package, read through importlib.resources.
+PACKAGE_DATA = (
+    "grader/platforms/gradescope/setup.sh",
+    "grader/platforms/gradescope/run_autograder",
+    "grader/batch/schema.sql",
+)
 
 
 def tracked(folder: str) -> list[str]:
@@ -61,6 +67,7 @@ def test_the_wheel_carries_the_bundled_folders(wheel: Path) -> None:
         "grader/report/templates/report.html",
         "grader/inside/runner.py",
         "grader/inside/analyse.py",
+        *PACKAGE_DATA,
     ):
         assert needed in names
     assert not [n for n in names if n.startswith(("tests/", "bench/"))]
@@ -148,6 +155,12 @@ def test_a_plain_install_builds_the_gradescope_zip_with_its_own_wheel(
         (inner,) = [n for n in z.namelist() if n.endswith(".whl")]
         assert inner == wheel.name
         (tmp_path / inner).write_bytes(z.read(inner))
+        # its scripts are the installed package's files (run_autograder's placeholder filled)
+        ours = zipfile.ZipFile(wheel)
+        assert z.read("setup.sh") == ours.read("grader/platforms/gradescope/setup.sh")
+        filled = z.read("run_autograder").splitlines()
+        template = ours.read("grader/platforms/gradescope/run_autograder").splitlines()
+        assert [line for line in template if line not in filled] == [b"@FALLBACK@"]
     rebuilt, original = zipfile.ZipFile(tmp_path / inner), zipfile.ZipFile(wheel)
     assert rebuilt.testzip() is None
     names = sorted(n for n in original.namelist() if not n.endswith("/RECORD"))
@@ -192,3 +205,19 @@ def test_an_installed_cluster_worker_accepts_the_checkouts_batch(
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "None", done.stdout
+
+
+def test_the_installed_gradebook_makes_its_tables_from_the_wheels_schema(
+    installed: Path, tmp_path: Path
+) -> None:
+    code = (
+        "import sqlite3, sys; from pathlib import Path; "
+        "from grader.batch.gradebook import FILENAME, Gradebook; "
+        "Gradebook(Path(sys.argv[1])).close(); "
+        "db = sqlite3.connect(Path(sys.argv[1]) / FILENAME); "
+        "print(*sorted(n for (n,) in db.execute('SELECT name FROM sqlite_master') "
+        "if not n.startswith('sqlite_')))"
+    )
+    done = run(installed, "python", "-c", code, str(tmp_path / "book"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["checks", "mistakes", "runs", "submissions", "submissions_key"]

@@ -16,7 +16,7 @@ import grader.run.policy
 from grader import cli
 from grader.errors import ExitCode
 from grader.sandbox import probe
-from grader.sandbox.policy import Capabilities, Host
+from grader.sandbox.capabilities import Capabilities, Host
 
 UBUNTU = Host(root=False, apparmor_restrict="1")
 

@@ -36,7 +36,7 @@ from grader.model import Assignment, GradeResult, Hang, Outcome, Status
 from grader.pipeline import grade
 from grader.sandbox import Policy, probe
 from grader.sandbox import policy_for as real_policy_for
-from grader.sandbox.policy import CGROUP_V1
+from grader.sandbox.capabilities import CGROUP_V1
 from grader.settings import Settings
 
 pytestmark = pytest.mark.skipif(

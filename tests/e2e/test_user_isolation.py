@@ -28,6 +28,7 @@ from grader.model import Assignment, GradeResult, Isolation, Outcome, Status, Vi
 from grader.pipeline import grade
 from grader.report.html import render_html
 from grader.sandbox import Capabilities, Launcher, policy_for, private, probe, procfs
+from grader.sandbox.warm import WarmPool
 from grader.settings import Settings
 
 # An interpreter every uid may run (this machine's own Python may live in root's home).
@@ -100,6 +101,20 @@ def test_a_submission_that_runs_the_answer_key_scores_what_the_template_scores(
     assert points(attack) == points(template)
     said = "\n".join(o.head + o.tail for c in attack.run.checks for o in c.outputs)  # type: ignore[union-attr]
     assert "KEY not found" in said and "KEY /" not in said, said[:2000]
+
+
+def test_the_reference_scores_full_marks(
+    tmp_path: Path, echo_assignment: Assignment, machine: Callable[..., Capabilities]
+) -> None:
+    """Every check's student processes find the submission's files, those started for a
+    check while the one before it ran (in a network namespace of its own) included."""
+    caps = machine()
+    assert caps.netns, "the fallback as root gets network namespaces, and warm processes"
+    repo = make_repo(tmp_path / "reference", ROOT / "reference")
+    result = grade(str(repo), assignment=echo_assignment, settings=USER)
+    assert result.run is not None and result.run.isolation is Isolation.USER
+    assert result.score is not None
+    assert result.score.points == result.score.max_points, result.problem
 
 
 def test_the_student_view_never_shows_a_hidden_checks_input(
@@ -189,6 +204,8 @@ def test_without_landlock_the_graders_files_are_made_private(tmp_path: Path) -> 
             assert not stat.S_IMODE(install.stat().st_mode) & 0o007
             proc = launcher.spawn(["-c", f"print(open({str(key)!r}).read())"], name="snoop")
             proc.wait(10)
+            proc.stdout.join(5)  # its output is all in once the pipes close, not at its exit
+            proc.stderr.join(5)
             assert "ANSWER KEY" not in proc.stdout.text()
             assert "Permission denied" in proc.stderr.text()
         finally:
@@ -204,3 +221,35 @@ def test_without_landlock_files_that_cannot_be_made_private_refuse_the_run(
     policy = policy_for(caps, sandbox=True, python=SYSTEM_PYTHON, run_as=STUDENT)
     with pytest.raises(InfrastructureError, match="could read the grader's files at /proc/sys"):
         Launcher(replace(policy, hidden=("/proc/sys",)), tmp_path)
+
+
+def test_a_process_started_before_a_check_ends_runs_in_the_fresh_copy(tmp_path: Path) -> None:
+    """Warm processes for the next check are started while a check runs (warm.py), in the
+    job's copy of the submission, under Landlock rules made for its folders; the end of
+    the check makes that copy afresh and spares them. They then run the submission's files
+    and may write beside them and in their temporary folder, like a process started cold."""
+    (tmp_path / "hello.py").write_text(
+        "import os, tempfile\n"
+        "open('written', 'w').write('here')\n"
+        "with tempfile.NamedTemporaryFile(dir=os.environ['TMPDIR']) as f:\n"
+        "    f.write(b'scratch')\n"
+        "print(open('hello.py').read().count('tempfile'), open('written').read())\n"
+    )
+    caps = replace(probe(), bwrap_works=False)
+    policy = policy_for(caps, sandbox=True, python=SYSTEM_PYTHON, run_as=STUDENT)
+    launcher = Launcher(policy, tmp_path)
+    launcher.warm = WarmPool(launcher)
+    try:
+        launcher.spawn(["-c", "open('left', 'w').write('by the check before')"], name="before")
+        launcher.warm.start()
+        launcher.end_check()
+        warm = launcher.warm.take()
+        assert warm is not None
+        proc = warm.go(["hello.py"], name="your program")
+        os.close(warm.stdin_w)
+        assert proc.wait(10) == 0, proc.stderr.text()
+        proc.stdout.join(5)
+        assert proc.stdout.text() == "3 here\n"
+        assert not (Path(launcher.workdir) / "left").exists()
+    finally:
+        launcher.close()

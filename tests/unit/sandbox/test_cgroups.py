@@ -17,13 +17,8 @@ from pathlib import Path
 from support import CGROUP_SCOPE, fake_cgroup_tree
 
 from grader.sandbox import cgroups
-from grader.sandbox.policy import (
-    JOB_UID_BASE,
-    JOB_UID_SPAN,
-    NOBODY,
-    Capabilities,
-    policy_for,
-)
+from grader.sandbox.capabilities import NOBODY, Capabilities
+from grader.sandbox.policy import JOB_UID_BASE, JOB_UID_SPAN, policy_for
 
 CAPS = Capabilities(
     bwrap="/usr/bin/bwrap",

@@ -1,4 +1,4 @@
-"""sandbox/procfs.py reads what a student's process wrote into /proc: its name (in stat,
+"""sandbox/procfs/ reads what a student's process wrote into /proc: its name (in stat,
 status and comm) is any 15 bytes, ")" and invalid UTF-8 included. A real process renamed
 so is watched like any other; and on a /proc of hostile bytes, every reader returns what
 it could read and raises nothing but what /proc itself refuses."""
@@ -78,10 +78,10 @@ def test_every_reader_survives_a_proc_of_hostile_bytes(files: dict[str, bytes]) 
         for name, data in files.items():
             (Path(root) / "42" / name).write_bytes(data)
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(procfs, "PROC", Path(root))
+            mp.setattr(procfs.files, "PROC", Path(root))  # where every reader finds /proc
             assert all(isinstance(s, str) for s in procfs.states([42]))
             assert procfs.cpu_seconds([42]) >= 0
             assert procfs.threads([42], besides=("bwrap",)) in (0, 1)
             assert 42 in procfs.tree(42)
             procfs.waits([42])
-            assert all(isinstance(p, int) for p in procfs._listening_procfs(42).values())
+            assert all(isinstance(p, int) for p in procfs.sockets._listening_procfs(42).values())
