@@ -41,6 +41,7 @@ class StudentProcess:
         self.stdout = OutputCapture(f"{name} stdout", stdout)
         self.stderr = OutputCapture(f"{name} stderr", stderr)
         self.ports_file = ports_file
+        self._settled = False
         self.observable = ports_file is None
 
     @property
@@ -85,7 +86,23 @@ class StudentProcess:
         return procfs.threads(self.tree(), besides=besides) if self.observable else 1
 
     def wait(self, timeout_s: float) -> int | None:
-        return wait_for(self.popen, timeout_s=timeout_s, pidfd=self.observable)
+        """Its exit status once it ended within timeout_s (None if not), with what it
+        wrote read to the end: its last words are on their way when it exits, and a reader
+        right after must not miss them (bounded, for a child that keeps the pipes open)."""
+        code = wait_for(self.popen, timeout_s=timeout_s, pidfd=self.observable)
+        if code is not None:
+            self.settle_output()
+        return code
+
+    def settle_output(self, timeout_s: float = 0.5) -> None:
+        """Let both captures read what the ended process left in its pipes (waited for
+        once: a child holding them open costs that time only once)."""
+        if self._settled:
+            return
+        self._settled = True
+        deadline = time.monotonic() + timeout_s
+        self.stdout.join(max(deadline - time.monotonic(), 0.0))
+        self.stderr.join(max(deadline - time.monotonic(), 0.0))
 
     def terminate(self, grace_s: float = 0.0) -> None:
         """Stop the whole tree: SIGTERM (optional grace), then SIGKILL everything left.
@@ -104,8 +121,6 @@ class StudentProcess:
             with contextlib.suppress(OSError):
                 os.killpg(self.pid, signal.SIGKILL)
         self.wait(2.0)
-        self.stdout.join(0.5)
-        self.stderr.join(0.5)
 
 
 def wait_for(popen: subprocess.Popen[bytes], *, timeout_s: float, pidfd: bool = True) -> int | None:

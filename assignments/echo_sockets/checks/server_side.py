@@ -183,7 +183,7 @@ def settle(server: StudentServer, timeout_s: float = 1.0) -> None:
 
 def explain_crash(check: Check, server: StudentServer) -> None:
     """The server is gone: a crash (with the student's frames), or a clean exit."""
-    server.proc.stderr.join(0.2)  # its last words may still be on their way
+    server.proc.settle_output()  # its last words may still be on their way
     status = server.proc.returncode
     frames = student_traceback(server.proc.stderr.text(), server.workdir)
     if frames or status != 0:

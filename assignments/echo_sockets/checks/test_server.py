@@ -178,6 +178,8 @@ def _first_echo(conn: socket.socket, timeout_s: float) -> bytes | None:
 
 def _judge_restart(check: Check, second: StudentServer, port: int) -> None:
     if second.port is None:
+        if not second.proc.alive():
+            second.proc.settle_output()  # its last words may still be on their way
         said = second.proc.stderr.text() + second.proc.stdout.text()
         if "Address already in use" in said or "Errno 98" in said:
             check.explain(

@@ -188,7 +188,7 @@ def _blocked(check: Check, asked: Asked) -> None:
 
 def explain_crash(check: Check, server: StudentServer, *, missing: bool = False) -> None:
     """The server is gone: say why, with the student's own frames of the traceback."""
-    server.proc.stderr.join(0.2)  # its last words may still be on their way
+    server.proc.settle_output()  # its last words may still be on their way
     frames = student_traceback(server.proc.stderr.text(), server.workdir)
     last = frames.strip().splitlines()[-1] if frames.strip() else ""
     if last.startswith("TypeError") and ("bytes" in last or "str" in last):

@@ -84,7 +84,7 @@ class StudentServer:
                 return self.port
             if not self.proc.alive():
                 # The process may have printed its last words just now.
-                self.proc.stderr.join(0.2)
+                self.proc.settle_output()
                 return None
             time.sleep(POLL_S)
         return None
