@@ -106,6 +106,8 @@ def analyse(
         entry = answers.get(task, {})
         if stop is not None:
             problems.append(_stopped(task, stop.why))
+        elif _out_of_memory(entry.get("error")):
+            problems.append(_stopped(task, _death(-9, policy)))
         elif isinstance(entry.get("error"), dict):
             problems.append(_problem(task, snapshot.data(task.path) or b"", entry["error"]))
         elif task.role == "client":
@@ -181,7 +183,14 @@ def _run(folder: Path, policy: Policy, timeout_s: float) -> tuple[list[bytes], s
     """Run analyse.py in the sandbox; its answer lines, and why it stopped early (None:
     it finished)."""
     job_id = f"{policy.job_id}s{uuid.uuid4().hex[:4]}"  # the submission's, marked "static"
-    launcher = Launcher(replace(policy, job_id=job_id), folder, offline=True)
+    # Its address space is capped at the memory a submission gets, so a file that takes
+    # the parser past it stops the analysis with or without a memory cgroup: the verdict
+    # does not depend on the machine.
+    limits = policy.limits
+    capped = replace(
+        limits, address_space_bytes=min(limits.address_space_bytes, limits.memory_bytes)
+    )
+    launcher = Launcher(replace(policy, job_id=job_id, limits=capped), folder, offline=True)
     answer_r, answer_w = os.pipe()
     try:
         try:
@@ -256,13 +265,18 @@ def _read(lines: list[bytes], tasks: list[Task]) -> tuple[dict[Task, dict[str, A
     return done, started
 
 
+def _out_of_memory(error: object) -> bool:
+    """The parser ran out of memory (a MemoryError under the capped address space)."""
+    return isinstance(error, dict) and error.get("type") == "MemoryError"
+
+
 def _stopped(task: Task, why: str) -> FileProblem:
     return FileProblem(
         task.role,
         task.path,
         None,
-        f"{task.path} could not be checked: {why}; the checks run it under the same "
-        "limits, so it would not start there either.",
+        f"{task.path} could not be checked: {why}; the grader compiles each file under "
+        "the limits your code gets, so make this one smaller or simpler.",
     )
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from grader import __version__, assignment, report, trace
-from grader.cli import summary
-from grader.cli.paths import writable_file, writable_folder
+from grader.cli import interrupt, summary
+from grader.cli.paths import ours, writable_file, writable_folder
 from grader.errors import ExitCode, GraderError, SourceError, UsageError
 from grader.model import Assignment, GradeResult, Status
 from grader.pipeline import grade
@@ -119,6 +119,12 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     args_in = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if args_in[:1] == ["view"]:  # Ctrl-C is how a server stops: not an interruption
+        return _guarded(args_in, out)
+    return interrupt.remembered(lambda: _guarded(args_in, out))
+
+
+def _guarded(args_in: list[str], out: TextIO) -> int:
     try:
         if args_in[:1] == ["view"]:
             from grader.cli import view
@@ -137,7 +143,7 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
         print(f"grade: {report.text.safe_line(str(exc))}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        print("grade: interrupted.", file=sys.stderr)
+        print(interrupt.SENTENCE, file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
     except Exception:
         traceback.print_exc()
@@ -193,7 +199,7 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
         writable_file(args.markdown, option="--markdown")
     settings = _settings(args, batch=False)
     spec = assignment.load(args.assignment)
-    ours = _ours(settings.out_dir)
+    ignore = ours(settings.out_dir, default=DEFAULTS.out_dir)
     with trace.span("grade"):
         result = grade(
             args.source,
@@ -208,7 +214,7 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
         folder = report.write_submission(
             result, assignment=spec, out_dir=settings.out_dir, reveal=settings.reveal
         )
-    if ours:
+    if ignore:
         ignore_in_git(settings.out_dir)
     if args.markdown is not None:
         report.write_markdown(result, assignment=spec, path=args.markdown, reveal=settings.reveal)
@@ -224,19 +230,11 @@ def _single(args: argparse.Namespace, out: TextIO) -> int:
     return _exit_code(result, fail_under=args.fail_under)
 
 
-def _ours(out: Path) -> bool:
-    """Whether the output folder is the grader's own: the default grades/, or one this run
-    makes. Only those get a .gitignore (a folder the user named, say `.`, is theirs)."""
-    return out == DEFAULTS.out_dir or not (out.exists() or out.is_symlink())
-
-
 def _exit_code(result: GradeResult, *, fail_under: float | None) -> int:
-    if result.status in (Status.FETCH_FAILED, Status.NOT_GRADABLE):
+    if result.status in (Status.FETCH_FAILED, Status.NOT_GRADABLE, Status.INFRA_ERROR):
         print(f"grade: {report.text.safe_line(result.problem)}", file=sys.stderr)
-        return int(ExitCode.NOT_GRADABLE)
-    if result.status is Status.INFRA_ERROR:
-        print(f"grade: {report.text.safe_line(result.problem)}", file=sys.stderr)
-        return int(ExitCode.INFRASTRUCTURE)
+        infra = result.status is Status.INFRA_ERROR
+        return int(ExitCode.INFRASTRUCTURE if infra else ExitCode.NOT_GRADABLE)
     if result.incomplete:
         print(f"grade: {report.text.incomplete_line(result)}.", file=sys.stderr)
         return int(ExitCode.INFRASTRUCTURE)
@@ -246,8 +244,7 @@ def _exit_code(result: GradeResult, *, fail_under: float | None) -> int:
 
 
 def _check_sandbox(out: TextIO) -> int:
-    """Say what isolation this machine provides, which limits hold, and how to get what
-    is missing."""
+    """Say what isolation this machine provides, which limits hold, what is missing."""
     caps = capabilities()
     yes = {True: "yes", False: "NO"}
     print(
@@ -309,7 +306,7 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
         ready(settings)  # student code and the harness start here, or exit 4 now
     remote = Cluster(args.cluster, spec) if args.cluster else None
     said: list[str] = []
-    ours = _ours(args.out)
+    ignore = ours(args.out, default=DEFAULTS.out_dir)
     try:
         gate = None
         if not args.no_selfcheck:
@@ -331,7 +328,7 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         if remote:
             remote.close()
-        if ours:
+        if ignore:
             ignore_in_git(args.out)
     for line in said:
         print(line, file=out)

@@ -39,3 +39,9 @@ def writable_file(path: Path, *, option: str) -> Path:
         raise UsageError(f"{option} {path} is a folder; give the path of a file to write.")
     writable_folder(path.parent, option=f"{option} {path}: its folder")
     return path
+
+
+def ours(out: Path, *, default: Path) -> bool:
+    """Whether the output folder is the grader's own: the default grades/, or one this run
+    makes. Only those get a .gitignore (a folder the user named, say `.`, is theirs)."""
+    return out == default or not (out.exists() or out.is_symlink())

@@ -1,10 +1,14 @@
 """What runs in the student's interpreter before the student's code: the interpreter's
 flags, the prelude that gives back what `-S` took, running a script as __main__, and the
-portable mode's limits and listening reports."""
+portable mode's limits and listening reports. The programs longer than a line are real
+files in grader/inside/ (Python 3.8 syntax: they run in whatever interpreter the student
+uses), read through importlib.resources."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from importlib import resources
 
 from grader.settings import Limits
 
@@ -27,35 +31,6 @@ RUN_SCRIPT = (
     "with open(__file__, 'rb') as _f: _c = compile(_f.read(), __file__, 'exec')\n"
     "del _f; exec(_c)"
 )
-# Without Linux's facilities (macOS, or GRADER_PORTABLE=1) there is no prlimit and no
-# /proc: the student's interpreter sets its own limits before any student code runs, and
-# says on which ports it listens (the file named by GRADER_LISTEN_FILE), which is how the
-# grader finds the port a server really uses. Unsandboxed either way.
-PORTABLE_PRELUDE = """\
-def _grader_setup(limits):
-    import os, socket
-    try:
-        import resource
-    except ImportError:
-        resource = None
-    for name, value in limits:
-        try:
-            resource.setrlimit(getattr(resource, name), (value, value))
-        except (AttributeError, ValueError, OSError):
-            pass
-    report = os.environ.pop('GRADER_LISTEN_FILE', '')
-    listen = socket.socket.listen
-    def reported(self, *args):
-        listen(self, *args)
-        try:
-            with open(report, 'a') as f:
-                f.write(str(self.getsockname()[1]) + '\\n')
-        except Exception:
-            pass
-    if report:
-        socket.socket.listen = reported
-_grader_setup(%r); del _grader_setup
-"""
 LISTEN_FILE_ENV = "GRADER_LISTEN_FILE"
 
 
@@ -75,4 +50,18 @@ def portable_prelude(limits: Limits) -> str:
         ("RLIMIT_NOFILE", limits.open_files),
         ("RLIMIT_CORE", 0),
     )
-    return PORTABLE_PRELUDE % (rlimits,)
+    return inside_program("portable.py", call=f"_grader_setup({rlimits!r}); del _grader_setup")
+
+
+@functools.cache
+def _inside_text(name: str) -> str:
+    text = resources.files("grader").joinpath("inside", name).read_text(encoding="utf-8")
+    if text.startswith('"""'):  # its docstring is for readers, never the student's __doc__
+        text = text.split('"""', 2)[2].lstrip("\n")
+    return text
+
+
+def inside_program(name: str, *, call: str) -> str:
+    """A grader/inside program (a real file, linted and read like any other), as code for
+    `python -c`, followed by the line that calls it."""
+    return f"{_inside_text(name)}\n{call}\n"

@@ -26,6 +26,8 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from grader.sandbox.prelude import inside_program
+
 PACKAGE = Path(__file__).resolve().parent.parent  # the grader package
 SITE_GLOBS = (
     "lib*/python3*/site-packages",
@@ -128,39 +130,12 @@ def landlock_rules(
     return tuple(rules)
 
 
-LANDLOCK_PRELUDE = """\
-def _grader_landlock(abi, rules):
-    import ctypes, os, struct
-    libc = ctypes.CDLL(None, use_errno=True)
-    handled = (1 << 13) - 1
-    if abi >= 2: handled |= 1 << 13
-    if abi >= 3: handled |= 1 << 14
-    if abi >= 5: handled |= 1 << 15
-    attr = ctypes.create_string_buffer(struct.pack("Q", handled))
-    fd = libc.syscall(444, attr, 8, 0)
-    if fd < 0:
-        os.write(2, b"grader: cannot restrict file access (landlock ruleset)\\n"); os._exit(70)
-    for path, access in rules:
-        try:
-            parent = os.open(path, os.O_PATH | os.O_CLOEXEC)
-        except OSError:
-            continue
-        rule = ctypes.create_string_buffer(struct.pack("=Qi", access & handled, parent))
-        done = libc.syscall(445, fd, 1, rule, 0)
-        os.close(parent)
-        if done != 0:
-            os.write(2, b"grader: cannot restrict file access (landlock rule)\\n"); os._exit(70)
-    if libc.prctl(38, 1, 0, 0, 0) != 0 or libc.syscall(446, fd, 0) != 0:
-        os.write(2, b"grader: cannot restrict file access (landlock)\\n"); os._exit(70)
-    os.close(fd)
-_grader_landlock(%d, %r); del _grader_landlock
-"""
-
-
 def landlock_prelude(rules: tuple[tuple[str, int], ...], *, abi: int) -> str:
     """Code the student's interpreter runs first: restrict itself to `rules`, or exit 70
     (the preflight then refuses to grade): it never runs student code unrestricted."""
-    return LANDLOCK_PRELUDE % (abi, rules)
+    return inside_program(
+        "landlock.py", call=f"_grader_landlock({abi:d}, {rules!r}); del _grader_landlock"
+    )
 
 
 def landlock_abi() -> int:

@@ -23,28 +23,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from grader.sandbox.launch import Launcher
-from grader.sandbox.prelude import RUN_SCRIPT
+from grader.sandbox.prelude import RUN_SCRIPT, inside_program
 from grader.sandbox.process import StudentProcess
 
-# Runs in the student's interpreter after the launcher's prelude, Python 3.8 syntax: the
-# import every program makes, then one line of hex fields: "1" to keep the answer pipe
-# (fd sys.argv[1]) or "0" to close it, the number of environment pairs, the pairs, then
-# the argv of the script. It leaves sys.argv as `-c SCRIPT ARGS...`, for RUN_SCRIPT.
-WAIT = """\
-import socket
-def _grader_wait():
-    fields = [bytes.fromhex(f).decode('utf-8', 'surrogateescape')
-              for f in sys.stdin.readline().split()]
-    if not fields:
-        os._exit(0)
-    keep, pairs = fields[0] == '1', int(fields[1])
-    if not keep:
-        os.close(int(sys.argv[1]))
-    for i in range(pairs):
-        os.environ[fields[2 + 2 * i]] = fields[3 + 2 * i]
-    sys.argv = ['-c'] + fields[2 + 2 * pairs:]
-_grader_wait(); del _grader_wait
-"""
+# Runs in the student's interpreter after the launcher's prelude (grader/inside/wait.py):
+# it waits for one line that says which script to run, and leaves sys.argv for RUN_SCRIPT.
+WAIT = inside_program("wait.py", call="_grader_wait(); del _grader_wait")
 
 
 def current_netns() -> int:

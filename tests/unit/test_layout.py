@@ -4,6 +4,7 @@ it tests does."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -58,3 +59,33 @@ def test_no_module_of_the_grader_is_over_400_lines() -> None:
         if (lines := path.read_bytes().count(b"\n")) > MAX_MODULE_LINES
     ]
     assert not long, "split these along their jobs:\n" + "\n".join(long)
+
+
+def long_strings(path: Path) -> list[str]:
+    """The string constants of more than three lines in a module that are not docstrings
+    (a three-line .gitignore or git config is data, not a program)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        f"{path.relative_to(GRADER.parent)}:{node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value.count("\n") > 3
+        and id(node) not in docstrings
+        and not node.value.startswith("examples:\n")  # the CLI's help, text for people
+    ]
+
+
+def test_no_program_is_embedded_in_a_string() -> None:
+    """Programs (shell, SQL, the code student interpreters run first) are real files,
+    linted like the rest and read through importlib.resources; text for people, the
+    CLI's examples, is not a program."""
+    assert [s for p in sorted(GRADER.rglob("*.py")) for s in long_strings(p)] == []
