@@ -35,7 +35,7 @@ unit:  # the unit layer alone (no sandbox, no browser): seconds; needs `make set
 test-install: setup  # the wheel, in a venv of an ordinary user, graded as that user (root)
 	GRADER_TEST_INSTALL=1 $(PYTHON) -m pytest -q tests/e2e/test_install.py
 
-bench: setup  # the profile of one `grade`, then issue 13's targets table (~10 min on 2 cores)
+bench: setup  # the profile of one `grade`, then issue 22's targets, before and after (~20 min on 2 cores)
 	$(PYTHON) -m bench
 
 bench-small: setup  # what CI runs so the benchmark cannot rot (~1 min; timings printed, never asserted)
