@@ -107,7 +107,7 @@ def analyse(
         if stop is not None:
             problems.append(_stopped(task, stop.why))
         elif _out_of_memory(entry.get("error")):
-            problems.append(_stopped(task, _death(-9, policy)))
+            problems.append(_stopped(task, _memory_why(policy)))
         elif isinstance(entry.get("error"), dict):
             problems.append(_problem(task, snapshot.data(task.path) or b"", entry["error"]))
         elif task.role == "client":
@@ -215,11 +215,10 @@ def _run(folder: Path, policy: Policy, timeout_s: float) -> tuple[list[bytes], s
 
 def _death(code: int | None, policy: Policy) -> str:
     """Why the analysis ended without finishing, in the student's terms."""
-    limits = policy.limits
     if code in (-9, 128 + 9):
-        return f"it ran out of memory (student code gets {limits.memory_bytes >> 20} MiB)"
+        return _memory_why(policy)
     if code in (-24, 128 + 24):
-        return f"it used more than {limits.cpu_s} s of CPU"
+        return f"it used more than {policy.limits.cpu_s} s of CPU"
     return f"the Python parser crashed on it (exit status {code})"
 
 
@@ -263,6 +262,11 @@ def _read(lines: list[bytes], tasks: list[Task]) -> tuple[dict[Task, dict[str, A
             done[tasks[index]] = item["answer"]
             started = None
     return done, started
+
+
+def _memory_why(policy: Policy) -> str:
+    """A kill by the memory cgroup and the parser's MemoryError say the same."""
+    return f"it ran out of memory (student code gets {policy.limits.memory_bytes >> 20} MiB)"
 
 
 def _out_of_memory(error: object) -> bool:
